@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The whole test suite from a fresh clone: npm packages, the temporal CLI (built once), the Java
+# time-skipping test server (fetched once), then type check, lint and jest against a real dev server.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+TEMPORAL_CLI="$(bash scripts/ensure-temporal.sh)"
+export TEMPORAL_CLI
+npx tsc -p tsconfig.json --noEmit
+npx eslint src test bench
+npx jest --runInBand "$@"

@@ -1,0 +1,68 @@
+import { ApplicationFailure, log } from '@temporalio/activity';
+import { request, type Dispatcher } from 'undici';
+import type { HookflowConfig } from '../config/schema';
+import type { FollowUpResult } from '../shared/inbound';
+import { authHeaders, isRetryableStatus, parseRetryAfterMs, readLimited } from './http';
+
+/** Follow-up bodies become workflow payloads, which Temporal bounds (2 MB by default). */
+export const FOLLOW_UP_LIMIT_BYTES = 1024 * 1024;
+
+export interface FollowUpDeps {
+  config: HookflowConfig;
+  http: Dispatcher;
+}
+
+/**
+ * GETs the full object behind a thin notification from the source's API, with the source's auth and
+ * timeout. 404/410 are a permanent "not found"; other 4xx are permanent; 5xx, 408, 429 and network
+ * errors are retried by the workflow's retry policy.
+ */
+export function createFollowUpActivity({ config, http }: FollowUpDeps) {
+  return async function fetchFollowUp(input: { sourceId: string; url: string }): Promise<FollowUpResult> {
+    const source = config.sources.find((s) => s.id === input.sourceId);
+    if (!source?.followUp) {
+      throw ApplicationFailure.create({ type: 'FollowUpNotConfigured', message: `source ${input.sourceId} has no follow-up configured`, nonRetryable: true });
+    }
+    const { timeout, auth } = source.followUp;
+    const response = await request(input.url, {
+      method: 'GET',
+      dispatcher: http,
+      headers: { accept: 'application/json', 'user-agent': 'hookflow', ...authHeaders(auth) },
+      headersTimeout: timeout,
+      bodyTimeout: timeout,
+      signal: AbortSignal.timeout(timeout),
+    });
+    const status = response.statusCode;
+    const body = await readLimited(response.body, FOLLOW_UP_LIMIT_BYTES);
+    log.info('follow-up fetched', { sourceId: input.sourceId, status });
+
+    if (status === 404 || status === 410) {
+      throw ApplicationFailure.create({ type: 'FollowUpNotFound', message: `follow-up ${input.url} answered ${status}`, nonRetryable: true });
+    }
+    if (isRetryableStatus(status)) {
+      const retryAfter = parseRetryAfterMs(response.headers['retry-after']);
+      throw ApplicationFailure.create({
+        type: 'FollowUpUnavailable',
+        message: `follow-up ${input.url} answered ${status}`,
+        nextRetryDelay: retryAfter,
+      });
+    }
+    if (status < 200 || status >= 300) {
+      throw ApplicationFailure.create({ type: 'FollowUpRejected', message: `follow-up ${input.url} answered ${status}`, nonRetryable: true });
+    }
+    if (!body) {
+      throw ApplicationFailure.create({ type: 'FollowUpTooLarge', message: `follow-up body is over ${FOLLOW_UP_LIMIT_BYTES} bytes`, nonRetryable: true });
+    }
+    const text = body.toString('utf8');
+    const isJson = /json/i.test(String(response.headers['content-type'] ?? ''));
+    let data: unknown = text;
+    if (isJson) {
+      try {
+        data = JSON.parse(text);
+      } catch {
+        throw ApplicationFailure.create({ type: 'FollowUpRejected', message: 'follow-up answered invalid JSON', nonRetryable: true });
+      }
+    }
+    return { url: input.url, status, data };
+  };
+}

@@ -1,0 +1,112 @@
+import { z } from 'zod';
+import { parseIsoDurationMs } from './duration';
+
+/** ISO-8601 duration string, converted to milliseconds. */
+export const isoDuration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      const ms = parseIsoDurationMs(text);
+      if (ms === undefined || ms <= 0) {
+        ctx.addIssue({ code: 'custom', message: `"${text}" is not a positive ISO-8601 duration such as PT30S` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const secret = z.string().min(1, 'must not be empty');
+const sourceId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'use lower-case letters, digits, - and _ (max 63)');
+
+/** How hookflow authenticates to a source's API for the follow-up fetch. */
+const outboundAuth = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('none') }),
+  z.strictObject({ type: z.literal('basic'), username: z.string(), password: secret }),
+  z.strictObject({ type: z.literal('bearer'), token: secret }),
+  z.strictObject({ type: z.literal('header'), name: z.string().min(1), value: secret }),
+]);
+
+const followUp = z.strictObject({
+  /**
+   * Event type -> URL template; `*` matches any type without its own entry. `{Name}` is replaced by the
+   * event's value percent-encoded, `{+Name}` verbatim (for Ongoing's `path`), as in RFC 6570.
+   */
+  urls: z.record(z.string(), z.string().regex(/^(https?:\/\/|\{\+)/, 'must be an http(s) URL template')),
+  auth: outboundAuth.default({ type: 'none' }),
+  timeout: isoDuration('PT10S'),
+});
+
+const filter = z
+  .strictObject({
+    warehouses: z.array(z.string().min(1)).min(1).optional(),
+    goodsOwners: z.array(z.number().int()).min(1).optional(),
+  })
+  .default({});
+
+const common = {
+  id: sourceId,
+  filter,
+  followUp: followUp.optional(),
+};
+
+export const sourceSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    ...common,
+    kind: z.literal('extend-commerce'),
+    /** The webhook's Secret in Extend: verifies `ms-signature`. */
+    secret,
+  }),
+  z.strictObject({
+    ...common,
+    kind: z.literal('ongoing-wms'),
+    auth: z.discriminatedUnion('type', [
+      z.strictObject({ type: z.literal('none') }),
+      z.strictObject({ type: z.literal('basic'), username: z.string().min(1), password: secret }),
+      z.strictObject({ type: z.literal('x-auth-token'), token: secret }),
+    ]),
+  }),
+  z.strictObject({
+    ...common,
+    kind: z.literal('automation-api'),
+    /** Verifies `X-Signature`; without it requests are unsigned (then configure `key`). */
+    secret: secret.optional(),
+    /** The `key` query parameter the Automation API appends; must match when set. */
+    key: secret.optional(),
+    /** OrderDueDateUpdated can repeat per order: retries within this window are one event. */
+    dedupWindow: isoDuration('PT1M'),
+  }),
+]);
+
+export const configSchema = z.strictObject({
+  server: z
+    .strictObject({
+      host: z.string().default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(3000),
+      bodyLimitBytes: z.number().int().positive().default(1024 * 1024),
+      /** Upper bound for Temporal to accept a workflow start before the front door answers 503. */
+      ackTimeout: isoDuration('PT5S'),
+    })
+    .prefault({}),
+  temporal: z
+    .strictObject({
+      address: z.string().default('localhost:7233'),
+      namespace: z.string().default('default'),
+      taskQueue: z.string().default('hookflow'),
+    })
+    .prefault({}),
+  sources: z
+    .array(sourceSchema)
+    .default([])
+    .superRefine((sources, ctx) => {
+      const seen = new Set<string>();
+      sources.forEach((s, i) => {
+        if (seen.has(s.id)) ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `duplicate source id "${s.id}"` });
+        seen.add(s.id);
+      });
+    }),
+});
+
+export type HookflowConfig = z.output<typeof configSchema>;
+export type SourceConfig = z.output<typeof sourceSchema>;
+export type OutboundAuth = z.output<typeof outboundAuth>;
+export type SourceOf<K extends SourceConfig['kind']> = Extract<SourceConfig, { kind: K }>;

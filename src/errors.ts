@@ -1,0 +1,50 @@
+/**
+ * Typed errors shared by the API and its helpers. The API's single error handler maps each to a status
+ * code; anything else becomes a generic 500 that says nothing about internals.
+ */
+export class HookflowError extends Error {
+  constructor(
+    message: string,
+    readonly statusCode: number,
+    readonly code: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class InvalidPayloadError extends HookflowError {
+  constructor(message: string, details?: unknown) {
+    super(message, 400, 'invalid_payload', details);
+  }
+}
+
+export class UnauthorizedError extends HookflowError {
+  constructor(message: string) {
+    super(message, 401, 'unauthorized');
+  }
+}
+
+export class NotFoundError extends HookflowError {
+  constructor(message: string) {
+    super(message, 404, 'not_found');
+  }
+}
+
+export class ConflictError extends HookflowError {
+  constructor(message: string) {
+    super(message, 409, 'conflict');
+  }
+}
+
+/** Temporal did not durably accept the work in time: the caller should retry. */
+export class UnavailableError extends HookflowError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds = 5,
+    override readonly cause?: unknown,
+  ) {
+    super(message, 503, 'unavailable');
+  }
+}

@@ -1,0 +1,63 @@
+/** Types shared by the front door (client side) and the inbound workflow (worker side). */
+
+export const SOURCE_KINDS = ['extend-commerce', 'ongoing-wms', 'automation-api'] as const;
+export type SourceKindName = (typeof SOURCE_KINDS)[number];
+
+/** One notification from a source, parsed and validated by the front door. */
+export interface InboundEvent {
+  sourceId: string;
+  sourceKind: SourceKindName;
+  /** The source's own id of this notification; the dedup key inside the source. */
+  eventKey: string;
+  /** The source's event name: Extend `Action`, Ongoing `webhookTemplate`, Automation `eventType`. */
+  eventType: string;
+  /** False for actions/event types hookflow has no schema for: accepted and recorded, never dropped. */
+  recognised: boolean;
+  /** The business number users search by: OrderNumber, ProductNumber, orderId, ... */
+  entity?: string;
+  warehouse?: string;
+  goodsOwnerId?: number;
+  receivedAt: string;
+  /** The notification itself (for Extend: `{ Id, Attempt, NotificationId, Action, Details }`). */
+  payload: Record<string, unknown>;
+}
+
+export interface EventFilter {
+  warehouses?: string[];
+  goodsOwners?: number[];
+}
+
+export type FollowUpPlan =
+  | { kind: 'fetch'; url: string }
+  | { kind: 'none' }
+  | { kind: 'unavailable'; reason: string };
+
+export interface InboundWorkflowInput {
+  event: InboundEvent;
+  /** The source's filter as configured when the notification was accepted. */
+  filter: EventFilter;
+  followUp: FollowUpPlan;
+}
+
+export type InboundStatus = 'received' | 'filtered' | 'fetching' | 'enriched' | 'follow-up-not-found' | 'follow-up-failed' | 'handed-off';
+
+export interface FollowUpResult {
+  url: string;
+  status: number;
+  data: unknown;
+}
+
+export interface EnrichedEvent {
+  event: InboundEvent;
+  followUp?: FollowUpResult;
+}
+
+export interface InboundWorkflowResult {
+  status: InboundStatus;
+  reason?: string;
+  enriched?: EnrichedEvent;
+}
+
+export function inboundWorkflowId(sourceId: string, eventKey: string): string {
+  return `inbound/${sourceId}/${eventKey}`;
+}

@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import type { SourceOf } from '../config/schema';
+import { verifyToken } from '../signing/credentials';
+import { X_SIGNATURE_HEADER, verifyXSignature } from '../signing/x-signature';
+import { header, type SourceKind } from './source-kind';
+import { parseOrThrow } from './zod-errors';
+
+export const AUTOMATION_EVENT_TYPES = [
+  'OrderCreated',
+  'OrderAccepted',
+  'OrderSigned',
+  'OrderRejected',
+  'OrderCanceled',
+  'OrderExpired',
+  'OrderDueDateUpdated',
+] as const;
+
+/** Event types that can happen more than once for the same order. */
+const REPEATABLE = new Set<string>(['OrderDueDateUpdated']);
+
+export const automationPayload = z.looseObject({
+  orderId: z.string().min(1).max(200),
+  eventType: z.string().min(1).max(100),
+});
+
+export const automationApi: SourceKind<SourceOf<'automation-api'>> = {
+  kind: 'automation-api',
+
+  verify(request, config) {
+    if (config.key !== undefined) {
+      const given = request.query.key;
+      if (typeof given !== 'string') return 'missing key query parameter';
+      if (!verifyToken(given, config.key)) return 'key query parameter does not match';
+    }
+    if (config.secret !== undefined) {
+      const signature = header(request.headers, X_SIGNATURE_HEADER);
+      if (!signature) return 'missing X-Signature header';
+      if (!verifyXSignature(config.secret, request.rawBody, signature)) return 'X-Signature does not match the body';
+    }
+    return undefined;
+  },
+
+  /**
+   * The body has only orderId and eventType, so the dedup key is built from them: each state change
+   * (created, accepted, signed, ...) happens once per order, so `orderId-eventType` identifies it.
+   * OrderDueDateUpdated can repeat, so its key adds a time window (`dedupWindow`, default 1 minute):
+   * retries inside one window are one event; the follow-up fetch reads the current order anyway.
+   */
+  parse(body, request, config) {
+    const payload = parseOrThrow(automationPayload, body, 'Automation API webhook');
+    const window = Math.floor(request.receivedAt.getTime() / config.dedupWindow);
+    const eventKey = REPEATABLE.has(payload.eventType)
+      ? `${payload.orderId}-${payload.eventType}-${window}`
+      : `${payload.orderId}-${payload.eventType}`;
+    return [
+      {
+        eventKey,
+        eventType: payload.eventType,
+        recognised: (AUTOMATION_EVENT_TYPES as readonly string[]).includes(payload.eventType),
+        entity: payload.orderId,
+        payload,
+        templateVars: { orderId: payload.orderId, eventType: payload.eventType },
+      },
+    ];
+  },
+};

@@ -1,0 +1,106 @@
+import { z } from 'zod';
+import type { SourceOf } from '../config/schema';
+import { MS_SIGNATURE_HEADER, verifyMsSignature } from '../signing/ms-signature';
+import { header, scalarFields, type ParsedNotification, type SourceKind } from './source-kind';
+import { parseOrThrow } from './zod-errors';
+
+/** Extend sends identifiers as strings in its samples; accept numbers too and keep them as text. */
+const identifier = z.union([z.string().min(1), z.number()]).transform(String);
+
+const order = { OrderNumber: identifier, OrderType: z.string().optional(), Warehouse: z.string().optional() };
+const purchase = { OrderNumber: identifier, Warehouse: z.string().optional() };
+const product = { ProductNumber: identifier };
+const customer = { CustomerNumber: identifier };
+const invoice = { InvoiceNumber: identifier };
+const offer = { OfferNumber: identifier };
+
+/** `Details` of every action in Extend Commerce's complete list; extra keys are kept. */
+export const EXTEND_DETAILS = {
+  AvailableBalanceChanged: z.looseObject({ ...product, Warehouse: z.string(), AvailableBalance: z.number() }),
+  BalanceChanged: z.looseObject({ ...product, Warehouse: z.string(), Balance: z.number(), EventName: z.string().optional(), EventType: z.string().optional() }),
+  CustomerChanged: z.looseObject(customer),
+  CustomerCreated: z.looseObject(customer),
+  CustomerInvoiceChanged: z.looseObject(invoice),
+  CustomerInvoiceCreated: z.looseObject(invoice),
+  OfferChanged: z.looseObject(offer),
+  OfferCreated: z.looseObject(offer),
+  OrderCancelled: z.looseObject(order),
+  OrderCreated: z.looseObject(order),
+  OrderDeliveryDataChanged: z.looseObject(order),
+  OrderPicked: z.looseObject(order),
+  OrderReserved: z.looseObject(order),
+  PickingStarted: z.looseObject({
+    Order: z.looseObject({
+      OrderNumber: identifier,
+      Warehouse: z.string().optional(),
+      Row: z
+        .looseObject({
+          Position: z.number().optional(),
+          SubPosition: z.number().optional(),
+          ProductNumber: identifier.optional(),
+          Unit: z.looseObject({ Quantity: z.number().optional() }).optional(),
+        })
+        .optional(),
+    }),
+  }),
+  PriceListWebHook: z.looseObject({ PriceListName: z.string().min(1) }),
+  ProductChanged: z.looseObject(product),
+  ProductCreated: z.looseObject(product),
+  PurchaseCancelled: z.looseObject(purchase),
+  PurchaseCreated: z.looseObject(purchase),
+  PurchaseDelivered: z.looseObject(purchase),
+  PurchasePartiallyDelivered: z.looseObject(purchase),
+} as const;
+
+export type ExtendAction = keyof typeof EXTEND_DETAILS;
+export const EXTEND_ACTIONS = Object.keys(EXTEND_DETAILS) as ExtendAction[];
+
+const envelope = z.looseObject({
+  Id: z.string().min(1),
+  Attempt: z.number().int().min(0).optional(),
+  Properties: z.looseObject({ NotificationId: z.string().min(1).optional() }).optional(),
+  Notifications: z
+    .array(z.looseObject({ Action: z.string().min(1), Details: z.record(z.string(), z.unknown()) }))
+    .min(1, 'must hold at least one notification'),
+});
+
+const ENTITY_KEYS = ['OrderNumber', 'ProductNumber', 'CustomerNumber', 'InvoiceNumber', 'OfferNumber', 'PriceListName'];
+
+function isKnownAction(action: string): action is ExtendAction {
+  return Object.prototype.hasOwnProperty.call(EXTEND_DETAILS, action);
+}
+
+export const extendCommerce: SourceKind<SourceOf<'extend-commerce'>> = {
+  kind: 'extend-commerce',
+
+  verify(request, config) {
+    const signature = header(request.headers, MS_SIGNATURE_HEADER);
+    if (!signature) return `missing ${MS_SIGNATURE_HEADER} header`;
+    return verifyMsSignature(config.secret, request.rawBody, signature) ? undefined : `${MS_SIGNATURE_HEADER} does not match the body`;
+  },
+
+  parse(body) {
+    const env = parseOrThrow(envelope, body, 'Extend Commerce envelope');
+    const notificationId = env.Properties?.NotificationId ?? env.Id;
+    return env.Notifications.map((notification, index): ParsedNotification => {
+      const recognised = isKnownAction(notification.Action);
+      const details = recognised
+        ? (parseOrThrow(EXTEND_DETAILS[notification.Action as ExtendAction], notification.Details, `Notifications[${index}] (${notification.Action}) Details`) as Record<string, unknown>)
+        : notification.Details;
+      const nestedOrder = details.Order && typeof details.Order === 'object' ? (details.Order as Record<string, unknown>) : undefined;
+      const templateVars = scalarFields(details, scalarFields(nestedOrder));
+      templateVars.Action = notification.Action;
+      templateVars.NotificationId = notificationId;
+      const entityKey = ENTITY_KEYS.find((key) => templateVars[key] !== undefined);
+      return {
+        eventKey: `${notificationId}-${index}`,
+        eventType: notification.Action,
+        recognised,
+        entity: entityKey ? templateVars[entityKey] : undefined,
+        warehouse: templateVars.Warehouse,
+        payload: { Id: env.Id, Attempt: env.Attempt, NotificationId: notificationId, Action: notification.Action, Details: details },
+        templateVars,
+      };
+    });
+  },
+};

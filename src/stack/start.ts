@@ -1,0 +1,61 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { startApi } from '../api/server';
+import { loadConfig } from '../config/load';
+import { startWorker } from '../worker';
+import { startDevServer, type DevServer } from './dev-server';
+import { temporalCliPath } from './temporal-cli';
+
+/**
+ * The Quick start stack in one process tree: Temporal dev server (SQLite file under .data/, Web UI on
+ * :8233), the worker and the API, with the example config. Ctrl-C stops all three, API first.
+ * With TEMPORAL_ADDRESS set, an existing Temporal server is used instead of starting one.
+ */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  let devServer: DevServer | undefined;
+  if (!process.env.TEMPORAL_ADDRESS) {
+    const dataDir = resolve(process.env.HOOKFLOW_DATA_DIR ?? '.data');
+    mkdirSync(dataDir, { recursive: true });
+    const [host, port] = config.temporal.address.split(':');
+    devServer = await startDevServer({
+      cli: temporalCliPath(),
+      ip: host === 'localhost' ? '127.0.0.1' : host,
+      port: Number(port ?? 7233),
+      uiPort: Number(process.env.TEMPORAL_UI_PORT ?? 8233),
+      dbFile: resolve(dataDir, 'temporal.sqlite'),
+      namespace: config.temporal.namespace,
+    });
+    config.temporal.address = devServer.address;
+  }
+  const worker = await startWorker(config);
+  const api = await startApi(config);
+
+  console.log(`\nhookflow is running`);
+  console.log(`  API          ${api.url}   (webhooks: ${api.url}/webhooks/<sourceId>)`);
+  if (devServer?.uiUrl) console.log(`  Temporal UI  ${devServer.uiUrl}`);
+  console.log(`  Temporal     ${config.temporal.address}  namespace ${config.temporal.namespace}`);
+  console.log(`Press Ctrl-C to stop.\n`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping API, worker, Temporal...`);
+    await api.close();
+    await worker.shutdown();
+    await devServer?.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  worker.done.catch((err) => {
+    console.error('worker stopped:', err);
+    void stop('worker failure');
+  });
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,52 @@
+import { ActivityFailure, ApplicationFailure, log, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { filterRejection } from '../shared/filter';
+import type { EnrichedEvent, InboundStatus, InboundWorkflowInput, InboundWorkflowResult } from '../shared/inbound';
+import { SA } from '../shared/search-attributes';
+
+/** Follow-up fetch: retried with backoff for up to 30 minutes, then the event ends as follow-up-failed. */
+const { fetchFollowUp } = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  scheduleToCloseTimeout: '30 minutes',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+function setStatus(status: InboundStatus): void {
+  upsertSearchAttributes([{ key: SA.status, value: status }]);
+}
+
+/** One notification from a source: filter, fetch the follow-up data, hand the enriched event on. */
+export async function inboundWorkflow(input: InboundWorkflowInput): Promise<InboundWorkflowResult> {
+  const { event, filter, followUp } = input;
+
+  const rejection = filterRejection(event, filter);
+  if (rejection) {
+    setStatus('filtered');
+    log.info('event filtered out', { reason: rejection });
+    return { status: 'filtered', reason: rejection };
+  }
+
+  const enriched: EnrichedEvent = { event };
+  if (followUp.kind === 'unavailable') {
+    setStatus('follow-up-failed');
+    return { status: 'follow-up-failed', reason: followUp.reason, enriched };
+  }
+  if (followUp.kind === 'fetch') {
+    setStatus('fetching');
+    try {
+      enriched.followUp = await fetchFollowUp({ sourceId: event.sourceId, url: followUp.url });
+    } catch (err) {
+      const cause = err instanceof ActivityFailure ? err.cause : undefined;
+      const failure = cause instanceof ApplicationFailure ? cause : undefined;
+      if (failure?.type === 'FollowUpNotFound') {
+        setStatus('follow-up-not-found');
+        return { status: 'follow-up-not-found', reason: failure.message, enriched };
+      }
+      setStatus('follow-up-failed');
+      return { status: 'follow-up-failed', reason: cause?.message ?? String(err), enriched };
+    }
+  }
+
+  setStatus('enriched');
+  return { status: 'enriched', enriched };
+}
