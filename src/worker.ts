@@ -1,6 +1,9 @@
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker, type WorkerOptions } from '@temporalio/worker';
 import { loadConfig } from './config/load';
 import type { HookflowConfig } from './config/schema';
+import { optionalKeyring, requireKeyring } from './security/from-config';
+import { SubscriptionStore } from './subscriptions/store';
 import { createWorker } from './temporal/create-worker';
 
 export interface RunningWorker {
@@ -10,11 +13,24 @@ export interface RunningWorker {
   shutdown(): Promise<void>;
 }
 
-/** Connects to Temporal and runs hookflow's workflows and activities. */
-export async function startWorker(config: HookflowConfig): Promise<RunningWorker> {
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
-  const worker = await createWorker({ config, connection });
-  const done = worker.run().finally(() => connection.close());
+/**
+ * Connects to Temporal, runs hookflow's workflows and activities, and creates or updates the
+ * subscriptions declared in the config file (that needs the worker running: they are workflow updates).
+ */
+export async function startWorker(config: HookflowConfig, options: { workflowBundle?: WorkerOptions['workflowBundle'] } = {}): Promise<RunningWorker> {
+  const keyring = config.subscriptions.length ? requireKeyring(config, 'subscriptions in the config file') : optionalKeyring(config);
+  const nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
+  const connection = await Connection.connect({ address: config.temporal.address });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const worker = await createWorker({ config, connection: nativeConnection, client, keyring, workflowBundle: options.workflowBundle });
+  const done = worker.run().finally(async () => {
+    await connection.close();
+    await nativeConnection.close();
+  });
+  if (keyring && config.subscriptions.length) {
+    const store = new SubscriptionStore(client, config.temporal.taskQueue, keyring);
+    for (const declared of config.subscriptions) await store.upsert(declared);
+  }
   return {
     worker,
     done,

@@ -1,16 +1,28 @@
+import type { Client } from '@temporalio/client';
 import type { Dispatcher } from 'undici';
 import type { HookflowConfig } from '../config/schema';
+import type { Keyring } from '../security/keyring';
+import { createDeliverActivity } from './deliver';
+import { createFanOutActivity } from './fan-out';
 import { createFollowUpActivity } from './follow-up';
+import { TlsAgents } from './tls-agents';
 
 export interface ActivityDeps {
   config: HookflowConfig;
+  /** Keep-alive pool for follow-up fetches and deliveries with default TLS. */
   http: Dispatcher;
+  /** Temporal client: subscription state, starting deliveries, attempt reports. */
+  client: Client;
+  keyring?: Keyring;
 }
 
-/** All activities, built from their dependencies so tests can pass their own config and HTTP agent. */
+/** All activities, built from their dependencies so tests can pass their own config, HTTP agent and client. */
 export function createActivities(deps: ActivityDeps) {
+  const agents = new TlsAgents(deps.http, deps.keyring);
   return {
     fetchFollowUp: createFollowUpActivity(deps),
+    fanOut: createFanOutActivity(deps),
+    deliver: createDeliverActivity({ ...deps, agents }),
   };
 }
 

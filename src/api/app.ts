@@ -3,6 +3,7 @@ import Fastify, { type FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { HookflowConfig } from '../config/schema';
 import { installErrorHandler } from './error-handler';
+import { adminRoutes } from './routes/admin';
 import { healthRoutes } from './routes/health';
 import { webhookRoutes } from './routes/webhooks';
 
@@ -26,6 +27,7 @@ export async function buildApp({ config, client, logger = false }: AppDeps) {
 
   await app.register(healthRoutes, { client });
   await app.register(webhookRoutes, { config, client });
+  await app.register(adminRoutes, { config, client });
   return app;
 }
 

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * ISO-8601 durations as the seed systems write them (`PT30S`, `PT1M30S`, `P1D`, `PT0.5S`).
  * Years and months are refused: their length is not fixed.
@@ -10,3 +12,16 @@ export function parseIsoDurationMs(text: string): number | undefined {
   const [, w, d, h, m, s] = match.map((v) => (v === undefined ? 0 : Number(v)));
   return Math.round(((((w ?? 0) * 7 + (d ?? 0)) * 24 + (h ?? 0)) * 60 * 60 + (m ?? 0) * 60 + (s ?? 0)) * 1000);
 }
+
+/** An ISO-8601 duration string, converted to milliseconds. */
+export const isoDurationMs = z.string().transform((text, ctx) => {
+  const ms = parseIsoDurationMs(text);
+  if (ms === undefined || ms <= 0) {
+    ctx.addIssue({ code: 'custom', message: `"${text}" is not a positive ISO-8601 duration such as PT30S` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+/** The same, with a default when absent. */
+export const isoDuration = (fallback: string) => isoDurationMs.prefault(fallback);

@@ -36,6 +36,7 @@ export function parseConfig(yamlText: string, env: NodeJS.ProcessEnv = process.e
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`PORT: "${env.PORT}" is not a port number`);
     config.server.port = port;
   }
+  if (env.HOOKFLOW_HOST) config.server.host = env.HOOKFLOW_HOST;
   if (env.TEMPORAL_ADDRESS) config.temporal.address = env.TEMPORAL_ADDRESS;
   if (env.TEMPORAL_NAMESPACE) config.temporal.namespace = env.TEMPORAL_NAMESPACE;
   if (env.HOOKFLOW_TASK_QUEUE) config.temporal.taskQueue = env.HOOKFLOW_TASK_QUEUE;

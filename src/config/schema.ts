@@ -1,22 +1,12 @@
 import { z } from 'zod';
-import { parseIsoDurationMs } from './duration';
-
-/** ISO-8601 duration string, converted to milliseconds. */
-export const isoDuration = (fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .transform((text, ctx) => {
-      const ms = parseIsoDurationMs(text);
-      if (ms === undefined || ms <= 0) {
-        ctx.addIssue({ code: 'custom', message: `"${text}" is not a positive ISO-8601 duration such as PT30S` });
-        return z.NEVER;
-      }
-      return ms;
-    });
+import { isoDuration } from './duration';
+import { createSubscriptionSchema } from '../subscriptions/schema';
 
 const secret = z.string().min(1, 'must not be empty');
-const sourceId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'use lower-case letters, digits, - and _ (max 63)');
+const sourceId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'use lower-case letters, digits, - and _ (max 63)')
+  .refine((id) => id !== 'api', '"api" is reserved for events published through the admin API');
 
 /** How hookflow authenticates to a source's API for the follow-up fetch. */
 const outboundAuth = z.discriminatedUnion('type', [
@@ -77,6 +67,11 @@ export const sourceSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
+const encryptionKey = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'use letters, digits, - and _'),
+  key: z.string().refine((b64) => Buffer.from(b64, 'base64').length === 32, 'must be base64 of 32 random bytes (openssl rand -base64 32)'),
+});
+
 export const configSchema = z.strictObject({
   server: z
     .strictObject({
@@ -94,6 +89,33 @@ export const configSchema = z.strictObject({
       taskQueue: z.string().default('hookflow'),
     })
     .prefault({}),
+  security: z
+    .strictObject({
+      /** AES-256-GCM keys, newest first: seals subscription secrets (and encrypts Temporal payloads). */
+      encryptionKeys: z.array(encryptionKey).min(1),
+    })
+    .optional(),
+  admin: z
+    .strictObject({
+      /** Bearer token for the admin API under /api. Without it the admin API is disabled. */
+      token: z.string().min(16, 'use at least 16 characters'),
+    })
+    .optional(),
+  delivery: z
+    .strictObject({
+      /** The `one-day` retry policy: exponential backoff inside a window (README "Retry policies"). */
+      oneDay: z
+        .strictObject({
+          initialInterval: isoDuration('PT1M'),
+          backoffCoefficient: z.number().min(1).max(10).default(2),
+          maximumInterval: isoDuration('PT2H'),
+          window: isoDuration('P1D'),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  /** Subscriptions declared here are created or updated (by id) when the worker starts. */
+  subscriptions: z.array(createSubscriptionSchema).default([]),
   sources: z
     .array(sourceSchema)
     .default([])

@@ -6,9 +6,12 @@ export type SourceKindName = (typeof SOURCE_KINDS)[number];
 /** One notification from a source, parsed and validated by the front door. */
 export interface InboundEvent {
   sourceId: string;
-  sourceKind: SourceKindName;
+  /** `api` for events published through POST /api/events. */
+  sourceKind: SourceKindName | 'api';
   /** The source's own id of this notification; the dedup key inside the source. */
   eventKey: string;
+  /** A UUID derived from source id and event key: the same for every retry of the notification. */
+  uuid: string;
   /** The source's event name: Extend `Action`, Ongoing `webhookTemplate`, Automation `eventType`. */
   eventType: string;
   /** False for actions/event types hookflow has no schema for: accepted and recorded, never dropped. */
@@ -56,6 +59,8 @@ export interface InboundWorkflowResult {
   status: InboundStatus;
   reason?: string;
   enriched?: EnrichedEvent;
+  /** Delivery workflows started for the matching subscriptions. */
+  deliveries?: Array<{ subscriptionId: string; workflowId: string }>;
 }
 
 export function inboundWorkflowId(sourceId: string, eventKey: string): string {

@@ -17,9 +17,9 @@ export const SA = {
   eventId: defineSearchAttributeKey('HookflowEventId', SearchAttributeType.KEYWORD),
   attempts: defineSearchAttributeKey('HookflowAttempts', SearchAttributeType.INT),
   httpStatus: defineSearchAttributeKey('HookflowHttpStatus', SearchAttributeType.INT),
+  triggers: defineSearchAttributeKey('HookflowTriggers', SearchAttributeType.KEYWORD_LIST),
 } as const;
 
 /** name -> CLI type, for `temporal server start-dev --search-attribute NAME=TYPE` and the operator API. */
-export const SEARCH_ATTRIBUTE_TYPES: Record<string, 'Keyword' | 'Int'> = Object.fromEntries(
-  Object.values(SA).map((key) => [key.name, key.type === SearchAttributeType.INT ? 'Int' : 'Keyword']),
-);
+const CLI_TYPES = { [SearchAttributeType.KEYWORD]: 'Keyword', [SearchAttributeType.INT]: 'Int', [SearchAttributeType.KEYWORD_LIST]: 'KeywordList' } as Record<string, string>;
+export const SEARCH_ATTRIBUTE_TYPES: Record<string, string> = Object.fromEntries(Object.values(SA).map((key) => [key.name, CLI_TYPES[key.type] ?? 'Keyword']));

@@ -11,7 +11,7 @@ export interface WebhookRequest {
 }
 
 /** One notification out of a request, before the front door adds source id and time. */
-export type ParsedNotification = Omit<InboundEvent, 'sourceId' | 'sourceKind' | 'receivedAt'> & {
+export type ParsedNotification = Omit<InboundEvent, 'sourceId' | 'sourceKind' | 'receivedAt' | 'uuid'> & {
   /** Values a follow-up URL template may use, e.g. `{OrderNumber}` or `{+path}`. */
   templateVars: Record<string, string>;
 };

@@ -2,7 +2,10 @@ import { ActivityFailure, ApplicationFailure, log, proxyActivities, upsertSearch
 import type { Activities } from '../activities';
 import { filterRejection } from '../shared/filter';
 import type { EnrichedEvent, InboundStatus, InboundWorkflowInput, InboundWorkflowResult } from '../shared/inbound';
+import type { OutboundEvent } from '../shared/outbound';
 import { SA } from '../shared/search-attributes';
+
+const { fanOut } = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: { maximumInterval: '30 seconds' } });
 
 /** Follow-up fetch: retried with backoff for up to 30 minutes, then the event ends as follow-up-failed. */
 const { fetchFollowUp } = proxyActivities<Activities>({
@@ -47,6 +50,23 @@ export async function inboundWorkflow(input: InboundWorkflowInput): Promise<Inbo
     }
   }
 
-  setStatus('enriched');
-  return { status: 'enriched', enriched };
+  // Hand-off: one delivery workflow per matching subscription (none may match).
+  const deliveries = await fanOut({ event: toOutboundEvent(enriched) });
+  setStatus('handed-off');
+  return { status: 'handed-off', enriched, deliveries };
+}
+
+export function toOutboundEvent({ event, followUp }: EnrichedEvent): OutboundEvent {
+  return {
+    id: `${event.sourceId}/${event.eventKey}`,
+    uuid: event.uuid,
+    type: event.sourceKind === 'api' ? event.eventType : `${event.sourceKind}.${event.eventType}`,
+    occurredAt: event.receivedAt,
+    source: { id: event.sourceId, kind: event.sourceKind },
+    entity: event.entity,
+    warehouse: event.warehouse,
+    goodsOwnerId: event.goodsOwnerId,
+    data: event.payload,
+    ...(followUp ? { followUp: followUp.data } : {}),
+  };
 }

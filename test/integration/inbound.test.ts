@@ -74,7 +74,7 @@ describe('Extend Commerce', () => {
     expect(res.json()).toEqual({ accepted: 1, events: [{ eventKey: '3b3fd4a6-36d5-46fe-8a3f-e73532529db3-0', workflowId, duplicate: false }] });
 
     const outcome = await result(workflowId);
-    expect(outcome.status).toBe('enriched');
+    expect(outcome.status).toBe('handed-off');
     expect(outcome.enriched?.event).toMatchObject({ sourceId: 'erp', eventType: 'PurchasePartiallyDelivered', entity: 'RP-101', warehouse: 'GreenWarehouse' });
     expect(outcome.enriched?.followUp).toEqual({ url: `${api.url}/purchases/RP-101`, status: 200, data: { orderNumber: 'RP-101', rows: 3 } });
     expect(api.requestsTo('/purchases/RP-101')[0]?.headers.authorization).toBe('Bearer api-token');
@@ -83,7 +83,7 @@ describe('Extend Commerce', () => {
     expect(description.typedSearchAttributes.get(SA.entity)).toBe('RP-101');
     expect(description.typedSearchAttributes.get(SA.warehouse)).toBe('GreenWarehouse');
     expect(description.typedSearchAttributes.get(SA.eventType)).toBe('PurchasePartiallyDelivered');
-    expect(description.typedSearchAttributes.get(SA.status)).toBe('enriched');
+    expect(description.typedSearchAttributes.get(SA.status)).toBe('handed-off');
   });
 
   test('the same delivery twice (a source retry) starts one workflow', async () => {
@@ -96,7 +96,7 @@ describe('Extend Commerce', () => {
     expect(retry.json().events[0].duplicate).toBe(true);
     const workflowId = inboundWorkflowId('erp', '90c6340b-1f5c-49e0-9cee-45df5dd145c2-0');
     // Without a follow-up template for ProductCreated the event is enriched with nothing to fetch.
-    expect((await result(workflowId)).status).toBe('enriched');
+    expect((await result(workflowId)).status).toBe('handed-off');
     const runs = [];
     for await (const run of h.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs.push(run);
     expect(runs).toHaveLength(1);
@@ -141,7 +141,7 @@ describe('Extend Commerce', () => {
     api.on('/orders/FLAKY-1', () => (++calls === 1 ? { status: 500, body: 'boom' } : { status: 200, body: { ok: true } }));
     const res = await postExtend(extendBody([{ Action: 'OrderCreated', Details: { OrderNumber: 'FLAKY-1', Warehouse: 'ADR-1' } }]));
     const outcome = await result(res.json().events[0].workflowId);
-    expect(outcome.status).toBe('enriched');
+    expect(outcome.status).toBe('handed-off');
     expect(outcome.enriched?.followUp?.data).toEqual({ ok: true });
     expect(calls).toBe(2);
   });
@@ -150,7 +150,7 @@ describe('Extend Commerce', () => {
     const res = await postExtend(extendBody([{ Action: 'InventoryCounted', Details: { Warehouse: 'ADR-1' } }]));
     expect(res.statusCode).toBe(202);
     const outcome = await result(res.json().events[0].workflowId);
-    expect(outcome.status).toBe('enriched');
+    expect(outcome.status).toBe('handed-off');
     expect(outcome.enriched?.event).toMatchObject({ eventType: 'InventoryCounted', recognised: false });
   });
 
@@ -176,7 +176,7 @@ describe('Ongoing WMS', () => {
     const res = await post(h.app, '/webhooks/wms', JSON.stringify(ongoingOrderPicked), { authorization: basic('ongoing', 'wms-pass') });
     expect(res.statusCode).toBe(202);
     const outcome = await result(inboundWorkflowId('wms', '48213377'));
-    expect(outcome.status).toBe('enriched');
+    expect(outcome.status).toBe('handed-off');
     expect(outcome.enriched?.followUp?.data).toEqual({ orderInfo: { orderNumber: 'SO-10442' } });
     expect(outcome.enriched?.event.goodsOwnerId).toBe(162);
   });
@@ -200,7 +200,7 @@ describe('Ongoing WMS', () => {
   test('X-Auth-Token: right token accepted, wrong token 401', async () => {
     const ok = await post(h.app, '/webhooks/wms-token', JSON.stringify({ ...ongoingOrderPicked, webhookEventId: 7100001 }), { 'x-auth-token': 'tok-123' });
     expect(ok.statusCode).toBe(202);
-    expect((await result(inboundWorkflowId('wms-token', '7100001'))).status).toBe('enriched');
+    expect((await result(inboundWorkflowId('wms-token', '7100001'))).status).toBe('handed-off');
     const bad = await post(h.app, '/webhooks/wms-token', JSON.stringify({ ...ongoingOrderPicked, webhookEventId: 7100002 }), { 'x-auth-token': 'tok-124' });
     expect(bad.statusCode).toBe(401);
     await expectNoWorkflow(inboundWorkflowId('wms-token', '7100002'));

@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { buildApp, type HookflowApp } from '../../src/api/app';
 import { parseConfig } from '../../src/config/load';
 import type { HookflowConfig } from '../../src/config/schema';
-import { createWorker } from '../../src/temporal/create-worker';
+import { startWorker, type RunningWorker } from '../../src/worker';
 
 // Workers log at WARN in tests: failures show, routine activity does not.
 try {
@@ -13,38 +13,40 @@ try {
   // already installed by an earlier test file in this process
 }
 
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+
 export function testTemporalAddress(): string {
   const address = process.env.HOOKFLOW_TEST_TEMPORAL_ADDRESS;
   if (!address) throw new Error('HOOKFLOW_TEST_TEMPORAL_ADDRESS is not set: run the tests through jest (globalSetup)');
   return address;
 }
 
-/** Config from YAML, pointed at the test server and a task queue of its own (tests do not share workers). */
+/**
+ * Config from YAML, pointed at the test server and a task queue of its own (test files do not share
+ * workers), with a fresh encryption key and the admin token unless the YAML sets them.
+ */
 export function testConfig(yaml: string, env: NodeJS.ProcessEnv = {}): HookflowConfig {
-  const config = parseConfig(yaml, { ...env, TEMPORAL_ADDRESS: testTemporalAddress(), HOOKFLOW_TASK_QUEUE: `test-${randomUUID()}` }, 'test config');
-  return config;
+  const defaults = [
+    /^security:/m.test(yaml) ? '' : `security: { encryptionKeys: [{ id: test1, key: "${randomBytes(32).toString('base64')}" }] }`,
+    /^admin:/m.test(yaml) ? '' : `admin: { token: ${ADMIN_TOKEN} }`,
+  ].join('\n');
+  return parseConfig(`${defaults}\n${yaml}`, { ...env, TEMPORAL_ADDRESS: testTemporalAddress(), HOOKFLOW_TASK_QUEUE: `test-${randomUUID()}` }, 'test config');
 }
 
 export interface Harness {
   config: HookflowConfig;
   client: Client;
   app: HookflowApp;
-  worker: Worker;
+  worker?: RunningWorker;
   stop(): Promise<void>;
 }
 
-/** The real thing, in-process: Temporal client + API (used through app.inject) + a worker on its own task queue. */
+/** The real thing, in-process: Temporal client + API (used through app.inject) + the production worker on its own task queue. */
 export async function startHarness(config: HookflowConfig, options: { worker?: boolean } = {}): Promise<Harness> {
   const connection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const app = await buildApp({ config, client });
-  const nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
-  const worker = await createWorker({
-    config,
-    connection: nativeConnection,
-    workflowBundle: { codePath: process.env.HOOKFLOW_TEST_BUNDLE! },
-  });
-  const running = options.worker === false ? Promise.resolve() : worker.run();
+  const worker = options.worker === false ? undefined : await startWorker(config, { workflowBundle: { codePath: process.env.HOOKFLOW_TEST_BUNDLE! } });
   return {
     config,
     client,
@@ -52,12 +54,19 @@ export async function startHarness(config: HookflowConfig, options: { worker?: b
     worker,
     async stop() {
       await app.close();
-      if (options.worker !== false) {
-        worker.shutdown();
-        await running;
-      }
-      await nativeConnection.close();
+      await worker?.shutdown();
       await connection.close();
     },
   };
+}
+
+/** Polls `check` until it returns a value (not undefined/false) or the time is up. */
+export async function eventually<T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }

@@ -8,6 +8,7 @@ import { sourceKindOf, type WebhookRequest } from '../../sources';
 import { inboundWorkflowId, type InboundWorkflowInput } from '../../shared/inbound';
 import { SA } from '../../shared/search-attributes';
 import type { inboundWorkflow } from '../../workflows/inbound';
+import { eventUuid } from '../event-uuid';
 import { startDurably } from '../temporal-start';
 
 export interface WebhookRouteDeps {
@@ -73,7 +74,13 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteDeps> = async (app
       const events = await Promise.all(
         notifications.map(async ({ templateVars, ...notification }) => {
           const input: InboundWorkflowInput = {
-            event: { ...notification, sourceId: source.id, sourceKind: source.kind, receivedAt: webhook.receivedAt.toISOString() },
+            event: {
+              ...notification,
+              uuid: eventUuid(`${source.id}/${notification.eventKey}`),
+              sourceId: source.id,
+              sourceKind: source.kind,
+              receivedAt: webhook.receivedAt.toISOString(),
+            },
             filter: source.filter,
             followUp: planFollowUp(source, notification.eventType, templateVars),
           };

@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { HookflowConfig } from '../../config/schema';
+import { SOURCE_KINDS, inboundWorkflowId, type InboundWorkflowInput } from '../../shared/inbound';
+import { SA } from '../../shared/search-attributes';
+import type { inboundWorkflow } from '../../workflows/inbound';
+import { eventUuid } from '../event-uuid';
+import { startDurably } from '../temporal-start';
+
+const RESERVED = [...SOURCE_KINDS, 'hookflow'];
+
+export const publishEventSchema = z.strictObject({
+  type: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]*\.[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use <namespace>.<name>, e.g. shop.OrderPaid')
+    .refine((type) => !RESERVED.includes(type.split('.')[0]!), `the namespaces ${RESERVED.join(', ')} are reserved for hookflow's sources`),
+  data: z.record(z.string(), z.unknown()),
+  idempotencyKey: z.string().regex(/^[A-Za-z0-9._:-]{1,200}$/, 'letters, digits and . _ : - (max 200)').optional(),
+  entity: z.string().min(1).optional(),
+  warehouse: z.string().min(1).optional(),
+  goodsOwnerId: z.number().int().optional(),
+});
+
+const publishedSchema = z.object({ eventId: z.string(), workflowId: z.string(), duplicate: z.boolean() });
+
+/** `POST /api/events`: publish an event to the subscriptions; the same idempotency key is the same event. */
+export const eventRoutes: FastifyPluginAsyncZod<{ config: HookflowConfig; client: Client }> = async (app, { config, client }) => {
+  app.post(
+    '/api/events',
+    { schema: { tags: ['events'], summary: 'Publish an event to matching subscriptions', body: publishEventSchema, response: { 202: publishedSchema } } },
+    async (request, reply) => {
+      const { type, data, idempotencyKey = randomUUID(), entity, warehouse, goodsOwnerId } = request.body;
+      const input: InboundWorkflowInput = {
+        event: {
+          sourceId: 'api',
+          sourceKind: 'api',
+          eventKey: idempotencyKey,
+          uuid: eventUuid(`api/${idempotencyKey}`),
+          eventType: type,
+          recognised: true,
+          entity,
+          warehouse,
+          goodsOwnerId,
+          receivedAt: new Date().toISOString(),
+          payload: data,
+        },
+        filter: {},
+        followUp: { kind: 'none' },
+      };
+      const started = await startDurably<typeof inboundWorkflow>(
+        client,
+        'inboundWorkflow',
+        {
+          taskQueue: config.temporal.taskQueue,
+          workflowId: inboundWorkflowId('api', idempotencyKey),
+          args: [input],
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          typedSearchAttributes: [
+            { key: SA.source, value: 'api' },
+            { key: SA.sourceKind, value: 'api' },
+            { key: SA.eventType, value: type },
+            { key: SA.status, value: 'received' },
+            ...(entity !== undefined ? [{ key: SA.entity, value: entity }] : []),
+          ],
+        },
+        config.server.ackTimeout,
+      );
+      return reply.status(202).send({ eventId: `api/${idempotencyKey}`, ...started });
+    },
+  );
+};

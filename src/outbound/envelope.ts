@@ -1,0 +1,37 @@
+import type { OutboundEvent, SignatureScheme } from '../shared/outbound';
+import { SOURCE_KINDS } from '../shared/inbound';
+
+/** The event type without its source namespace (`extend-commerce.OrderCreated` -> `OrderCreated`). */
+function bareType(type: string): string {
+  const dot = type.indexOf('.');
+  return dot > 0 && (SOURCE_KINDS as readonly string[]).includes(type.slice(0, dot)) ? type.slice(dot + 1) : type;
+}
+
+/**
+ * The body a subscriber receives. `ms-signature` subscribers get Extend's envelope (as if Extend sent
+ * it, `Attempt` the real attempt number, fetched data under `Data`); the others get hookflow's JSON
+ * event in the Standard Webhooks shape (`type`, `timestamp`, `data`).
+ */
+export function buildBody(event: OutboundEvent, scheme: SignatureScheme, attempt: number): string {
+  if (scheme === 'ms-signature') {
+    const details = event.source?.kind === 'extend-commerce' && event.data.Details && typeof event.data.Details === 'object' ? event.data.Details : event.data;
+    return JSON.stringify({
+      Id: event.uuid.replace(/-/g, ''),
+      Attempt: attempt,
+      Properties: { NotificationId: event.uuid },
+      Notifications: [{ Action: bareType(event.type), Details: details, ...(event.followUp !== undefined ? { Data: event.followUp } : {}) }],
+    });
+  }
+  return JSON.stringify({
+    id: event.id,
+    type: event.type,
+    timestamp: event.occurredAt,
+    attempt,
+    source: event.source,
+    entity: event.entity,
+    warehouse: event.warehouse,
+    goodsOwnerId: event.goodsOwnerId,
+    data: event.data,
+    ...(event.followUp !== undefined ? { followUp: event.followUp } : {}),
+  });
+}

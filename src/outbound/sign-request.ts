@@ -1,0 +1,51 @@
+import { basicAuthHeader } from '../signing/credentials';
+import { signMsSignature } from '../signing/ms-signature';
+import { signStandardWebhook } from '../signing/standard-webhooks';
+import { signXSignature } from '../signing/x-signature';
+import type { OutboundEvent, SignatureScheme } from '../shared/outbound';
+
+/** A subscription's credentials, opened from their sealed form for one attempt. */
+export interface OpenedCredentials {
+  secret?: string;
+  auth: { type: 'none' } | { type: 'basic'; username: string; password: string } | { type: 'x-auth-token'; token: string };
+  key?: string;
+}
+
+/** Headers (signature, auth) and URL (key parameter) of one delivery attempt over `body`. */
+export function signRequest(
+  url: string,
+  event: OutboundEvent,
+  scheme: SignatureScheme,
+  body: string,
+  credentials: OpenedCredentials,
+  attempt: number,
+  nowMs: number,
+): { url: string; headers: Record<string, string> } {
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'user-agent': 'hookflow',
+    'x-hookflow-event-id': event.id,
+    'x-hookflow-event-type': event.type,
+    'x-hookflow-attempt': String(attempt),
+  };
+  const { secret, auth, key } = credentials;
+  if (secret !== undefined) {
+    if (scheme === 'ms-signature') headers['ms-signature'] = signMsSignature(secret, body);
+    if (scheme === 'x-signature') headers['x-signature'] = signXSignature(secret, body);
+    if (scheme === 'standard-webhooks') {
+      const timestamp = Math.floor(nowMs / 1000);
+      headers['webhook-id'] = event.uuid;
+      headers['webhook-timestamp'] = String(timestamp);
+      headers['webhook-signature'] = signStandardWebhook(secret, event.uuid, timestamp, body);
+    }
+  }
+  if (auth.type === 'basic') headers.authorization = basicAuthHeader(auth.username, auth.password);
+  if (auth.type === 'x-auth-token') headers['x-auth-token'] = auth.token;
+  let target = url;
+  if (key !== undefined) {
+    const withKey = new URL(url);
+    withKey.searchParams.set('key', key);
+    target = withKey.toString();
+  }
+  return { url: target, headers };
+}

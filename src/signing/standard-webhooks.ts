@@ -1,0 +1,31 @@
+import { constantTimeEqual, decodeBase64, hmacSha256 } from './hmac';
+
+/**
+ * Standard Webhooks (standardwebhooks.com): `webhook-signature: v1,<base64 HMAC-SHA256>` over
+ * `<webhook-id>.<webhook-timestamp>.<body>`. A `whsec_` secret is base64 key material (the spec's
+ * form); any other secret is used as its UTF-8 bytes.
+ */
+export function standardWebhooksKey(secret: string): Buffer {
+  if (secret.startsWith('whsec_')) {
+    const key = decodeBase64(secret.slice('whsec_'.length));
+    if (key) return key;
+  }
+  return Buffer.from(secret, 'utf8');
+}
+
+export function signStandardWebhook(secret: string, id: string, timestampSeconds: number, body: string | Buffer): string {
+  const signed = Buffer.concat([Buffer.from(`${id}.${timestampSeconds}.`, 'utf8'), Buffer.from(body)]);
+  return `v1,${hmacSha256(standardWebhooksKey(secret), signed).toString('base64')}`;
+}
+
+/** Accepts a header listing several space-separated signatures (key rotation), as the spec allows. */
+export function verifyStandardWebhook(secret: string, id: string, timestampSeconds: number, body: string | Buffer, header: string): boolean {
+  const expected = Buffer.from(signStandardWebhook(secret, id, timestampSeconds, body).slice(3), 'base64');
+  let ok = false;
+  for (const part of header.split(' ')) {
+    const [version, value] = part.split(',');
+    const given = version === 'v1' && value ? decodeBase64(value) : undefined;
+    if (given) ok = constantTimeEqual(given, expected) || ok;
+  }
+  return ok;
+}

@@ -1,0 +1,73 @@
+import { ActivityFailure, ApplicationFailure, TimeoutFailure, proxyActivities, setHandler, upsertSearchAttributes, type ActivityOptions } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { attemptFailedSignal, type DeliveryInput, type DeliveryResult, type DeliverySchedule, type DeliveryStatus } from '../shared/outbound';
+import { SA } from '../shared/search-attributes';
+
+/** Slack over the receiver timeout for signing, connecting and reporting. */
+const ACTIVITY_OVERHEAD_MS = 10_000;
+
+/**
+ * The retry table (README "Retry policies"): `none` = exactly one attempt; `one-day` = exponential
+ * backoff from initialInterval by backoffCoefficient up to maximumInterval, all inside a window
+ * (24 h by default) measured from the first attempt, after which the delivery fails.
+ */
+export function deliveryActivityOptions(schedule: DeliverySchedule): ActivityOptions {
+  const startToCloseTimeout = schedule.timeoutMs + ACTIVITY_OVERHEAD_MS;
+  if (schedule.policy === 'none') return { startToCloseTimeout, retry: { maximumAttempts: 1 } };
+  return {
+    startToCloseTimeout,
+    scheduleToCloseTimeout: schedule.windowMs,
+    retry: {
+      initialInterval: schedule.initialIntervalMs,
+      backoffCoefficient: schedule.backoffCoefficient,
+      maximumInterval: schedule.maximumIntervalMs,
+      maximumAttempts: 0, // unlimited: the window ends it
+    },
+  };
+}
+
+/**
+ * One event to one subscription, `delivery/<eventId>/<subscriptionId>`. The activity signs and POSTs on
+ * every attempt; Temporal retries it by the subscription's policy. A delivery that runs out of
+ * attempts fails the workflow (red in the Web UI), from where it can be reset to retry.
+ */
+export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryResult> {
+  const { deliver } = proxyActivities<Activities>(deliveryActivityOptions(input.schedule));
+  let lastHttpStatus: number | undefined;
+  let lastError: string | undefined;
+
+  const setStatus = (status: DeliveryStatus, attempts?: number) =>
+    upsertSearchAttributes([
+      { key: SA.status, value: status },
+      ...(attempts !== undefined ? [{ key: SA.attempts, value: attempts }] : []),
+      ...(lastHttpStatus !== undefined ? [{ key: SA.httpStatus, value: lastHttpStatus }] : []),
+    ]);
+
+  let attempts = 0;
+  setHandler(attemptFailedSignal, (report) => {
+    attempts = Math.max(attempts, report.attempt);
+    lastHttpStatus = report.httpStatus ?? lastHttpStatus;
+    lastError = report.error;
+    setStatus('delivering', attempts);
+  });
+
+  try {
+    const outcome = await deliver(input);
+    lastHttpStatus = outcome.httpStatus ?? lastHttpStatus;
+    setStatus(outcome.status, outcome.attempt);
+    return { ...outcome, subscriptionId: input.subscriptionId, eventId: input.event.id };
+  } catch (err) {
+    setStatus('failed', attempts);
+    const cause = err instanceof ActivityFailure ? err.cause : err;
+    const why =
+      cause instanceof TimeoutFailure
+        ? `retry window of ${input.schedule.windowMs / 3_600_000} h exhausted; last error: ${lastError ?? 'timeout'}`
+        : (cause as Error | undefined)?.message ?? String(err);
+    throw ApplicationFailure.create({
+      type: 'DeliveryFailed',
+      message: `delivery to subscription ${input.subscriptionId} failed after ${Math.max(attempts, 1)} attempt(s): ${why}`,
+      nonRetryable: true,
+      cause: cause instanceof Error ? cause : undefined,
+    });
+  }
+}

@@ -1,0 +1,98 @@
+import { ApplicationFailure, allHandlersFinished, condition, continueAsNew, proxyActivities, setHandler, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import {
+  TEST_EVENT_TYPE,
+  applySubscriptionUpdate,
+  deleteSubscriptionUpdate,
+  getSubscriptionQuery,
+  testSignal,
+  type Subscription,
+  type SubscriptionPatch,
+} from '../shared/outbound';
+import { SA } from '../shared/search-attributes';
+
+const { fanOut } = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: { maximumInterval: '30 seconds' } });
+
+const REQUIRED: Array<keyof Subscription> = ['id', 'name', 'contactEmail', 'url', 'active', 'triggers', 'filter', 'retryPolicy', 'auth', 'timeoutMs', 'signature', 'tls'];
+
+function applyPatch(current: Subscription | null, patch: SubscriptionPatch, now: string): Subscription {
+  const next: Record<string, unknown> = { ...(current ?? { createdAt: now }) };
+  for (const [field, value] of Object.entries(patch)) {
+    if (field === 'id' && current && value !== current.id) throw ApplicationFailure.create({ message: 'the id of a subscription cannot change', nonRetryable: true });
+    if (value === null) delete next[field];
+    else if (value !== undefined) next[field] = value;
+  }
+  if (patch.active === true) delete next.disabledReason;
+  next.updatedAt = now;
+  const missing = REQUIRED.filter((field) => next[field] === undefined);
+  if (missing.length) throw ApplicationFailure.create({ message: `a new subscription needs ${missing.join(', ')}`, nonRetryable: true });
+  return next as unknown as Subscription;
+}
+
+/**
+ * One long-running workflow per subscription, `subscription/<id>`: the subscription's durable state
+ * (Temporal is hookflow's only store), changed through the `apply` and `delete` updates, read with the
+ * `get` query, and the target of the `test` signal, which sends a test event through the normal
+ * delivery path. Secrets in its state are sealed.
+ */
+export async function subscriptionWorkflow(input: { subscription: Subscription | null; pendingTests?: number }): Promise<void> {
+  let subscription = input.subscription;
+  let pendingTests = input.pendingTests ?? 0;
+  let deleted = false;
+
+  const publish = () => {
+    if (!subscription) return;
+    upsertSearchAttributes([
+      { key: SA.subscription, value: subscription.id },
+      { key: SA.status, value: subscription.active ? 'active' : 'inactive' },
+      { key: SA.triggers, value: subscription.triggers },
+    ]);
+  };
+
+  setHandler(getSubscriptionQuery, () => subscription);
+  setHandler(
+    applySubscriptionUpdate,
+    (patch) => {
+      subscription = applyPatch(subscription, patch, new Date().toISOString());
+      publish();
+      return subscription;
+    },
+    { validator: (patch) => void applyPatch(subscription, patch, new Date().toISOString()) },
+  );
+  setHandler(deleteSubscriptionUpdate, () => {
+    deleted = true;
+  });
+  setHandler(testSignal, () => {
+    pendingTests += 1;
+  });
+
+  for (;;) {
+    await condition(() => deleted || (pendingTests > 0 && subscription !== null) || workflowInfo().continueAsNewSuggested);
+    if (deleted) {
+      // Queries on the closed workflow then answer null: in-flight deliveries see it is gone.
+      subscription = null;
+      upsertSearchAttributes([{ key: SA.status, value: 'deleted' }]);
+      return;
+    }
+    while (pendingTests > 0 && subscription) {
+      pendingTests -= 1;
+      // Through the normal delivery path: a delivery workflow, signed and retried like any other.
+      const id = uuid4();
+      await fanOut({
+        onlySubscriptionId: subscription.id,
+        event: {
+          id: `test/${id}`,
+          uuid: id,
+          type: TEST_EVENT_TYPE,
+          occurredAt: new Date().toISOString(),
+          data: { message: `Test webhook for subscription ${subscription.name}`, subscriptionId: subscription.id },
+        },
+      });
+    }
+    if (workflowInfo().continueAsNewSuggested) {
+      // Let in-flight updates finish so none is lost across the new run.
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof subscriptionWorkflow>({ subscription, pendingTests });
+    }
+  }
+}
