@@ -32,7 +32,7 @@ export function deliverySchedule(subscription: Subscription, config: HookflowCon
 export function createFanOutActivity({ config, client }: FanOutDeps) {
   return async function fanOut(input: { event: OutboundEvent; onlySubscriptionId?: string }): Promise<Array<{ subscriptionId: string; workflowId: string }>> {
     const { event, onlySubscriptionId } = input;
-    const ids = onlySubscriptionId ? [onlySubscriptionId] : await listSubscriptionIds(client, candidateQuery(event.type));
+    const ids = onlySubscriptionId ? [onlySubscriptionId] : await listSubscriptionIds(client, candidateQuery(config.temporal.taskQueue, event.type));
     const started: Array<{ subscriptionId: string; workflowId: string }> = [];
     for (const id of ids) {
       const subscription = await readSubscription(client, id);

@@ -11,11 +11,21 @@ export async function readSubscription(client: Client, id: string): Promise<Subs
   }
 }
 
-/** Visibility query for running, active subscriptions whose triggers may cover `type`. */
-export function candidateQuery(type: string): string {
+const quote = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+/**
+ * Running subscriptions of this deployment: one hookflow per task queue, so several can share a
+ * namespace (the tests do) without seeing each other's subscriptions.
+ */
+export function subscriptionsQuery(taskQueue: string): string {
+  return `WorkflowType = 'subscriptionWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = ${quote(taskQueue)}`;
+}
+
+/** ...of which the active ones whose triggers may cover `type`. */
+export function candidateQuery(taskQueue: string, type: string): string {
   const namespace = type.split('.')[0] ?? type;
-  const triggers = ['*', `${namespace}.*`, type].map((t) => `'${t.replace(/'/g, "\\'")}'`).join(', ');
-  return `WorkflowType = 'subscriptionWorkflow' AND ExecutionStatus = 'Running' AND HookflowStatus = 'active' AND HookflowTriggers IN (${triggers})`;
+  const triggers = ['*', `${namespace}.*`, type].map(quote).join(', ');
+  return `${subscriptionsQuery(taskQueue)} AND HookflowStatus = 'active' AND HookflowTriggers IN (${triggers})`;
 }
 
 export async function listSubscriptionIds(client: Client, query: string): Promise<string[]> {

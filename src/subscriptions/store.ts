@@ -1,5 +1,5 @@
 import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import { listSubscriptionIds, readSubscription } from '../activities/subscriptions-lookup';
+import { listSubscriptionIds, readSubscription, subscriptionsQuery } from '../activities/subscriptions-lookup';
 import { ConflictError, InvalidPayloadError, NotFoundError } from '../errors';
 import type { Keyring } from '../security/keyring';
 import {
@@ -14,8 +14,6 @@ import { SA } from '../shared/search-attributes';
 import type { subscriptionWorkflow } from '../workflows/subscription';
 import type { CreateSubscriptionInput, UpdateSubscriptionInput } from './schema';
 import { toPatch } from './seal';
-
-const LIST_QUERY = "WorkflowType = 'subscriptionWorkflow' AND ExecutionStatus = 'Running'";
 
 /**
  * Subscriptions live in Temporal, one `subscription/<id>` workflow each: no other database. This is the
@@ -69,7 +67,7 @@ export class SubscriptionStore {
 
   /** Listed through visibility (may trail a create by well under a second), read from each workflow. */
   async list(): Promise<Subscription[]> {
-    const ids = await listSubscriptionIds(this.client, LIST_QUERY);
+    const ids = await listSubscriptionIds(this.client, subscriptionsQuery(this.taskQueue));
     const all = await Promise.all(ids.map((id) => readSubscription(this.client, id)));
     return all.filter((s): s is Subscription => s !== null).sort((a, b) => a.id.localeCompare(b.id));
   }

@@ -1,4 +1,5 @@
 import { ActivityFailure, ApplicationFailure, TimeoutFailure, proxyActivities, setHandler, upsertSearchAttributes, type ActivityOptions } from '@temporalio/workflow';
+import { RetryState } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { attemptFailedSignal, type DeliveryInput, type DeliveryResult, type DeliverySchedule, type DeliveryStatus } from '../shared/outbound';
 import { SA } from '../shared/search-attributes';
@@ -21,7 +22,7 @@ export function deliveryActivityOptions(schedule: DeliverySchedule): ActivityOpt
       initialInterval: schedule.initialIntervalMs,
       backoffCoefficient: schedule.backoffCoefficient,
       maximumInterval: schedule.maximumIntervalMs,
-      maximumAttempts: 0, // unlimited: the window ends it
+      // no maximumAttempts: the window (scheduleToCloseTimeout) ends the retries
     },
   };
 }
@@ -59,8 +60,11 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
   } catch (err) {
     setStatus('failed', attempts);
     const cause = err instanceof ActivityFailure ? err.cause : err;
+    // When the window runs out Temporal fails the activity with the last attempt's failure and
+    // retryState TIMEOUT (a TimeoutFailure only if an attempt was still running).
+    const windowExhausted = cause instanceof TimeoutFailure || (err instanceof ActivityFailure && err.retryState === RetryState.TIMEOUT);
     const why =
-      cause instanceof TimeoutFailure
+      windowExhausted
         ? `retry window of ${input.schedule.windowMs / 3_600_000} h exhausted; last error: ${lastError ?? 'timeout'}`
         : (cause as Error | undefined)?.message ?? String(err);
     throw ApplicationFailure.create({

@@ -1,0 +1,33 @@
+import { execFileSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { SEARCH_ATTRIBUTE_TYPES } from '../../src/shared/search-attributes';
+import { temporal } from '@temporalio/proto';
+
+/** Path of the wrapper that starts Temporal's Java time-skipping test server (fetched once by the script). */
+export function testServerPath(): string {
+  const script = resolve(__dirname, '../../scripts/ensure-test-server.sh');
+  return execFileSync('bash', [script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+}
+
+const INDEXED_VALUE_TYPES: Record<string, temporal.api.enums.v1.IndexedValueType> = {
+  Keyword: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  Int: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT,
+  KeywordList: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+};
+
+/**
+ * A time-skipping environment on the Java test server, with hookflow's search attributes registered:
+ * the test server, like a real one, rejects workflows that set attributes it does not know.
+ */
+export async function startTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: testServerPath() } } });
+  try {
+    const searchAttributes = Object.fromEntries(Object.entries(SEARCH_ATTRIBUTE_TYPES).map(([name, type]) => [name, INDEXED_VALUE_TYPES[type]!]));
+    await env.connection.operatorService.addSearchAttributes({ namespace: env.namespace ?? 'default', searchAttributes });
+  } catch (err) {
+    await env.teardown();
+    throw err;
+  }
+  return env;
+}
