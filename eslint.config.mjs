@@ -25,7 +25,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', 'src/api/server.ts', 'src/worker.ts'],
+    files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', 'src/stack/**/*.ts', 'src/api/server.ts', 'src/worker.ts'],
     rules: { 'no-console': 'off' },
   },
 );
