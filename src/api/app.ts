@@ -18,7 +18,7 @@ export async function buildApp({ config, client, logger = false }: AppDeps) {
   const app = Fastify({
     logger,
     bodyLimit: config.server.bodyLimitBytes,
-    requestTimeout: 30_000,
+    requestTimeout: config.server.requestTimeout,
     genReqId: () => crypto.randomUUID(),
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);

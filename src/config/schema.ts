@@ -37,6 +37,8 @@ const common = {
   id: sourceId,
   filter,
   followUp: followUp.optional(),
+  /** Overrides server.rateLimit for this source's callback URL. */
+  rateLimit: z.strictObject({ max: z.number().int().positive(), window: isoDuration('PT1M') }).optional(),
 };
 
 export const sourceSchema = z.discriminatedUnion('kind', [
@@ -80,6 +82,10 @@ export const configSchema = z.strictObject({
       bodyLimitBytes: z.number().int().positive().default(1024 * 1024),
       /** Upper bound for Temporal to accept a workflow start before the front door answers 503. */
       ackTimeout: isoDuration('PT5S'),
+      /** Whole-request timeout (slow clients get 408). */
+      requestTimeout: isoDuration('PT30S'),
+      /** Default per-source rate limit; sources may set their own. Over it: 429 with Retry-After. */
+      rateLimit: z.strictObject({ max: z.number().int().positive().default(1200), window: isoDuration('PT1M') }).prefault({}),
     })
     .prefault({}),
   temporal: z
@@ -91,10 +97,32 @@ export const configSchema = z.strictObject({
     .prefault({}),
   security: z
     .strictObject({
-      /** AES-256-GCM keys, newest first: seals subscription secrets (and encrypts Temporal payloads). */
+      /** AES-256-GCM keys, newest first: seals subscription secrets and encrypts Temporal payloads. */
       encryptionKeys: z.array(encryptionKey).min(1),
+      /** Encrypt every Temporal payload (inputs, results, queries, updates) with the payload codec. */
+      encryptPayloads: z.boolean().default(true),
+      codec: z
+        .strictObject({
+          /** Browser origins of the Temporal Web UI allowed to call /codec/* (CORS). */
+          corsOrigins: z.array(z.string().regex(/^https?:\/\/[^/]+$/, 'an origin such as http://localhost:8233')).default(['http://localhost:8233', 'http://127.0.0.1:8233']),
+          /** When set, /codec/* also needs `Authorization: Bearer <token>` (the UI's codec "pass access token" setting). */
+          token: z.string().min(16).optional(),
+        })
+        .prefault({}),
     })
     .optional(),
+  /**
+   * SSRF guard for callback and follow-up URLs: after DNS resolution, loopback, private, link-local and
+   * cloud-metadata addresses are refused unless listed here (CIDRs such as 127.0.0.0/8, or host names).
+   */
+  network: z.strictObject({ allow: z.array(z.string().min(1)).default([]) }).prefault({}),
+  logging: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
+  metrics: z
+    .strictObject({
+      /** Port of the worker's own /metrics (the API serves /metrics on its port). 0 = off. */
+      workerPort: z.number().int().min(0).max(65535).default(9464),
+    })
+    .prefault({}),
   admin: z
     .strictObject({
       /** Bearer token for the admin API under /api. Without it the admin API is disabled. */
