@@ -7,7 +7,7 @@ set -euo pipefail
 find_bindir() {
   # Highest major version wins if several are installed.
   local d
-  for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+  for d in $(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V -r); do
     if [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ]; then echo "$d"; return 0; fi
   done
   return 1

@@ -47,9 +47,11 @@ start_temporal() {
     rm -f "$data/temporal.pid"
     # setsid: its own session, so the server outlives the shell that started it and a Ctrl-C there.
     # setsid may fork, so the pid is recorded by the process itself just before it execs the server.
-    (cd "$data" && setsid sh -c 'echo $$ >"$0"; shift; exec "$@"' "$data/temporal.pid" "$0" \
-      "$bin" --root "$data" --config config --env "$TEMPORAL_ENV" --allow-no-auth start \
-      >>"$data/temporal.log" 2>&1 </dev/null &)
+    # shellcheck disable=SC2016  # $$ and $@ are for the inner sh
+    # exec all the way down: no waiting shell is left holding the caller's stdout open.
+    (cd "$data" && exec setsid sh -c 'echo $$ >"$1"; shift; exec "$@"' sh "$data/temporal.pid" \
+      "$bin" --root "$data" --config config --env "$TEMPORAL_ENV" --allow-no-auth start) \
+      >>"$data/temporal.log" 2>&1 </dev/null &
     local i
     for ((i = 0; i < 50; i++)); do [ -s "$data/temporal.pid" ] && break; sleep 0.1; done
   fi

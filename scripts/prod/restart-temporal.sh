@@ -7,8 +7,9 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 DATA="$(resolve_data_dir "${1:-}")"
-[ -f "$DATA/config/$TEMPORAL_ENV.yaml" ] && [ -f "$DATA/temporal.address" ] \
-  || die "$DATA has no Temporal config; run start-temporal-postgres.sh first"
+if [ ! -f "$DATA/config/$TEMPORAL_ENV.yaml" ] || [ ! -f "$DATA/temporal.address" ]; then
+  die "$DATA has no Temporal config; run start-temporal-postgres.sh first"
+fi
 PGBIN="/usr/lib/postgresql/$(cat "$DATA/pg/PG_VERSION")/bin"
 as_pg "$PGBIN/pg_ctl" -D "$DATA/pg" status >/dev/null 2>&1 \
   || die "PostgreSQL in $DATA/pg is not running; use start-temporal-postgres.sh"
