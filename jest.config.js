@@ -3,9 +3,12 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // The fault suite (processes killed, Temporal stopped) runs separately: npm run test:faults.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/faults/'],
   transform: { '^.+\\.(ts|js)$': ['@swc/jest'] },
-  // light-my-request (app.inject) requires the ESM-only `cookie` 2; Node 20 can, jest's module system cannot.
-  transformIgnorePatterns: ['/node_modules/(?!cookie/)'],
+  // ESM-only packages that CommonJS dependents require() (Node 20 can, jest's module system cannot):
+  // cookie 2 (light-my-request, for app.inject) and content-disposition (@fastify/static, for /docs).
+  transformIgnorePatterns: ['/node_modules/(?!(cookie|content-disposition)/)'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 60_000,

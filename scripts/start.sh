@@ -5,7 +5,18 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 TEMPORAL_CLI="$(bash scripts/ensure-temporal.sh)"
 export TEMPORAL_CLI
-# Development values for the example config's secrets; set your own in the environment.
+mkdir -p .data && chmod 700 .data
+# A development encryption key and admin token, generated once and kept in .data/ so that data
+# encrypted in one run can be read in the next. Set the variables to use your own.
+persisted() { # name file generator
+  if [ -z "${!1:-}" ]; then
+    [ -s "$2" ] || (umask 077 && $3 > "$2")
+    export "$1=$(cat "$2")"
+  fi
+}
+persisted HOOKFLOW_ENCRYPTION_KEY .data/encryption-key "openssl rand -base64 32"
+persisted HOOKFLOW_ADMIN_TOKEN .data/admin-token "openssl rand -hex 24"
+# Development values for the example config's source secrets; set your own in the environment.
 export EXTEND_WEBHOOK_SECRET="${EXTEND_WEBHOOK_SECRET:-dev-extend-secret}"
 export ONGOING_WEBHOOK_PASSWORD="${ONGOING_WEBHOOK_PASSWORD:-dev-ongoing-password}"
 export ONGOING_WEBHOOK_TOKEN="${ONGOING_WEBHOOK_TOKEN:-dev-ongoing-token}"

@@ -1,15 +1,19 @@
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, type Worker } from '@temporalio/worker';
 import { loadConfig } from './config/load';
 import type { HookflowConfig } from './config/schema';
+import { startWorkerObservability } from './observability/worker-observability';
 import { optionalKeyring, requireKeyring } from './security/from-config';
 import { SubscriptionStore } from './subscriptions/store';
-import { createWorker } from './temporal/create-worker';
+import { createWorker, type CreateWorkerOptions } from './temporal/create-worker';
+import { dataConverterFor } from './temporal/data-converter';
 
 export interface RunningWorker {
   worker: Worker;
   /** Resolves when the worker has stopped (after shutdown(), or on a fatal error). */
   done: Promise<void>;
+  /** The worker's own `GET /metrics`, when it is listening. */
+  metricsUrl?: string;
   shutdown(): Promise<void>;
 }
 
@@ -17,13 +21,18 @@ export interface RunningWorker {
  * Connects to Temporal, runs hookflow's workflows and activities, and creates or updates the
  * subscriptions declared in the config file (that needs the worker running: they are workflow updates).
  */
-export async function startWorker(config: HookflowConfig, options: { workflowBundle?: WorkerOptions['workflowBundle'] } = {}): Promise<RunningWorker> {
+export type StartWorkerOptions = Pick<CreateWorkerOptions, 'workflowBundle' | 'workflowsPath' | 'extraActivities'>;
+
+export async function startWorker(config: HookflowConfig, options: StartWorkerOptions = {}): Promise<RunningWorker> {
   const keyring = config.subscriptions.length ? requireKeyring(config, 'subscriptions in the config file') : optionalKeyring(config);
+  const observability = await startWorkerObservability(config); // before any NativeConnection: it installs the Runtime
   const nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
   const connection = await Connection.connect({ address: config.temporal.address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
-  const worker = await createWorker({ config, connection: nativeConnection, client, keyring, workflowBundle: options.workflowBundle });
+  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverterFor(config) });
+  const worker = await createWorker({ config, connection: nativeConnection, client, keyring, ...options });
+  const metrics = await observability.serveMetrics(); // only once nothing above can fail, so there is no server to leak
   const done = worker.run().finally(async () => {
+    await observability.close();
     await connection.close();
     await nativeConnection.close();
   });
@@ -34,6 +43,7 @@ export async function startWorker(config: HookflowConfig, options: { workflowBun
   return {
     worker,
     done,
+    metricsUrl: metrics?.url,
     async shutdown() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await done;

@@ -15,7 +15,7 @@ import {
   type DeliveryInput,
   type Subscription,
 } from '../shared/outbound';
-import { isRetryableStatus, parseRetryAfterMs, readLimited } from './http';
+import { isRetryableStatus, parseRetryAfterMs, readLimited, ssrfFailure } from './http';
 import { readSubscription } from './subscriptions-lookup';
 import type { TlsAgents } from './tls-agents';
 
@@ -88,6 +88,12 @@ export function createDeliverActivity({ client, keyring, agents, now = Date.now 
       retryAfter = parseRetryAfterMs(response.headers['retry-after'], now());
       await readLimited(response.body, 64 * 1024); // drain (bounded) so the connection is reused
     } catch (err) {
+      // A refused address (network.allow) fails the delivery now: retrying for a day cannot change it.
+      const refused = ssrfFailure(err);
+      if (refused) {
+        await report({ attempt, error: refused.message });
+        throw refused;
+      }
       const error = (err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError' ? `no response within ${timeout} ms` : `connection failed: ${(err as Error).message}`;
       await report({ attempt, error });
       throw ApplicationFailure.create({ type: 'ConnectionError', message: error });

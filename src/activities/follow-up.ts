@@ -2,7 +2,7 @@ import { ApplicationFailure, log } from '@temporalio/activity';
 import { request, type Dispatcher } from 'undici';
 import type { HookflowConfig } from '../config/schema';
 import type { FollowUpResult } from '../shared/inbound';
-import { authHeaders, isRetryableStatus, parseRetryAfterMs, readLimited } from './http';
+import { authHeaders, isRetryableStatus, parseRetryAfterMs, readLimited, ssrfFailure } from './http';
 
 /** Follow-up bodies become workflow payloads, which Temporal bounds (2 MB by default). */
 export const FOLLOW_UP_LIMIT_BYTES = 1024 * 1024;
@@ -31,6 +31,8 @@ export function createFollowUpActivity({ config, http }: FollowUpDeps) {
       headersTimeout: timeout,
       bodyTimeout: timeout,
       signal: AbortSignal.timeout(timeout),
+    }).catch((err: unknown) => {
+      throw ssrfFailure(err) ?? err; // a refused address is permanent: the event ends as follow-up-failed now
     });
     const status = response.statusCode;
     const body = await readLimited(response.body, FOLLOW_UP_LIMIT_BYTES);

@@ -1,10 +1,34 @@
-import { Agent, type Dispatcher } from 'undici';
+import { isIP } from 'node:net';
+import { ApplicationFailure } from '@temporalio/activity';
+import { Agent, buildConnector, type Dispatcher } from 'undici';
 import type { OutboundAuth } from '../config/schema';
+import { createSsrfGuard, findSsrfRefusal, type SsrfGuard } from '../security/ssrf';
 import { basicAuthHeader } from '../signing/credentials';
 
-/** One keep-alive connection pool per worker, shared by all activities. */
-export function createHttpAgent(): Dispatcher {
-  return new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000, connections: 128 });
+/** One keep-alive connection pool per worker, shared by all activities; `allow` is config.network.allow. */
+export function createHttpAgent(allow: readonly string[]): Dispatcher {
+  return new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000, connections: 128, connect: guardedConnector(createSsrfGuard(allow)) });
+}
+
+/**
+ * An undici connector (Agent `connect`) that applies the SSRF guard to every new connection, whatever
+ * the request or redirect hop: host names through `lookup` (net/tls.connect resolve with it, so the
+ * checked address is the one connected to), IP literals here, because net.connect skips lookup for them.
+ */
+export function guardedConnector(guard: SsrfGuard, options: buildConnector.BuildOptions = {}): buildConnector.connector {
+  const connect = buildConnector({ ...options, lookup: guard.lookup });
+  return (opts, callback) => {
+    const refused = isIP(opts.hostname) ? guard.check(opts.hostname, opts.hostname) : undefined;
+    // Asynchronously, like a failing socket: undici does not expect the callback during the call.
+    if (refused) process.nextTick(callback, refused, null);
+    else connect(opts, callback);
+  };
+}
+
+/** An SSRF refusal in a request error, as a permanent failure: retrying cannot help until network.allow changes. */
+export function ssrfFailure(err: unknown): ApplicationFailure | undefined {
+  const refused = findSsrfRefusal(err);
+  return refused && ApplicationFailure.create({ type: 'SsrfRefused', message: refused.message, nonRetryable: true });
 }
 
 export function authHeaders(auth: OutboundAuth): Record<string, string> {

@@ -18,7 +18,7 @@ export interface ActivityDeps {
 
 /** All activities, built from their dependencies so tests can pass their own config, HTTP agent and client. */
 export function createActivities(deps: ActivityDeps) {
-  const agents = new TlsAgents(deps.http, deps.keyring);
+  const agents = new TlsAgents(deps.http, deps.keyring, deps.config.network.allow);
   return {
     fetchFollowUp: createFollowUpActivity(deps),
     fanOut: createFanOutActivity(deps),

@@ -105,8 +105,10 @@ export const configSchema = z.strictObject({
         .strictObject({
           /** Browser origins of the Temporal Web UI allowed to call /codec/* (CORS). */
           corsOrigins: z.array(z.string().regex(/^https?:\/\/[^/]+$/, 'an origin such as http://localhost:8233')).default(['http://localhost:8233', 'http://127.0.0.1:8233']),
-          /** When set, /codec/* also needs `Authorization: Bearer <token>` (the UI's codec "pass access token" setting). */
+          /** When set, /codec/* needs `Authorization: Bearer <token>` (the UI's codec "pass access token" setting). */
           token: z.string().min(16).optional(),
+          /** Without a token, only clients in these networks are answered (the browser running the local UI). */
+          clientNetworks: z.array(z.string()).default(['127.0.0.0/8', '::1/128']),
         })
         .prefault({}),
     })

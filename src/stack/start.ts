@@ -33,6 +33,9 @@ async function main(): Promise<void> {
 
   console.log(`\nhookflow is running`);
   console.log(`  API          ${api.url}   (webhooks: ${api.url}/webhooks/<sourceId>)`);
+  console.log(`  API docs     ${api.url}/docs`);
+  // One process: the API's /metrics shares the worker's registry, so it shows both (and Temporal core's).
+  console.log(`  Metrics      ${api.url}/metrics${worker.metricsUrl ? `   (worker alone: ${worker.metricsUrl})` : ''}`);
   if (devServer?.uiUrl) console.log(`  Temporal UI  ${devServer.uiUrl}`);
   console.log(`  Temporal     ${config.temporal.address}  namespace ${config.temporal.namespace}`);
   console.log(`Press Ctrl-C to stop.\n`);

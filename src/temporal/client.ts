@@ -1,5 +1,6 @@
 import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
 import type { HookflowConfig } from '../config/schema';
+import { dataConverterFor } from './data-converter';
 
 /**
  * The API's Temporal client. The connection is lazy so the API starts (and answers 503) while Temporal is
@@ -12,5 +13,5 @@ export function createApiClient(config: HookflowConfig): { client: Client; conne
     connectTimeout: config.server.ackTimeout,
     interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 4 }))],
   });
-  return { connection, client: new Client({ connection, namespace: config.temporal.namespace }) };
+  return { connection, client: new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverterFor(config) }) };
 }

@@ -4,7 +4,9 @@ import type { Dispatcher } from 'undici';
 import { createActivities } from '../activities';
 import { createHttpAgent } from '../activities/http';
 import type { HookflowConfig } from '../config/schema';
+import { activityMetricsInterceptor } from '../observability/activity-metrics';
 import type { Keyring } from '../security/keyring';
+import { dataConverterFor } from './data-converter';
 
 export interface CreateWorkerOptions {
   config: HookflowConfig;
@@ -15,17 +17,22 @@ export interface CreateWorkerOptions {
   http?: Dispatcher;
   /** A pre-built bundle (tests bundle once per run); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
-  overrides?: Partial<WorkerOptions>;
+  /** Another workflows file (the benchmark adds raw baselines to hookflow's workflows). */
+  workflowsPath?: string;
+  /** Activities besides hookflow's own (the benchmark's no-op). */
+  extraActivities?: Record<string, (...args: never[]) => Promise<unknown>>;
 }
 
-export async function createWorker({ config, connection, client, keyring, http, workflowBundle, overrides }: CreateWorkerOptions): Promise<Worker> {
-  const activities = createActivities({ config, client, keyring, http: http ?? createHttpAgent() });
+export async function createWorker({ config, connection, client, keyring, http, workflowBundle, workflowsPath, extraActivities }: CreateWorkerOptions): Promise<Worker> {
+  const activities = createActivities({ config, client, keyring, http: http ?? createHttpAgent(config.network.allow) });
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    activities,
-    ...(workflowBundle ? { workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
-    ...overrides,
+    activities: { ...activities, ...extraActivities },
+    // Delivery and follow-up metrics are measured around the activities, not inside them.
+    interceptors: { activity: [activityMetricsInterceptor()] },
+    dataConverter: dataConverterFor(config),
+    ...(workflowBundle ? { workflowBundle } : { workflowsPath: workflowsPath ?? require.resolve('../workflows') }),
   });
 }

@@ -4,6 +4,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { buildApp, type HookflowApp } from '../../src/api/app';
 import { parseConfig } from '../../src/config/load';
 import type { HookflowConfig } from '../../src/config/schema';
+import { dataConverterFor } from '../../src/temporal/data-converter';
 import { startWorker, type RunningWorker } from '../../src/worker';
 
 // Workers log at WARN in tests: failures show, routine activity does not.
@@ -23,12 +24,17 @@ export function testTemporalAddress(): string {
 
 /**
  * Config from YAML, pointed at the test server and a task queue of its own (test files do not share
- * workers), with a fresh encryption key and the admin token unless the YAML sets them.
+ * workers), with a fresh encryption key, the admin token and a loopback allowlist (the fake peers listen
+ * on 127.0.0.1; the SSRF guard refuses loopback otherwise) unless the YAML sets them.
  */
 export function testConfig(yaml: string, env: NodeJS.ProcessEnv = {}): HookflowConfig {
   const defaults = [
     /^security:/m.test(yaml) ? '' : `security: { encryptionKeys: [{ id: test1, key: "${randomBytes(32).toString('base64')}" }] }`,
     /^admin:/m.test(yaml) ? '' : `admin: { token: ${ADMIN_TOKEN} }`,
+    /^network:/m.test(yaml) ? '' : 'network: { allow: ["127.0.0.0/8", "::1/128", "localhost"] }',
+    // No fixed metrics port (test workers would share it); quiet routine logs.
+    /^metrics:/m.test(yaml) ? '' : 'metrics: { workerPort: 0 }',
+    /^logging:/m.test(yaml) ? '' : 'logging: { level: warn }',
   ].join('\n');
   return parseConfig(`${defaults}\n${yaml}`, { ...env, TEMPORAL_ADDRESS: testTemporalAddress(), HOOKFLOW_TASK_QUEUE: `test-${randomUUID()}` }, 'test config');
 }
@@ -44,7 +50,7 @@ export interface Harness {
 /** The real thing, in-process: Temporal client + API (used through app.inject) + the production worker on its own task queue. */
 export async function startHarness(config: HookflowConfig, options: { worker?: boolean } = {}): Promise<Harness> {
   const connection = await Connection.connect({ address: config.temporal.address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverterFor(config) });
   const app = await buildApp({ config, client });
   const worker = options.worker === false ? undefined : await startWorker(config, { workflowBundle: { codePath: process.env.HOOKFLOW_TEST_BUNDLE! } });
   return {

@@ -42,8 +42,13 @@ const attemptHeaders = (receiver: FakeHttpPeer) => receiver.requests.map((r) => 
 
 describe('delivery retry policies over skipped time (Java time-skipping test server)', () => {
   // The default `delivery.oneDay` schedule, deliberately not shortened: the point is the real 24 h.
+  // Receivers listen on loopback, which the SSRF guard refuses unless allowed.
   const key = randomBytes(32).toString('base64');
-  const config = parseConfig(`security: { encryptionKeys: [{ id: k1, key: "${key}" }] }\n`, {}, 'test config');
+  const config = parseConfig(
+    `security: { encryptionKeys: [{ id: k1, key: "${key}" }] }\nnetwork: { allow: ["127.0.0.0/8", "::1/128", "localhost"] }\n`,
+    {},
+    'test config',
+  );
   const keyring = keyringFromConfig([{ id: 'k1', key }]); // the key the config names
   const taskQueue = `timeskipping-${randomUUID()}`;
   const http = new Agent({ keepAliveTimeout: 1_000 });

@@ -1,0 +1,130 @@
+import { randomUUID } from 'node:crypto';
+import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
+import type { InboundWorkflowResult } from '../../src/shared/inbound';
+import { deliveryWorkflowId, type DeliveryResult } from '../../src/shared/outbound';
+import { SA } from '../../src/shared/search-attributes';
+import { FakeHttpPeer, type Responder } from '../support/fake-http';
+import { startHarness, testConfig, type Harness } from '../support/harness';
+import { adminApi, createSubscription, publish } from '../support/outbound';
+import { extendBody, post, sign } from '../support/webhooks';
+
+// Everything in these tests listens on loopback, which is exactly what the SSRF guard refuses: `closed`
+// allows nothing (and keeps the default one-day schedule, whose next attempt would be a minute away),
+// `loopback` allows 127.0.0.0/8 only.
+let receiver: FakeHttpPeer;
+let sourceApi: FakeHttpPeer;
+let closed: Harness;
+let loopback: Harness;
+
+beforeAll(async () => {
+  receiver = await new FakeHttpPeer(() => ({ status: 200 })).start();
+  sourceApi = await new FakeHttpPeer(() => ({ status: 200, body: { ok: true } })).start();
+  [closed, loopback] = await Promise.all([
+    startHarness(
+      testConfig(`
+network: { allow: [] }
+sources:
+  - id: erp
+    kind: extend-commerce
+    secret: extend-secret
+    followUp: { urls: { OrderCreated: "${sourceApi.url}/orders/{OrderNumber}" } }
+`),
+    ),
+    startHarness(
+      testConfig(`
+network: { allow: ["127.0.0.0/8"] }
+delivery: { oneDay: { initialInterval: PT0.2S, backoffCoefficient: 2, maximumInterval: PT1S, window: PT20S } }
+`),
+    ),
+  ]);
+});
+
+afterAll(async () => {
+  await Promise.all([closed?.stop(), loopback?.stop()]);
+  await receiver?.stop();
+  await sourceApi?.stop();
+});
+
+/** A fresh path on the receiver and a one-day subscription of `h` to it at `base` (default: the receiver's 127.0.0.1 URL). */
+async function subscriber(h: Harness, responder: Responder, base = receiver.url) {
+  const path = `/hook/${randomUUID()}`;
+  receiver.on(path, responder);
+  const id = await createSubscription(h, { url: `${base}${path}`, secret: 'shh', triggers: ['shop.*'], retryPolicy: 'one-day' });
+  return { id, requests: () => receiver.requestsTo(path) };
+}
+
+/** Publishes an event and returns the handle of its delivery to the subscription. */
+async function deliver(h: Harness, subscriptionId: string) {
+  const { eventId, workflowId } = await publish(h, { type: 'shop.OrderPaid', data: { orderNumber: 'SO-1' } });
+  await h.client.workflow.getHandle(workflowId).result();
+  return h.client.workflow.getHandle(deliveryWorkflowId(eventId, subscriptionId));
+}
+
+/** The delivery's failure: DeliveryFailed, caused by the activity's SsrfRefused. */
+async function refusal(handle: Awaited<ReturnType<typeof deliver>>) {
+  const failure = await handle.result().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(failure).toBeInstanceOf(WorkflowFailedError);
+  const deliveryFailed = (failure as WorkflowFailedError).cause as ApplicationFailure;
+  expect(deliveryFailed.type).toBe('DeliveryFailed');
+  const cause = deliveryFailed.cause as ApplicationFailure;
+  expect(cause).toBeInstanceOf(ApplicationFailure);
+  expect(cause).toMatchObject({ type: 'SsrfRefused', nonRetryable: true });
+  return cause.message;
+}
+
+describe('network.allow: [] (nothing internal allowed)', () => {
+  test('a delivery to 127.0.0.1 fails permanently after one attempt, even on one-day; the receiver gets nothing', async () => {
+    const sub = await subscriber(closed, () => ({ status: 200 }));
+    const started = Date.now();
+    const handle = await deliver(closed, sub.id);
+    expect(await refusal(handle)).toBe('refused: 127.0.0.1 (loopback); allow it in network.allow');
+    expect(Date.now() - started).toBeLessThan(15_000); // a retry would wait a minute for attempt 2
+    expect(sub.requests()).toHaveLength(0);
+    expect((await handle.describe()).typedSearchAttributes.get(SA.attempts)).toBe(1);
+    const view = (await adminApi(closed, 'GET', `/api/deliveries/${encodeURIComponent(handle.workflowId)}`)).json();
+    expect(view).toMatchObject({ workflowStatus: 'FAILED', status: 'failed', attempts: 1, lastError: expect.stringMatching(/refused: 127\.0\.0\.1 \(loopback\)/) });
+  });
+
+  test('a host name resolving to loopback (localhost) is refused after DNS resolution', async () => {
+    const sub = await subscriber(closed, () => ({ status: 200 }), receiver.url.replace('127.0.0.1', 'localhost'));
+    const message = await refusal(await deliver(closed, sub.id));
+    expect(message).toMatch(/^refused: (127\.0\.0\.1|::1) \(loopback\) for localhost; allow it in network.allow$/);
+    expect(sub.requests()).toHaveLength(0);
+  });
+
+  test('a follow-up fetch to a refused address ends the event as follow-up-failed at once, not after 30 min of retries', async () => {
+    const body = JSON.stringify(extendBody([{ Action: 'OrderCreated', Details: { OrderNumber: 'SSRF-1' } }]));
+    const started = Date.now();
+    const res = await post(closed.app, '/webhooks/erp', body, { 'ms-signature': sign.ms('extend-secret', body) });
+    expect(res.statusCode).toBe(202);
+    const outcome = (await closed.client.workflow.getHandle(res.json().events[0].workflowId).result()) as InboundWorkflowResult;
+    expect(outcome).toMatchObject({ status: 'follow-up-failed', reason: 'refused: 127.0.0.1 (loopback); allow it in network.allow' });
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(sourceApi.requests).toHaveLength(0);
+  });
+});
+
+describe('network.allow: ["127.0.0.0/8"]', () => {
+  test('the same delivery to 127.0.0.1 succeeds', async () => {
+    const sub = await subscriber(loopback, () => ({ status: 200 }));
+    const result: DeliveryResult = await (await deliver(loopback, sub.id)).result();
+    expect(result).toMatchObject({ status: 'delivered', httpStatus: 200, attempt: 1 });
+    expect(sub.requests()).toHaveLength(1);
+  });
+
+  test('redirects are not followed: a 302 (to metadata, or to another path) is a retryable answer', async () => {
+    const targetPath = `/target/${randomUUID()}`;
+    const redirects = [`http://169.254.169.254/latest/meta-data/`, `${receiver.url}${targetPath}`];
+    const sub = await subscriber(loopback, (r) => {
+      const location = redirects[Number(r.headers['x-hookflow-attempt']) - 1];
+      return location ? { status: 302, headers: { location } } : { status: 200 };
+    });
+    // Following the first would end in SsrfRefused (169.254.169.254 is not allowed), the second would reach the target.
+    expect(await (await deliver(loopback, sub.id)).result()).toMatchObject({ status: 'delivered', attempt: 3 });
+    expect(sub.requests()).toHaveLength(3);
+    expect(receiver.requestsTo(targetPath)).toHaveLength(0);
+  });
+});

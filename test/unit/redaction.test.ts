@@ -1,0 +1,100 @@
+import { Writable } from 'node:stream';
+import type { Client } from '@temporalio/client';
+import { buildApp, type HookflowApp } from '../../src/api/app';
+import { parseConfig } from '../../src/config/load';
+import { createLogger, loggerOptions, maskKeyParam } from '../../src/observability/logger';
+
+/** A pino destination that keeps every line. */
+function capture() {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+  return { stream, text: () => lines.join('\n'), lines };
+}
+
+const SECRETS = {
+  authorization: 'Basic c2VjcmV0LWJhc2ljOnB3',
+  'ms-signature': 'sha256=MS-SIGNATURE-SECRET',
+  'x-signature': 'x-signature-secret-hex',
+  'x-auth-token': 'x-auth-token-secret',
+  'webhook-signature': 'v1,standard-webhooks-secret',
+  cookie: 'session=cookie-secret',
+};
+const QUERY_KEY = 'automation-key-secret';
+
+describe('log redaction', () => {
+  let app: HookflowApp;
+  const out = capture();
+
+  beforeAll(async () => {
+    const config = parseConfig(
+      `
+sources:
+  - { id: erp, kind: extend-commerce, secret: extend-config-secret }
+  - { id: esign, kind: automation-api, key: ${QUERY_KEY} }
+`,
+      {},
+    );
+    // No Temporal needed: every request here is refused before a workflow would be started.
+    app = await buildApp({ config, client: {} as Client, logger: { ...loggerOptions('info'), stream: out.stream } });
+  });
+  afterAll(() => app.close());
+
+  test('credential headers and the ?key= parameter never reach the log', async () => {
+    const res = await app.inject({ method: 'POST', url: `/webhooks/esign?key=${QUERY_KEY}&other=1`, payload: '{}', headers: { 'content-type': 'application/json', ...SECRETS } });
+    expect(res.statusCode).toBeGreaterThanOrEqual(400);
+    const incoming = out.lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'incoming request');
+    expect(incoming.req.url).toBe('/webhooks/esign?key=[Redacted]&other=1');
+    for (const header of Object.keys(SECRETS)) expect(incoming.req.headers[header]).toBe('[Redacted]');
+    expect(incoming.req.headers['content-type']).toBe('application/json'); // the rest stays readable
+    for (const secret of [...Object.values(SECRETS), QUERY_KEY]) expect(out.text()).not.toContain(secret);
+  });
+
+  test('secret, password, token and clientKey fields up to three levels deep', () => {
+    const log = capture();
+    createLogger('info', log.stream).info(
+      {
+        secret: 's-top',
+        source: { secret: 's-one', auth: { password: 'p-two', token: 't-two' } },
+        subscription: { tls: { client: { clientKey: 'ck-three' } } },
+        clientKey: 'ck-top',
+      },
+      'config loaded',
+    );
+    const line = JSON.parse(log.lines[0]!);
+    expect(line).toMatchObject({
+      secret: '[Redacted]',
+      clientKey: '[Redacted]',
+      source: { secret: '[Redacted]', auth: { password: '[Redacted]', token: '[Redacted]' } },
+      subscription: { tls: { client: { clientKey: '[Redacted]' } } },
+    });
+    for (const secret of ['s-top', 's-one', 'p-two', 't-two', 'ck-three', 'ck-top']) expect(log.text()).not.toContain(secret);
+  });
+
+  test('maskKeyParam leaves other parameters alone', () => {
+    expect(maskKeyParam('/webhooks/x?a=1&key=abc&b=2')).toBe('/webhooks/x?a=1&key=[Redacted]&b=2');
+    expect(maskKeyParam('/webhooks/x?monkey=1')).toBe('/webhooks/x?monkey=1');
+  });
+});
+
+describe('request ids', () => {
+  let app: HookflowApp;
+  beforeAll(async () => {
+    app = await buildApp({ config: parseConfig('{}', {}), client: {} as Client });
+  });
+  afterAll(() => app.close());
+
+  test('a well-formed x-request-id is kept and echoed; anything else gets a fresh UUID', async () => {
+    const given = await app.inject({ url: '/healthz', headers: { 'x-request-id': 'lb-7f3a.1' } });
+    expect(given.headers['x-request-id']).toBe('lb-7f3a.1');
+    const bad = await app.inject({ url: '/healthz', headers: { 'x-request-id': 'no spaces <allowed>' } });
+    expect(bad.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    const none = await app.inject({ url: '/nowhere' });
+    expect(none.statusCode).toBe(404);
+    expect(none.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
