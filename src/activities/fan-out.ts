@@ -32,12 +32,11 @@ export function deliverySchedule(subscription: Subscription, config: HookflowCon
 export function createFanOutActivity({ config, client }: FanOutDeps) {
   return async function fanOut(input: { event: OutboundEvent; onlySubscriptionId?: string }): Promise<Array<{ subscriptionId: string; workflowId: string }>> {
     const { event, onlySubscriptionId } = input;
-    const ids = onlySubscriptionId ? [onlySubscriptionId] : await listSubscriptionIds(client, candidateQuery(config.temporal.taskQueue, event.type));
-    const started: Array<{ subscriptionId: string; workflowId: string }> = [];
-    for (const id of ids) {
+
+    const startDelivery = async (id: string) => {
       const subscription = await readSubscription(client, id);
-      if (!subscription) continue;
-      if (!onlySubscriptionId && (!subscription.active || !triggersMatch(subscription.triggers, event.type) || filterRejection(event, subscription.filter))) continue;
+      if (!subscription) return undefined;
+      if (!onlySubscriptionId && (!subscription.active || !triggersMatch(subscription.triggers, event.type) || filterRejection(event, subscription.filter))) return undefined;
       const workflowId = deliveryWorkflowId(event.id, subscription.id);
       const args: [DeliveryInput] = [{ subscriptionId: subscription.id, event, schedule: deliverySchedule(subscription, config) }];
       try {
@@ -57,8 +56,14 @@ export function createFanOutActivity({ config, client }: FanOutDeps) {
       } catch (err) {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       }
-      started.push({ subscriptionId: subscription.id, workflowId });
-    }
+      return { subscriptionId: subscription.id, workflowId };
+    };
+
+    const ids = onlySubscriptionId ? [onlySubscriptionId] : await listSubscriptionIds(client, candidateQuery(config.temporal.taskQueue, event.type));
+    // Candidates are checked and started concurrently: one event to many subscriptions should not
+    // pay one query + one start round trip per subscription in sequence.
+    const outcomes = await Promise.all(ids.map((id) => startDelivery(id)));
+    const started = outcomes.filter((o): o is { subscriptionId: string; workflowId: string } => o !== undefined);
     log.info('fan-out', { eventType: event.type, candidates: ids.length, deliveries: started.length });
     return started;
   };

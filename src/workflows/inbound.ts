@@ -1,11 +1,12 @@
-import { ActivityFailure, ApplicationFailure, log, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, log, proxyActivities, proxyLocalActivities, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { filterRejection } from '../shared/filter';
 import type { EnrichedEvent, InboundStatus, InboundWorkflowInput, InboundWorkflowResult } from '../shared/inbound';
 import type { OutboundEvent } from '../shared/outbound';
 import { SA } from '../shared/search-attributes';
 
-const { fanOut } = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: { maximumInterval: '30 seconds' } });
+// A local activity: short, idempotent (workflow ids), and it saves two task-queue round trips per event.
+const { fanOut } = proxyLocalActivities<Activities>({ startToCloseTimeout: '1 minute', retry: { maximumInterval: '30 seconds' } });
 
 /** Follow-up fetch: retried with backoff for up to 30 minutes, then the event ends as follow-up-failed. */
 const { fetchFollowUp } = proxyActivities<Activities>({

@@ -11,6 +11,8 @@ import {
 } from '../shared/outbound';
 import { SA } from '../shared/search-attributes';
 
+// Not a local activity: fanOut queries this very workflow, which cannot answer while a local activity
+// holds its workflow task open.
 const { fanOut } = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: { maximumInterval: '30 seconds' } });
 
 const REQUIRED: Array<keyof Subscription> = ['id', 'name', 'contactEmail', 'url', 'active', 'triggers', 'filter', 'retryPolicy', 'auth', 'timeoutMs', 'signature', 'tls'];

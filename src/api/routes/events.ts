@@ -3,11 +3,9 @@ import type { Client } from '@temporalio/client';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { HookflowConfig } from '../../config/schema';
-import { SOURCE_KINDS, inboundWorkflowId, type InboundWorkflowInput } from '../../shared/inbound';
-import { SA } from '../../shared/search-attributes';
-import type { inboundWorkflow } from '../../workflows/inbound';
+import { SOURCE_KINDS, type InboundWorkflowInput } from '../../shared/inbound';
 import { eventUuid } from '../event-uuid';
-import { startDurably } from '../temporal-start';
+import { startInbound } from '../start-inbound';
 
 const RESERVED = [...SOURCE_KINDS, 'hookflow'];
 
@@ -49,24 +47,7 @@ export const eventRoutes: FastifyPluginAsyncZod<{ config: HookflowConfig; client
         filter: {},
         followUp: { kind: 'none' },
       };
-      const started = await startDurably<typeof inboundWorkflow>(
-        client,
-        'inboundWorkflow',
-        {
-          taskQueue: config.temporal.taskQueue,
-          workflowId: inboundWorkflowId('api', idempotencyKey),
-          args: [input],
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-          typedSearchAttributes: [
-            { key: SA.source, value: 'api' },
-            { key: SA.sourceKind, value: 'api' },
-            { key: SA.eventType, value: type },
-            { key: SA.status, value: 'received' },
-            ...(entity !== undefined ? [{ key: SA.entity, value: entity }] : []),
-          ],
-        },
-        config.server.ackTimeout,
-      );
+      const started = await startInbound(client, config, input);
       return reply.status(202).send({ eventId: `api/${idempotencyKey}`, ...started });
     },
   );

@@ -5,11 +5,9 @@ import type { HookflowConfig, SourceConfig } from '../../config/schema';
 import { InvalidPayloadError, NotFoundError, UnauthorizedError } from '../../errors';
 import { planFollowUp } from '../../sources/follow-up-url';
 import { sourceKindOf, type WebhookRequest } from '../../sources';
-import { inboundWorkflowId, type InboundWorkflowInput } from '../../shared/inbound';
-import { SA } from '../../shared/search-attributes';
-import type { inboundWorkflow } from '../../workflows/inbound';
+import type { InboundWorkflowInput } from '../../shared/inbound';
 import { eventUuid } from '../event-uuid';
-import { startDurably } from '../temporal-start';
+import { startInbound } from '../start-inbound';
 
 export interface WebhookRouteDeps {
   config: HookflowConfig;
@@ -84,27 +82,7 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteDeps> = async (app
             filter: source.filter,
             followUp: planFollowUp(source, notification.eventType, templateVars),
           };
-          const workflowId = inboundWorkflowId(source.id, notification.eventKey);
-          const started = await startDurably<typeof inboundWorkflow>(
-            client,
-            'inboundWorkflow',
-            {
-              taskQueue: config.temporal.taskQueue,
-              workflowId,
-              args: [input],
-              workflowIdReusePolicy: 'REJECT_DUPLICATE',
-              typedSearchAttributes: [
-                { key: SA.source, value: source.id },
-                { key: SA.sourceKind, value: source.kind },
-                { key: SA.eventType, value: notification.eventType },
-                { key: SA.status, value: 'received' },
-                ...(notification.entity !== undefined ? [{ key: SA.entity, value: notification.entity }] : []),
-                ...(notification.warehouse !== undefined ? [{ key: SA.warehouse, value: notification.warehouse }] : []),
-                ...(notification.goodsOwnerId !== undefined ? [{ key: SA.goodsOwner, value: notification.goodsOwnerId }] : []),
-              ],
-            },
-            config.server.ackTimeout,
-          );
+          const started = await startInbound(client, config, input);
           return { eventKey: notification.eventKey, ...started };
         }),
       );
