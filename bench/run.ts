@@ -1,0 +1,218 @@
+import { fork } from 'node:child_process';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { Agent, request } from 'undici';
+import { startApi } from '../src/api/server';
+import { parseConfig } from '../src/config/load';
+import { dataConverterFor } from '../src/temporal/data-converter';
+import { freePort, startDevServer } from '../src/stack/dev-server';
+import { temporalCliPath } from '../src/stack/temporal-cli';
+import { FakeHttpPeer } from '../test/support/fake-http';
+import { runConcurrent, summarize } from './stats';
+
+/**
+ * `npm run bench`: hookflow against raw Temporal on the same dev server in one run, all on loopback.
+ * Sizes: BENCH_N (requests per level, default 300), BENCH_LEVELS (default 1,10,50),
+ * BENCH_RESTING (deliveries parked in retry backoff, default 10000), BENCH_DB=file for SQLite persistence.
+ */
+const N = Number(process.env.BENCH_N ?? 300);
+const LEVELS = (process.env.BENCH_LEVELS ?? '1,10,50').split(',').map(Number);
+const RESTING = Number(process.env.BENCH_RESTING ?? 10_000);
+const SOURCE_SECRET = 'bench-source-secret';
+const ADMIN = 'bench-admin-token-0123456789';
+
+async function main() {
+  const results: Record<string, unknown> = { startedAt: new Date().toISOString(), n: N, levels: LEVELS, resting: RESTING, cpus: (await import('node:os')).cpus().length };
+  const dbFile = process.env.BENCH_DB === 'file' ? join(mkdtempSync(join(tmpdir(), 'hookflow-bench-')), 'temporal.sqlite') : undefined;
+  const server = await startDevServer({ cli: temporalCliPath(), headless: true, dbFile });
+  results.persistence = dbFile ? 'sqlite file' : 'in-memory sqlite';
+  const receiver = await new FakeHttpPeer(() => ({ status: 200 })).start();
+  const arrivals = new Map<string, number>();
+  const waiters = new Map<string, () => void>();
+  receiver.on('/deliveries', (r) => {
+    const key = `${r.headers['x-hookflow-event-id']}|${r.url}`;
+    arrivals.set(key, performance.now());
+    waiters.get(key)?.();
+    return { status: 200 };
+  });
+  const arrival = (key: string) => (arrivals.has(key) ? Promise.resolve() : new Promise<void>((ok) => waiters.set(key, ok)));
+  receiver.on('/failing', () => ({ status: 503 }));
+
+  const yaml = `
+security: { encryptionKeys: [{ id: k1, key: "${randomBytes(32).toString('base64')}" }] }
+admin: { token: ${ADMIN} }
+network: { allow: ["127.0.0.0/8", "::1/128", "localhost"] }
+server: { port: ${await freePort()}, rateLimit: { max: 100000000, window: PT1M } }
+sources: [{ id: src, kind: extend-commerce, secret: ${SOURCE_SECRET} }]
+`;
+  const configFile = join(mkdtempSync(join(tmpdir(), 'hookflow-bench-cfg-')), 'config.yaml');
+  writeFileSync(configFile, yaml);
+  const env = { ...process.env, HOOKFLOW_CONFIG: configFile, TEMPORAL_ADDRESS: server.address, HOOKFLOW_TASK_QUEUE: 'bench', LOG_LEVEL: 'warn' };
+  const config = parseConfig(yaml, env);
+
+  const worker = fork(resolve(__dirname, 'worker.ts'), { env, execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+  process.once('exit', () => worker.kill('SIGKILL')); // never leave the child behind on a failure
+  await new Promise<void>((ok, fail) => {
+    worker.once('message', () => ok());
+    worker.once('exit', (code) => fail(new Error(`bench worker exited with ${code}`)));
+  });
+  const api = await startApi(config, { level: 'warn' });
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection, dataConverter: dataConverterFor(config) });
+  const http = new Agent({ connections: 128, keepAliveTimeout: 30_000 });
+
+  const adminCall = async (method: 'POST' | 'DELETE', path: string, body?: unknown) => {
+    const res = await request(`${api.url}${path}`, { method, dispatcher: http, headers: { authorization: `Bearer ${ADMIN}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+    const text = await res.body.text();
+    if (res.statusCode >= 300) throw new Error(`${method} ${path}: ${res.statusCode} ${text}`);
+    return text ? JSON.parse(text) : undefined;
+  };
+  const subscribe = (id: string, path: string, triggers: string[], retryPolicy = 'one-day') =>
+    adminCall('POST', '/api/subscriptions', { id, name: id, contactEmail: 'bench@example.com', url: `${receiver.url}${path}`, secret: 'sub-secret', triggers, retryPolicy, signature: 'x-signature' });
+  const waitListed = async (count: number) => {
+    for (;;) {
+      const list = await request(`${api.url}/api/subscriptions`, { dispatcher: http, headers: { authorization: `Bearer ${ADMIN}` } });
+      if ((JSON.parse(await list.body.text()).subscriptions as unknown[]).length >= count) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  const postWebhook = async (notificationId: string, action = 'OrderCreated') => {
+    const details = action === 'ProductCreated' ? { ProductNumber: notificationId.slice(0, 8) } : { OrderNumber: notificationId.slice(0, 8) };
+    const body = JSON.stringify({ Id: notificationId.replace(/-/g, ''), Attempt: 1, Properties: { NotificationId: notificationId }, Notifications: [{ Action: action, Details: details }] });
+    const signature = `sha256=${createHmac('sha256', SOURCE_SECRET).update(body).digest('hex').toUpperCase()}`;
+    const res = await request(`${api.url}/webhooks/src`, { method: 'POST', dispatcher: http, headers: { 'content-type': 'application/json', 'ms-signature': signature }, body });
+    await res.body.dump();
+    if (res.statusCode !== 202) throw new Error(`webhook answered ${res.statusCode}`);
+  };
+  const waitFor = async (check: () => boolean, what: string, ms = 300_000) => {
+    const deadline = Date.now() + ms;
+    while (!check()) {
+      if (Date.now() > deadline) throw new Error(`bench timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+
+  // Each measurement starts on an idle worker: wait until the work the previous one started has finished.
+  const drain = async () => {
+    const query = "ExecutionStatus = 'Running' AND WorkflowType != 'subscriptionWorkflow'";
+    for (;;) {
+      const { count } = await client.workflow.count(query);
+      if (count === 0) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
+
+  const table: Array<Record<string, unknown>> = [];
+  const row = (scenario: string, concurrency: number, run: { latencies: number[]; perSecond: number }, unit = 'req/s') => {
+    const entry = { scenario, concurrency, throughput: run.perSecond, unit, ...summarize(run.latencies) };
+    table.push(entry);
+    console.log(JSON.stringify(entry));
+  };
+
+  // Warm-up: bundles cached, connections open, code paths jitted.
+  await runConcurrent(50, 10, async () => void (await client.workflow.execute('rawActivityWorkflow', { taskQueue: 'bench', workflowId: randomUUID() })));
+  await runConcurrent(50, 10, async () => postWebhook(randomUUID(), 'ProductCreated'));
+
+  for (const c of LEVELS) {
+    await drain();
+    row('raw start (client.workflow.start)', c, await runConcurrent(N, c, async () => void (await client.workflow.start('rawNoopWorkflow', { taskQueue: 'bench', workflowId: randomUUID() }))));
+    await drain();
+    row('hookflow ingest (signed Extend webhook -> 202)', c, await runConcurrent(N, c, async () => postWebhook(randomUUID(), 'ProductCreated')));
+  }
+
+  // End to end: one subscription; latency from the source's POST to the subscriber receiving it.
+  await subscribe('e2e', '/deliveries', ['extend-commerce.OrderCreated']);
+  await waitListed(1);
+  for (const c of LEVELS) {
+    await drain();
+    row('raw workflow + 1 no-op activity (execute)', c, await runConcurrent(N, c, async () => void (await client.workflow.execute('rawActivityWorkflow', { taskQueue: 'bench', workflowId: randomUUID() }))), 'wf/s');
+    await drain();
+    // Closed loop, like the raw `execute` above: each of the c senders posts, then waits for the
+    // subscriber to receive that event before sending the next.
+    const key = (id: string) => `src/${id}-0|/deliveries`;
+    const run = await runConcurrent(N, c, async () => {
+      const id = randomUUID();
+      const delivered = arrival(key(id));
+      await postWebhook(id);
+      await delivered;
+    });
+    row('hookflow end to end (source POST -> subscriber receives)', c, run, 'events/s');
+  }
+  await adminCall('DELETE', '/api/subscriptions/e2e');
+
+  // Fan-out: one event to 10 subscriptions.
+  for (let i = 0; i < 10; i++) await subscribe(`fan-${i}`, `/deliveries?sub=${i}`, ['fan.*']); // distinct URLs: arrivals are keyed by event id and URL
+  await waitListed(10);
+  const events = Math.max(20, Math.floor(N / 5));
+  await drain();
+  const before = arrivals.size;
+  const t0 = performance.now();
+  await runConcurrent(events, 10, async () => void (await adminCall('POST', '/api/events', { type: 'fan.Ping', data: { n: 1 } })));
+  await waitFor(() => arrivals.size - before >= events * 10, 'fan-out deliveries');
+  const fanSeconds = (performance.now() - t0) / 1000;
+  const fanOut = { scenario: 'fan-out (1 event -> 10 subscriptions)', events, deliveries: events * 10, seconds: Math.round(fanSeconds * 10) / 10, deliveriesPerSecond: Math.round(((events * 10) / fanSeconds) * 10) / 10 };
+  console.log(JSON.stringify(fanOut));
+  for (let i = 0; i < 10; i++) await adminCall('DELETE', `/api/subscriptions/fan-${i}`);
+
+  // Resting cost: deliveries parked in retry backoff against a failing endpoint.
+  let resting: Record<string, unknown> = { skipped: true };
+  if (RESTING > 0) {
+    await subscribe('resting', '/failing', ['rest.*']);
+    await waitListed(1);
+    const idle = sampleProcess(worker.pid!);
+    const publishRun = await runConcurrent(RESTING, 20, async () => void (await adminCall('POST', '/api/events', { type: 'rest.Ping', data: {} })));
+    await waitFor(() => receiver.requestsTo('/failing').length >= RESTING, 'first attempts of resting deliveries', 900_000);
+    await new Promise((r) => setTimeout(r, 5000)); // let the burst settle
+    const a = sampleProcess(worker.pid!);
+    await new Promise((r) => setTimeout(r, 20_000));
+    const b = sampleProcess(worker.pid!);
+    resting = {
+      deliveriesInBackoff: RESTING,
+      publishPerSecond: publishRun.perSecond,
+      workerRssMiBBefore: idle.rssMiB,
+      workerRssMiB: b.rssMiB,
+      workerCpuPercentWhileResting: Math.round(((b.cpuSeconds - a.cpuSeconds) / ((b.at - a.at) / 1000)) * 1000) / 10,
+    };
+    console.log(JSON.stringify({ scenario: 'resting cost', ...resting }));
+  }
+
+  const ratio = (a: string, b: string, c: number) => {
+    const x = table.find((r) => String(r.scenario).startsWith(a) && r.concurrency === c);
+    const y = table.find((r) => String(r.scenario).startsWith(b) && r.concurrency === c);
+    return x && y ? Math.round(((x.throughput as number) / (y.throughput as number)) * 100) / 100 : null;
+  };
+  results.ratios = Object.fromEntries(LEVELS.map((c) => [`c=${c}`, { ingestVsRawStart: ratio('hookflow ingest', 'raw start', c), e2eVsRawActivityWorkflow: ratio('hookflow end to end', 'raw workflow', c) }]));
+  Object.assign(results, { table, fanOut, resting });
+  console.table(table);
+  console.log('ratios (throughput, hookflow / raw):', JSON.stringify(results.ratios));
+
+  mkdirSync(resolve(__dirname, 'results'), { recursive: true });
+  const file = resolve(__dirname, 'results', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify(results, null, 2));
+  console.log(`results written to ${file}`);
+
+  await api.close();
+  worker.kill('SIGTERM');
+  await new Promise((r) => worker.once('exit', r));
+  await connection.close();
+  await http.close();
+  await receiver.stop();
+  await server.stop();
+}
+
+/** RSS and total CPU seconds of a process, from /proc. */
+function sampleProcess(pid: number) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const rssKiB = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const ticks = Number(stat[11]) + Number(stat[12]); // utime + stime
+  return { rssMiB: Math.round(rssKiB / 102.4) / 10, cpuSeconds: ticks / 100, at: Date.now() };
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
