@@ -25,6 +25,8 @@ const SOURCE_SECRET = 'bench-source-secret';
 const ADMIN = 'bench-admin-token-0123456789';
 
 async function main() {
+  // Interrupted: exit through process.exit so the exit hooks stop the dev server and the worker.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
   const results: Record<string, unknown> = { startedAt: new Date().toISOString(), n: N, levels: LEVELS, resting: RESTING, cpus: (await import('node:os')).cpus().length };
   const dbFile = process.env.BENCH_DB === 'file' ? join(mkdtempSync(join(tmpdir(), 'hookflow-bench-')), 'temporal.sqlite') : undefined;
   const server = await startDevServer({ cli: temporalCliPath(), headless: true, dbFile });
