@@ -52,7 +52,8 @@ sources: [{ id: src, kind: extend-commerce, secret: ${SOURCE_SECRET} }]
 `;
   const configFile = join(mkdtempSync(join(tmpdir(), 'hookflow-bench-cfg-')), 'config.yaml');
   writeFileSync(configFile, yaml);
-  const env = { ...process.env, HOOKFLOW_CONFIG: configFile, TEMPORAL_ADDRESS: server.address, HOOKFLOW_TASK_QUEUE: 'bench', LOG_LEVEL: 'error' } // failed attempts are expected here; do not log each;
+  // LOG_LEVEL error: failed attempts are expected here (resting cost); logging each would drown the output.
+  const env = { ...process.env, HOOKFLOW_CONFIG: configFile, TEMPORAL_ADDRESS: server.address, HOOKFLOW_TASK_QUEUE: 'bench', LOG_LEVEL: 'error' };
   const config = parseConfig(yaml, env);
 
   const worker = fork(resolve(__dirname, 'worker.ts'), { env, execArgv: ['--import', 'tsx'], stdio: 'inherit' });

@@ -16,6 +16,7 @@ persisted() { # name file generator
 }
 persisted HOOKFLOW_ENCRYPTION_KEY .data/encryption-key "openssl rand -base64 32"
 persisted HOOKFLOW_ADMIN_TOKEN .data/admin-token "openssl rand -hex 24"
+[ -s .data/admin-token ] && export HOOKFLOW_ADMIN_TOKEN_FILE=.data/admin-token
 # Development values for the example config's source secrets; set your own in the environment.
 export EXTEND_WEBHOOK_SECRET="${EXTEND_WEBHOOK_SECRET:-dev-extend-secret}"
 export ONGOING_WEBHOOK_PASSWORD="${ONGOING_WEBHOOK_PASSWORD:-dev-ongoing-password}"

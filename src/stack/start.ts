@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { startApi } from '../api/server';
 import { loadConfig } from '../config/load';
+import { dataConverterFor } from '../temporal/data-converter';
 import { startWorker } from '../worker';
 import { startDevServer, type DevServer } from './dev-server';
 import { temporalCliPath } from './temporal-cli';
@@ -25,6 +26,8 @@ async function main(): Promise<void> {
       uiPort: Number(process.env.TEMPORAL_UI_PORT ?? 8233),
       dbFile: resolve(dataDir, 'temporal.sqlite'),
       namespace: config.temporal.namespace,
+      // The Web UI decodes the encrypted payloads through the API's codec endpoint.
+      codecEndpoint: dataConverterFor(config) ? `http://${config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host}:${config.server.port}/codec` : undefined,
     });
     config.temporal.address = devServer.address;
   }
@@ -36,7 +39,8 @@ async function main(): Promise<void> {
   console.log(`  API docs     ${api.url}/docs`);
   // One process: the API's /metrics shares the worker's registry, so it shows both (and Temporal core's).
   console.log(`  Metrics      ${api.url}/metrics${worker.metricsUrl ? `   (worker alone: ${worker.metricsUrl})` : ''}`);
-  if (devServer?.uiUrl) console.log(`  Temporal UI  ${devServer.uiUrl}`);
+  if (devServer?.uiUrl) console.log(`  Temporal UI  ${devServer.uiUrl}${dataConverterFor(config) ? '   (payloads decoded by the API\'s /codec)' : ''}`);
+  if (config.admin) console.log(`  Admin token  ${process.env.HOOKFLOW_ADMIN_TOKEN_FILE ?? 'see admin.token in the config'}`);
   console.log(`  Temporal     ${config.temporal.address}  namespace ${config.temporal.namespace}`);
   console.log(`Press Ctrl-C to stop.\n`);
 
