@@ -38,6 +38,13 @@ export class ConflictError extends HookflowError {
   }
 }
 
+/** Well-formed, but Temporal refuses to take it (too large, say): retrying cannot help. */
+export class UnprocessableError extends HookflowError {
+  constructor(message: string) {
+    super(message, 422, 'unprocessable');
+  }
+}
+
 /** Temporal did not durably accept the work in time: the caller should retry. */
 export class UnavailableError extends HookflowError {
   constructor(

@@ -1,6 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { log } from '@temporalio/activity';
 import type { HookflowConfig } from '../config/schema';
+import { keywordValue } from '../shared/bounded';
 import { filterRejection } from '../shared/filter';
 import { deliveryWorkflowId, triggersMatch, type DeliveryInput, type DeliverySchedule, type OutboundEvent, type Subscription } from '../shared/outbound';
 import { SA } from '../shared/search-attributes';
@@ -47,10 +48,10 @@ export function createFanOutActivity({ config, client }: FanOutDeps) {
           workflowIdReusePolicy: 'REJECT_DUPLICATE',
           typedSearchAttributes: [
             { key: SA.subscription, value: subscription.id },
-            { key: SA.eventType, value: event.type },
-            { key: SA.eventId, value: event.id },
+            { key: SA.eventType, value: keywordValue(event.type) },
+            { key: SA.eventId, value: keywordValue(event.id) },
             { key: SA.status, value: 'delivering' },
-            ...(event.entity !== undefined ? [{ key: SA.entity, value: event.entity }] : []),
+            ...(event.entity !== undefined ? [{ key: SA.entity, value: keywordValue(event.entity) }] : []),
           ],
         });
       } catch (err) {

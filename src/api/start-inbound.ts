@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { HookflowConfig } from '../config/schema';
 import { inboundWorkflowId, type InboundWorkflowInput } from '../shared/inbound';
+import { keywordValue } from '../shared/bounded';
 import { SA } from '../shared/search-attributes';
 import type { inboundWorkflow } from '../workflows/inbound';
 import { startDurably } from './temporal-start';
@@ -22,10 +23,10 @@ export function startInbound(client: Client, config: HookflowConfig, input: Inbo
       typedSearchAttributes: [
         { key: SA.source, value: event.sourceId },
         { key: SA.sourceKind, value: event.sourceKind },
-        { key: SA.eventType, value: event.eventType },
+        { key: SA.eventType, value: keywordValue(event.eventType) },
         { key: SA.status, value: 'received' },
-        ...(event.entity !== undefined ? [{ key: SA.entity, value: event.entity }] : []),
-        ...(event.warehouse !== undefined ? [{ key: SA.warehouse, value: event.warehouse }] : []),
+        ...(event.entity !== undefined ? [{ key: SA.entity, value: keywordValue(event.entity) }] : []),
+        ...(event.warehouse !== undefined ? [{ key: SA.warehouse, value: keywordValue(event.warehouse) }] : []),
         ...(event.goodsOwnerId !== undefined ? [{ key: SA.goodsOwner, value: event.goodsOwnerId }] : []),
       ],
     },

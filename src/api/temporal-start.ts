@@ -1,6 +1,9 @@
-import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowStartOptions } from '@temporalio/client';
-import type { Workflow } from '@temporalio/common';
-import { UnavailableError } from '../errors';
+import { isGrpcServiceError, ServiceError, WorkflowExecutionAlreadyStartedError, type Client, type WorkflowStartOptions } from '@temporalio/client';
+import { ValueError, type Workflow } from '@temporalio/common';
+import { UnavailableError, UnprocessableError } from '../errors';
+
+/** gRPC status INVALID_ARGUMENT: Temporal refuses the request itself (an id or a payload over its limits). */
+const INVALID_ARGUMENT = 3;
 
 /**
  * Starts a workflow and resolves only once Temporal has durably accepted it. A workflow id that already
@@ -26,6 +29,11 @@ export async function startDurably<W extends Workflow>(
     return { workflowId: handle.workflowId, duplicate: false };
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) return { workflowId: options.workflowId, duplicate: true };
+    // Permanent refusals are not outages: a 503 would have the source retry forever.
+    // (JSON.stringify of a deeply nested value fails as a ValueError, or deeper still as a RangeError.)
+    if (err instanceof ValueError || err instanceof RangeError) throw new UnprocessableError('the event cannot be stored (it cannot be serialised)');
+    const grpc = err instanceof ServiceError && isGrpcServiceError(err.cause) ? err.cause : undefined;
+    if (grpc?.code === INVALID_ARGUMENT) throw new UnprocessableError(`the workflow engine refused the event: ${grpc.details}`);
     throw new UnavailableError('the workflow engine did not accept the event in time; retry later', 5, err);
   } finally {
     clearTimeout(timer);

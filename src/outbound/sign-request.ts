@@ -2,6 +2,7 @@ import { basicAuthHeader } from '../signing/credentials';
 import { signMsSignature } from '../signing/ms-signature';
 import { signStandardWebhook } from '../signing/standard-webhooks';
 import { signXSignature } from '../signing/x-signature';
+import { headerValue } from '../shared/bounded';
 import type { OutboundEvent, SignatureScheme } from '../shared/outbound';
 
 /** A subscription's credentials, opened from their sealed form for one attempt. */
@@ -24,8 +25,9 @@ export function signRequest(
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     'user-agent': 'hookflow',
-    'x-hookflow-event-id': event.id,
-    'x-hookflow-event-type': event.type,
+    // Ids and types come from the sources and may hold any character; the body has them exactly.
+    'x-hookflow-event-id': headerValue(event.id),
+    'x-hookflow-event-type': headerValue(event.type),
     'x-hookflow-attempt': String(attempt),
   };
   const { secret, auth, key } = credentials;

@@ -1,5 +1,7 @@
 /** Types shared by the front door (client side) and the inbound workflow (worker side). */
 
+import { boundedWorkflowId } from './bounded';
+
 export const SOURCE_KINDS = ['extend-commerce', 'ongoing-wms', 'automation-api'] as const;
 export type SourceKindName = (typeof SOURCE_KINDS)[number];
 
@@ -64,5 +66,5 @@ export interface InboundWorkflowResult {
 }
 
 export function inboundWorkflowId(sourceId: string, eventKey: string): string {
-  return `inbound/${sourceId}/${eventKey}`;
+  return boundedWorkflowId(`inbound/${sourceId}/${eventKey}`);
 }

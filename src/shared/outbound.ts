@@ -1,4 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { boundedWorkflowId } from './bounded';
 import type { EventFilter, SourceKindName } from './inbound';
 
 /** Types and message definitions shared by the API (client side) and the outbound workflows. */
@@ -119,7 +120,7 @@ export interface DeliveryResult extends DeliveryAttemptResult {
   eventId: string;
 }
 
-export const deliveryWorkflowId = (eventId: string, subscriptionId: string) => `delivery/${eventId}/${subscriptionId}`;
+export const deliveryWorkflowId = (eventId: string, subscriptionId: string) => boundedWorkflowId(`delivery/${eventId}/${subscriptionId}`);
 
 /** Event types of the test trigger. */
 export const TEST_EVENT_TYPE = 'hookflow.test';

@@ -3,7 +3,7 @@ import type { SourceOf } from '../config/schema';
 import { verifyToken } from '../signing/credentials';
 import { X_SIGNATURE_HEADER, verifyXSignature } from '../signing/x-signature';
 import { header, type SourceKind } from './source-kind';
-import { parseOrThrow } from './zod-errors';
+import { keyText, parseOrThrow } from './zod-errors';
 
 export const AUTOMATION_EVENT_TYPES = [
   'OrderCreated',
@@ -19,8 +19,8 @@ export const AUTOMATION_EVENT_TYPES = [
 const REPEATABLE = new Set<string>(['OrderDueDateUpdated']);
 
 export const automationPayload = z.looseObject({
-  orderId: z.string().min(1).max(200),
-  eventType: z.string().min(1).max(100),
+  orderId: keyText.max(200),
+  eventType: keyText.max(100),
 });
 
 export const automationApi: SourceKind<SourceOf<'automation-api'>> = {

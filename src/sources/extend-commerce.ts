@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { SourceOf } from '../config/schema';
 import { MS_SIGNATURE_HEADER, verifyMsSignature } from '../signing/ms-signature';
 import { header, scalarFields, type ParsedNotification, type SourceKind } from './source-kind';
-import { parseOrThrow } from './zod-errors';
+import { keyText, parseOrThrow } from './zod-errors';
 
 /** Extend sends identifiers as strings in its samples; accept numbers too and keep them as text. */
 const identifier = z.union([z.string().min(1), z.number()]).transform(String);
@@ -56,9 +56,9 @@ export type ExtendAction = keyof typeof EXTEND_DETAILS;
 export const EXTEND_ACTIONS = Object.keys(EXTEND_DETAILS) as ExtendAction[];
 
 const envelope = z.looseObject({
-  Id: z.string().min(1),
+  Id: keyText,
   Attempt: z.number().int().min(0).optional(),
-  Properties: z.looseObject({ NotificationId: z.string().min(1).optional() }).optional(),
+  Properties: z.looseObject({ NotificationId: keyText.optional() }).optional(),
   Notifications: z
     .array(z.looseObject({ Action: z.string().min(1), Details: z.record(z.string(), z.unknown()) }))
     .min(1, 'must hold at least one notification'),

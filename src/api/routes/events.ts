@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { HookflowConfig } from '../../config/schema';
 import { SOURCE_KINDS, type InboundWorkflowInput } from '../../shared/inbound';
 import { eventUuid } from '../event-uuid';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth';
 import { startInbound } from '../start-inbound';
 
 const RESERVED = [...SOURCE_KINDS, 'hookflow'];
@@ -14,7 +15,7 @@ export const publishEventSchema = z.strictObject({
     .string()
     .regex(/^[a-z0-9][a-z0-9-]*\.[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use <namespace>.<name>, e.g. shop.OrderPaid')
     .refine((type) => !RESERVED.includes(type.split('.')[0]!), `the namespaces ${RESERVED.join(', ')} are reserved for hookflow's sources`),
-  data: z.record(z.string(), z.unknown()),
+  data: z.record(z.string(), z.unknown()).refine((data) => !nestsDeeperThan(data), `nests deeper than ${MAX_JSON_DEPTH} levels`),
   idempotencyKey: z.string().regex(/^[A-Za-z0-9._:-]{1,200}$/, 'letters, digits and . _ : - (max 200)').optional(),
   entity: z.string().min(1).optional(),
   warehouse: z.string().min(1).optional(),

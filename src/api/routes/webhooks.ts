@@ -7,6 +7,7 @@ import { planFollowUp } from '../../sources/follow-up-url';
 import { sourceKindOf, type WebhookRequest } from '../../sources';
 import type { InboundWorkflowInput } from '../../shared/inbound';
 import { eventUuid } from '../event-uuid';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth';
 import { startInbound } from '../start-inbound';
 
 export interface WebhookRouteDeps {
@@ -67,6 +68,7 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteDeps> = async (app
       } catch (err) {
         throw new InvalidPayloadError(`body is not valid JSON: ${(err as Error).message}`);
       }
+      if (nestsDeeperThan(body)) throw new InvalidPayloadError(`body nests deeper than ${MAX_JSON_DEPTH} levels`);
       const notifications = kind.parse(body, webhook, source);
 
       const events = await Promise.all(
