@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# The integration suite against the production tier: Temporal server 1.29.1 on PostgreSQL (built and
-# started by scripts/prod), instead of the dev server. Usage: scripts/test-on-postgres.sh [jest args]
+# The integration suite and the fault suite against the production tier: Temporal server 1.29.1 on
+# PostgreSQL (built and started by scripts/prod) instead of the dev server. The fault tests stop and
+# restart that server (scripts/prod/stop-temporal-postgres.sh --temporal-only, restart-temporal.sh).
+# Usage: scripts/test-on-postgres.sh [integration] [faults]   (default: both)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+suites=("$@")
+[ ${#suites[@]} -gt 0 ] || suites=(integration faults)
 bash scripts/install-deps.sh
 TEMPORAL_CLI="$(bash scripts/ensure-temporal.sh)"
 export TEMPORAL_CLI
@@ -13,4 +17,10 @@ trap 'bash scripts/prod/stop-temporal-postgres.sh "$DATA" >&2 || true; rm -rf "$
 address="$(bash scripts/prod/start-temporal-postgres.sh "$DATA" | tail -n 1)"
 export HOOKFLOW_TEST_TEMPORAL_ADDRESS="${address#TEMPORAL_ADDRESS=}"
 echo "Temporal on PostgreSQL at $HOOKFLOW_TEST_TEMPORAL_ADDRESS" >&2
-npx jest --runInBand test/integration "$@"
+for suite in "${suites[@]}"; do
+  case "$suite" in
+    integration) npx jest --runInBand test/integration ;;
+    faults) HOOKFLOW_FAULTS_PG_DATA="$DATA" npx jest --runInBand -c jest.faults.config.js ;;
+    *) echo "unknown suite $suite (integration, faults)" >&2; exit 2 ;;
+  esac
+done

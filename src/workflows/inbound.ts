@@ -1,12 +1,15 @@
-import { ActivityFailure, ApplicationFailure, log, proxyActivities, proxyLocalActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, log, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { filterRejection } from '../shared/filter';
 import type { EnrichedEvent, InboundStatus, InboundWorkflowInput, InboundWorkflowResult } from '../shared/inbound';
 import type { OutboundEvent } from '../shared/outbound';
 import { SA } from '../shared/search-attributes';
 
-// A local activity: short, idempotent (workflow ids), and it saves two task-queue round trips per event.
-const { fanOut } = proxyLocalActivities<Activities>({ startToCloseTimeout: '1 minute', retry: { maximumInterval: '30 seconds' } });
+// A regular activity, not a local one: fan-out queries subscription workflows on this task queue, and a
+// local activity holds its workflow task (and the worker's slot) open meanwhile. After a worker restart
+// with a backlog, every slot was held by a fan-out waiting for a query that needed a slot: a deadlock
+// (found by test/faults/crash-recovery.test.ts).
+const { fanOut } = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: { maximumInterval: '30 seconds' } });
 
 /** Follow-up fetch: retried with backoff for up to 30 minutes, then the event ends as follow-up-failed. */
 const { fetchFollowUp } = proxyActivities<Activities>({
