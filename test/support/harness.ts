@@ -7,9 +7,9 @@ import type { HookflowConfig } from '../../src/config/schema';
 import { dataConverterFor } from '../../src/temporal/data-converter';
 import { startWorker, type RunningWorker } from '../../src/worker';
 
-// Workers log at WARN in tests: failures show, routine activity does not.
+// Workers log at ERROR in tests: many tests make deliveries fail on purpose, and each failed attempt is a WARN.
 try {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
 } catch {
   // already installed by an earlier test file in this process
 }
