@@ -16,7 +16,8 @@ import { runConcurrent, summarize } from './stats';
 /**
  * `npm run bench`: hookflow against raw Temporal on the same dev server in one run, all on loopback.
  * Sizes: BENCH_N (requests per level, default 300), BENCH_LEVELS (default 1,10,50),
- * BENCH_RESTING (deliveries parked in retry backoff, default 10000), BENCH_DB=file for SQLite persistence.
+ * BENCH_RESTING (deliveries parked in retry backoff, default 10000), BENCH_DB=file for SQLite persistence,
+ * BENCH_TEMPORAL_ADDRESS to measure against a running server (e.g. the PostgreSQL tier).
  */
 const N = Number(process.env.BENCH_N ?? 300);
 const LEVELS = (process.env.BENCH_LEVELS ?? '1,10,50').split(',').map(Number);
@@ -28,9 +29,12 @@ async function main() {
   // Interrupted: exit through process.exit so the exit hooks stop the dev server and the worker.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
   const results: Record<string, unknown> = { startedAt: new Date().toISOString(), n: N, levels: LEVELS, resting: RESTING, cpus: (await import('node:os')).cpus().length };
+  // BENCH_TEMPORAL_ADDRESS: a running server with hookflow's search attributes (the PostgreSQL tier of
+  // scripts/prod), used by nothing else meanwhile; otherwise a dev server of the bench's own.
+  const external = process.env.BENCH_TEMPORAL_ADDRESS;
   const dbFile = process.env.BENCH_DB === 'file' ? join(mkdtempSync(join(tmpdir(), 'hookflow-bench-')), 'temporal.sqlite') : undefined;
-  const server = await startDevServer({ cli: temporalCliPath(), headless: true, dbFile });
-  results.persistence = dbFile ? 'sqlite file' : 'in-memory sqlite';
+  const server = external ? { address: external, stop: async () => undefined } : await startDevServer({ cli: temporalCliPath(), headless: true, dbFile });
+  results.persistence = external ? `external server at ${external}` : dbFile ? 'dev server, sqlite file' : 'dev server, in-memory sqlite';
   const receiver = await new FakeHttpPeer(() => ({ status: 200 })).start();
   const arrivals = new Map<string, number>();
   const waiters = new Map<string, () => void>();
