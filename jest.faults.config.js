@@ -11,10 +11,8 @@ module.exports = {
   roots: ['<rootDir>/test/faults'],
   // Explicit, so an exclusion of test/faults added to the main config is not inherited here.
   testPathIgnorePatterns: ['/node_modules/'],
-  // The in-memory dev server of globalSetup serves bad-input.test.ts (startHarness) and the workflow
-  // bundle serves the in-process worker of temporal-outage.test.ts. The crash and outage tests also
-  // start dev servers of their own, on SQLite files, because they kill or stop them.
-  globalSetup: base.globalSetup,
-  globalTeardown: base.globalTeardown,
+  // globalSetup (inherited) gives bad-input.test.ts its Temporal and workflow bundle (startHarness).
+  // The process tests (crash, outage, restart) start a Temporal of their own (test/faults/support/
+  // temporal-tier.ts), because they stop it, unless they run on the PostgreSQL tier.
   testTimeout: 15 * 60_000,
 };

@@ -32,10 +32,11 @@ export function boundedWorkflowId(id: string): string {
 }
 
 const CONTROL = /[\u0000-\u001f\u007f]/;
+const EVERY_CONTROL = new RegExp(CONTROL.source, 'g');
 
 /** A Keyword search attribute value: control characters dropped, at most 255 characters (search only). */
 export function keywordValue(value: string): string {
-  return cut(value.replace(new RegExp(CONTROL.source, 'g'), ''), MAX_STORED_CHARS);
+  return cut(value.replace(EVERY_CONTROL, ''), MAX_STORED_CHARS);
 }
 
 export const hasControlCharacters = (value: string) => CONTROL.test(value);

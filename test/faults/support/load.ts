@@ -1,8 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool } from 'undici';
 import type { RecordedRequest } from '../../support/fake-http';
+import { verify } from '../../support/outbound';
 import { waitUntil } from './processes';
 import { extendEventId, extendWebhook, postUntilAccepted, type SendStats } from './source';
+import { RECEIVER_SECRET } from './stack';
 
 export interface SteadyLoad {
   pool: Pool;
@@ -95,4 +97,29 @@ export function redeliveriesThatDiffer(requests: RecordedRequest[]): string[] {
     bodies.set(event.id, (bodies.get(event.id) ?? new Set()).add(JSON.stringify(event)));
   }
   return [...wrong, ...[...bodies].filter(([, b]) => b.size > 1).map(([id]) => id)];
+}
+
+/** What the source saw while sending, for a test's report. */
+export const sourceReport = (stats: SendStats) => ({
+  postAttempts: stats.attempts,
+  connectionErrors: stats.connectionErrors,
+  http503: stats.status503,
+  http429: stats.status429,
+  duplicateAcks: stats.duplicateAcks,
+});
+
+/**
+ * The zero-loss promise, checked once delivery is done: every webhook got its 202 in the end (a
+ * source retrying through the faults gets through), every accepted one was delivered, nothing was
+ * delivered that was never sent, every delivery is signed with the subscription's secret, and
+ * duplicates are only ever repeats of one event (at-least-once).
+ */
+export function expectNothingLost(run: { sent: Set<string>; accepted: Set<string>; missing: string[]; stats: SendStats; requests: RecordedRequest[] }): void {
+  expect(run.stats.gaveUp).toEqual([]);
+  expect(run.stats.unexpected).toEqual([]);
+  expect(run.accepted.size).toBe(run.sent.size);
+  expect(run.missing).toEqual([]);
+  expect([...new Set(receivedEventIds(run.requests))].filter((id) => !run.sent.has(id))).toEqual([]);
+  expect(run.requests.filter((r) => !verify.x(RECEIVER_SECRET, r)).length).toBe(0);
+  expect(redeliveriesThatDiffer(run.requests)).toEqual([]);
 }
