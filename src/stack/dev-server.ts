@@ -14,8 +14,27 @@ export interface DevServerOptions {
   namespace?: string;
   headless?: boolean;
   codecEndpoint?: string;
+  /** `--dynamic-config-value` settings; defaults to DEV_SERVER_DYNAMIC_CONFIG. */
+  dynamicConfig?: Record<string, string | number | boolean>;
+  /** `--sqlite-pragma` settings (only with dbFile). */
+  sqlitePragmas?: Record<string, string>;
   log?: (line: string) => void;
 }
+
+/**
+ * Dynamic config every dev server of hookflow runs with (`npm start`, the tests, the bench): what each
+ * bought is in the README (Performance).
+ */
+export const DEV_SERVER_DYNAMIC_CONFIG: Record<string, string | number | boolean> = {
+  // History reads its task queues at most 20 times a second by default: every task (workflow task,
+  // activity, child start) waited ~40 ms in history before reaching matching (probe: 36-45 ms per hop).
+  'history.transferProcessorMaxPollRPS': 1000,
+  'history.timerProcessorMaxPollRPS': 1000,
+  'history.visibilityProcessorMaxPollRPS': 1000,
+  // An activity scheduled by a workflow task goes back to the same worker in the task's completion,
+  // without a trip through matching.
+  'system.enableActivityEagerExecution': true,
+};
 
 export interface DevServer {
   address: string;
@@ -46,6 +65,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const ip = options.ip ?? '127.0.0.1';
   const args = ['server', 'start-dev', '--ip', ip, '--port', String(port), '--ui-port', String(uiPort), '--namespace', namespace, '--log-level', 'warn'];
   if (options.dbFile) args.push('--db-filename', options.dbFile);
+  if (options.dbFile) for (const [name, value] of Object.entries(options.sqlitePragmas ?? {})) args.push('--sqlite-pragma', `${name}=${value}`);
+  for (const [name, value] of Object.entries(options.dynamicConfig ?? DEV_SERVER_DYNAMIC_CONFIG)) args.push('--dynamic-config-value', `${name}=${JSON.stringify(value)}`);
   if (options.headless) args.push('--headless');
   if (options.codecEndpoint) args.push('--ui-codec-endpoint', options.codecEndpoint);
   for (const [name, type] of Object.entries(SEARCH_ATTRIBUTE_TYPES)) args.push('--search-attribute', `${name}=${type}`);
