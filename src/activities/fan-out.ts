@@ -1,10 +1,9 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { log } from '@temporalio/activity';
 import type { HookflowConfig } from '../config/schema';
-import { keywordValue } from '../shared/bounded';
+import { deliverySearchAttributes } from '../shared/delivery-start';
 import { filterRejection } from '../shared/filter';
-import { deliveryWorkflowId, triggersMatch, type DeliveryInput, type DeliverySchedule, type OutboundEvent, type Subscription } from '../shared/outbound';
-import { SA } from '../shared/search-attributes';
+import { deliveryWorkflowId, triggersMatch, type DeliveryInput, type DeliverySchedule, type OutboundEvent, type PlannedDelivery, type Subscription } from '../shared/outbound';
 import type { deliveryWorkflow } from '../workflows/delivery';
 import { candidateQuery, listSubscriptionIds, readSubscription } from './subscriptions-lookup';
 
@@ -26,46 +25,76 @@ export function deliverySchedule(subscription: Subscription, config: HookflowCon
 }
 
 /**
- * Starts one delivery workflow per matching subscription. Candidates come from visibility (triggers,
- * active); each is then checked against its workflow's current state (query), so a change made a
- * moment ago (disable, new filter) is honoured. Workflow ids make a retry of this activity start nothing twice.
+ * Which subscriptions get this event. Candidates come from visibility (triggers, active); each is then
+ * checked against its workflow's current state (readSubscription: the memo written with each
+ * acknowledged change), so a change made a moment ago (disable, new filter) is honoured. Candidates
+ * are read concurrently.
  */
-export function createFanOutActivity({ config, client }: FanOutDeps) {
-  return async function fanOut(input: { event: OutboundEvent; onlySubscriptionId?: string }): Promise<Array<{ subscriptionId: string; workflowId: string }>> {
-    const { event, onlySubscriptionId } = input;
-
-    const startDelivery = async (id: string) => {
-      const subscription = await readSubscription(client, id);
+async function plan(
+  { config, client }: FanOutDeps,
+  event: OutboundEvent,
+  options: { onlySubscriptionId?: string; candidates?: string[]; query: boolean },
+): Promise<{ planned: PlannedDelivery[]; unread: string[] }> {
+  const { onlySubscriptionId } = options;
+  const ids = onlySubscriptionId ? [onlySubscriptionId] : (options.candidates ?? (await listSubscriptionIds(client, candidateQuery(config.temporal.taskQueue, event.type))));
+  const unread: string[] = [];
+  const planned = await Promise.all(
+    ids.map(async (id): Promise<PlannedDelivery | undefined> => {
+      const subscription = options.query ? await readSubscription(client, id) : await readSubscription(client, id, { query: false });
+      if (subscription === 'unread') {
+        unread.push(id);
+        return undefined;
+      }
       if (!subscription) return undefined;
       if (!onlySubscriptionId && (!subscription.active || !triggersMatch(subscription.triggers, event.type) || filterRejection(event, subscription.filter))) return undefined;
-      const workflowId = deliveryWorkflowId(event.id, subscription.id);
-      const args: [DeliveryInput] = [{ subscriptionId: subscription.id, event, schedule: deliverySchedule(subscription, config) }];
-      try {
-        await client.workflow.start<typeof deliveryWorkflow>('deliveryWorkflow', {
-          taskQueue: config.temporal.taskQueue,
-          workflowId,
-          args,
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-          typedSearchAttributes: [
-            { key: SA.subscription, value: subscription.id },
-            { key: SA.eventType, value: keywordValue(event.type) },
-            { key: SA.eventId, value: keywordValue(event.id) },
-            { key: SA.status, value: 'delivering' },
-            ...(event.entity !== undefined ? [{ key: SA.entity, value: keywordValue(event.entity) }] : []),
-          ],
-        });
-      } catch (err) {
-        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      }
-      return { subscriptionId: subscription.id, workflowId };
-    };
+      return { subscriptionId: subscription.id, workflowId: deliveryWorkflowId(event.id, subscription.id), schedule: deliverySchedule(subscription, config) };
+    }),
+  );
+  const matched = planned.filter((p): p is PlannedDelivery => p !== undefined);
+  log.info('fan-out', { eventType: event.type, candidates: ids.length, deliveries: matched.length, unread: unread.length });
+  return { planned: matched, unread };
+}
 
-    const ids = onlySubscriptionId ? [onlySubscriptionId] : await listSubscriptionIds(client, candidateQuery(config.temporal.taskQueue, event.type));
-    // Candidates are checked and started concurrently: one event to many subscriptions should not
-    // pay one query + one start round trip per subscription in sequence.
-    const outcomes = await Promise.all(ids.map((id) => startDelivery(id)));
-    const started = outcomes.filter((o): o is { subscriptionId: string; workflowId: string } => o !== undefined);
-    log.info('fan-out', { eventType: event.type, candidates: ids.length, deliveries: started.length });
-    return started;
+/**
+ * The inbound workflow's fan-out: decides the deliveries (no side effects); the workflow then starts
+ * them as child workflows. Run as a local activity with `query: false`: it never waits for a workflow
+ * task (a local activity holds its own workflow task, and the worker's slot, open: waiting for a query
+ * that needs a slot deadlocked a restarted worker with a backlog, test/faults/crash-recovery). The
+ * subscriptions it could not read from their memo come back as `unread`, for a regular activity
+ * (`query: true`, `candidates`) to read.
+ */
+export function createPlanDeliveriesActivity(deps: FanOutDeps) {
+  return async function planDeliveries(input: { event: OutboundEvent; query: boolean; candidates?: string[] }): Promise<{ planned: PlannedDelivery[]; unread: string[] }> {
+    return plan(deps, input.event, { query: input.query, candidates: input.candidates });
+  };
+}
+
+/**
+ * Plans and starts the delivery workflows through the client: the test signal's path (and the path of
+ * inbound workflows started before deliveries became child workflows). Workflow ids make a retry of
+ * this activity start nothing twice.
+ */
+export function createFanOutActivity(deps: FanOutDeps) {
+  const { config, client } = deps;
+  return async function fanOut(input: { event: OutboundEvent; onlySubscriptionId?: string }): Promise<Array<{ subscriptionId: string; workflowId: string }>> {
+    const { event, onlySubscriptionId } = input;
+    const { planned } = await plan(deps, event, { onlySubscriptionId, query: true });
+    await Promise.all(
+      planned.map(async ({ subscriptionId, workflowId, schedule }) => {
+        const args: [DeliveryInput] = [{ subscriptionId, event, schedule }];
+        try {
+          await client.workflow.start<typeof deliveryWorkflow>('deliveryWorkflow', {
+            taskQueue: config.temporal.taskQueue,
+            workflowId,
+            args,
+            workflowIdReusePolicy: 'REJECT_DUPLICATE',
+            typedSearchAttributes: deliverySearchAttributes(subscriptionId, event),
+          });
+        } catch (err) {
+          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        }
+      }),
+    );
+    return planned.map(({ subscriptionId, workflowId }) => ({ subscriptionId, workflowId }));
   };
 }

@@ -3,7 +3,7 @@ import type { Dispatcher } from 'undici';
 import type { HookflowConfig } from '../config/schema';
 import type { Keyring } from '../security/keyring';
 import { createDeliverActivity } from './deliver';
-import { createFanOutActivity } from './fan-out';
+import { createFanOutActivity, createPlanDeliveriesActivity } from './fan-out';
 import { createFollowUpActivity } from './follow-up';
 import { TlsAgents } from './tls-agents';
 
@@ -22,6 +22,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     fetchFollowUp: createFollowUpActivity(deps),
     fanOut: createFanOutActivity(deps),
+    planDeliveries: createPlanDeliveriesActivity(deps),
     deliver: createDeliverActivity({ ...deps, agents }),
   };
 }

@@ -1,10 +1,29 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { getSubscriptionQuery, subscriptionWorkflowId, type Subscription } from '../shared/outbound';
+import { SUBSCRIPTION_MEMO, getSubscriptionQuery, subscriptionWorkflowId, type Subscription } from '../shared/outbound';
 
-/** The current state of a subscription, read from its workflow; null when it does not exist or was deleted. */
-export async function readSubscription(client: Client, id: string): Promise<Subscription | null> {
+/**
+ * The current state of a subscription, read from its workflow; null when it does not exist or was deleted.
+ *
+ * Read from the workflow's memo (describe): the subscription workflow writes its state there in the same
+ * workflow task that completes each update, so a change is visible as soon as it is acknowledged, and a
+ * describe is answered by the history service from the execution's state, concurrently, without a
+ * workflow task. A query instead goes through the worker, one at a time per workflow: at ~10 ms each
+ * and two per event, every event of every source queued on the same `subscription/<id>` (issue 9).
+ * A workflow that has not written its memo yet (the instant after a create, a run from before this
+ * change) is queried as before.
+ */
+export async function readSubscription(client: Client, id: string, options: { query: false }): Promise<Subscription | null | 'unread'>;
+export async function readSubscription(client: Client, id: string, options?: { query: true }): Promise<Subscription | null>;
+export async function readSubscription(client: Client, id: string, options: { query: boolean } = { query: true }): Promise<Subscription | null | 'unread'> {
+  const handle = client.workflow.getHandle(subscriptionWorkflowId(id));
   try {
-    return await client.workflow.getHandle(subscriptionWorkflowId(id)).query(getSubscriptionQuery);
+    const description = await handle.describe();
+    if (description.status.name !== 'RUNNING') return null;
+    const memo = description.memo?.[SUBSCRIPTION_MEMO] as Subscription | undefined;
+    if (memo) return memo;
+    // Without a query (from a local activity, which must not wait for a workflow task): the caller decides.
+    if (!options.query) return 'unread';
+    return await handle.query(getSubscriptionQuery);
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return null;
     throw err;

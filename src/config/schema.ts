@@ -93,6 +93,8 @@ export const configSchema = z.strictObject({
       address: z.string().default('localhost:7233'),
       namespace: z.string().default('default'),
       taskQueue: z.string().default('hookflow'),
+      /** Worker's workflow cache (sticky executions kept in memory): bounds its memory with many parked deliveries (README Performance). */
+      maxCachedWorkflows: z.number().int().min(0).default(1000),
     })
     .prefault({}),
   security: z

@@ -58,6 +58,8 @@ export const subscriptionWorkflowId = (id: string) => `subscription/${id}`;
 export const applySubscriptionUpdate = defineUpdate<Subscription, [SubscriptionPatch]>('apply');
 export const deleteSubscriptionUpdate = defineUpdate<void>('delete');
 export const getSubscriptionQuery = defineQuery<Subscription | null>('get');
+/** Memo key under which a subscription workflow keeps its current state (read with describe, no workflow task). */
+export const SUBSCRIPTION_MEMO = 'subscription';
 /** Ongoing's Test button: `temporal workflow signal --workflow-id subscription/<id> --name test`. */
 export const testSignal = defineSignal<[]>('test');
 
@@ -118,6 +120,13 @@ export interface DeliveryAttemptResult {
 export interface DeliveryResult extends DeliveryAttemptResult {
   subscriptionId: string;
   eventId: string;
+}
+
+/** A delivery the fan-out decided on: the inbound workflow starts it as a child workflow. */
+export interface PlannedDelivery {
+  subscriptionId: string;
+  workflowId: string;
+  schedule: DeliverySchedule;
 }
 
 export const deliveryWorkflowId = (eventId: string, subscriptionId: string) => boundedWorkflowId(`delivery/${eventId}/${subscriptionId}`);

@@ -33,6 +33,9 @@ export async function createWorker({ config, connection, client, keyring, http, 
     // Delivery and follow-up metrics are measured around the activities, not inside them.
     interceptors: { activity: [activityMetricsInterceptor()] },
     dataConverter: dataConverterFor(config),
+    // Bounded: a delivery parked in backoff for an hour need not stay in memory; evicted ones replay
+    // their (short) history when their timer fires.
+    maxCachedWorkflows: config.temporal.maxCachedWorkflows,
     ...(workflowBundle ? { workflowBundle } : { workflowsPath: workflowsPath ?? require.resolve('../workflows') }),
   });
 }

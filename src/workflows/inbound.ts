@@ -1,15 +1,31 @@
-import { ActivityFailure, ApplicationFailure, log, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  ParentClosePolicy,
+  log,
+  patched,
+  proxyActivities,
+  proxyLocalActivities,
+  startChild,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
+import { deliverySearchAttributes } from '../shared/delivery-start';
 import { filterRejection } from '../shared/filter';
 import type { EnrichedEvent, InboundStatus, InboundWorkflowInput, InboundWorkflowResult } from '../shared/inbound';
-import type { OutboundEvent } from '../shared/outbound';
+import type { DeliveryInput, OutboundEvent, PlannedDelivery } from '../shared/outbound';
 import { SA } from '../shared/search-attributes';
+import type { deliveryWorkflow } from './delivery';
 
-// A regular activity, not a local one: fan-out queries subscription workflows on this task queue, and a
-// local activity holds its workflow task (and the worker's slot) open meanwhile. After a worker restart
-// with a backlog, every slot was held by a fan-out waiting for a query that needed a slot: a deadlock
-// (found by test/faults/crash-recovery.test.ts).
-const { fanOut } = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: { maximumInterval: '30 seconds' } });
+const fanOutRetry = { startToCloseTimeout: '1 minute', retry: { maximumInterval: '30 seconds' } } as const;
+// Runs before deliveries were child workflows: an activity that started them through the client.
+const { fanOut } = proxyActivities<Activities>(fanOutRetry);
+// Fan-out as a local activity (no task dispatch, no history events of its own): it reads subscriptions
+// with describe only, never with a query, so it never waits for a workflow task (see planDeliveries).
+const local = proxyLocalActivities<Activities>(fanOutRetry);
+// ...and a regular one for the rare subscription whose state is not in its memo yet (read with a query).
+const regular = proxyActivities<Activities>(fanOutRetry);
 
 /** Follow-up fetch: retried with backoff for up to 30 minutes, then the event ends as follow-up-failed. */
 const { fetchFollowUp } = proxyActivities<Activities>({
@@ -55,9 +71,37 @@ export async function inboundWorkflow(input: InboundWorkflowInput): Promise<Inbo
   }
 
   // Hand-off: one delivery workflow per matching subscription (none may match).
-  const deliveries = await fanOut({ event: toOutboundEvent(enriched) });
+  const outbound = toOutboundEvent(enriched);
+  if (!patched('child-deliveries')) {
+    const deliveries = await fanOut({ event: outbound });
+    setStatus('handed-off');
+    return { status: 'handed-off', enriched, deliveries };
+  }
+  const { planned, unread } = await local.planDeliveries({ event: outbound, query: false });
+  if (unread.length) planned.push(...(await regular.planDeliveries({ event: outbound, query: true, candidates: unread })).planned);
+  await Promise.all(planned.map((delivery) => startDelivery(delivery, outbound)));
   setStatus('handed-off');
-  return { status: 'handed-off', enriched, deliveries };
+  return { status: 'handed-off', enriched, deliveries: planned.map(({ subscriptionId, workflowId }) => ({ subscriptionId, workflowId })) };
+}
+
+/**
+ * One delivery as a child workflow, `delivery/<eventId>/<subscriptionId>`, that outlives this workflow
+ * (ABANDON): started with the workflow task that decided it, no activity and no client round trip. An
+ * id that already exists (a reset or retried inbound workflow) is the same delivery: nothing is started twice.
+ */
+async function startDelivery({ subscriptionId, workflowId, schedule }: PlannedDelivery, event: OutboundEvent): Promise<void> {
+  const args: [DeliveryInput] = [{ subscriptionId, event, schedule }];
+  try {
+    await startChild<typeof deliveryWorkflow>('deliveryWorkflow', {
+      workflowId,
+      args,
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      typedSearchAttributes: deliverySearchAttributes(subscriptionId, event),
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
 }
 
 export function toOutboundEvent({ event, followUp }: EnrichedEvent): OutboundEvent {

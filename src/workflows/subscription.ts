@@ -1,6 +1,7 @@
-import { ApplicationFailure, allHandlersFinished, condition, continueAsNew, proxyActivities, setHandler, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, allHandlersFinished, condition, continueAsNew, proxyActivities, setHandler, patched, upsertMemo, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import {
+  SUBSCRIPTION_MEMO,
   TEST_EVENT_TYPE,
   applySubscriptionUpdate,
   deleteSubscriptionUpdate,
@@ -11,8 +12,8 @@ import {
 } from '../shared/outbound';
 import { SA } from '../shared/search-attributes';
 
-// Not a local activity: fanOut queries this very workflow, which cannot answer while a local activity
-// holds its workflow task open.
+// Not a local activity: fanOut may query this very workflow (before its memo is written), which cannot
+// answer while a local activity holds its workflow task open.
 const { fanOut } = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: { maximumInterval: '30 seconds' } });
 
 const REQUIRED: Array<keyof Subscription> = ['id', 'name', 'contactEmail', 'url', 'active', 'triggers', 'filter', 'retryPolicy', 'auth', 'timeoutMs', 'signature', 'tls'];
@@ -42,8 +43,15 @@ export async function subscriptionWorkflow(input: { subscription: Subscription |
   let pendingTests = input.pendingTests ?? 0;
   let deleted = false;
 
+  // The current state, for readers (fan-out, deliveries, the API): written in the same workflow task
+  // that completes an update, so it is current once the update is acknowledged. (Patched: runs started
+  // before the memo existed replay without it, and are queried instead.)
+  const writeMemo = () => {
+    if (subscription && patched('subscription-memo')) upsertMemo({ [SUBSCRIPTION_MEMO]: subscription });
+  };
   const publish = () => {
     if (!subscription) return;
+    writeMemo();
     upsertSearchAttributes([
       { key: SA.subscription, value: subscription.id },
       { key: SA.status, value: subscription.active ? 'active' : 'inactive' },
@@ -52,6 +60,7 @@ export async function subscriptionWorkflow(input: { subscription: Subscription |
   };
 
   setHandler(getSubscriptionQuery, () => subscription);
+  writeMemo(); // a new run (create, continue-as-new) writes its memo in its first workflow task
   setHandler(
     applySubscriptionUpdate,
     (patch) => {
