@@ -59,6 +59,11 @@ async function main() {
   console.log(JSON.stringify({ probe: 'raw one-activity workflow, c=1', dynamicConfig, pollers, execute: summarize(run.latencies), perSecond: run.perSecond }));
   for (const [name, values] of Object.entries(gaps)) console.log(JSON.stringify({ gap: `${name}: scheduled -> started (ms)`, ...summarize(values) }));
 
+  for (const c of (process.env.PROBE_LEVELS ?? '10,50').split(',').map(Number)) {
+    const load = await runConcurrent(Number(process.env.PROBE_N ?? 300), c, async () => void (await client.workflow.execute('rawActivityWorkflow', { taskQueue, workflowId: randomUUID() })));
+    console.log(JSON.stringify({ probe: `raw one-activity workflow, c=${c}`, perSecond: load.perSecond, ...summarize(load.latencies) }));
+  }
+
   const target = await client.workflow.start('probeQueryTarget', { taskQueue, workflowId: randomUUID() });
   await target.query('get');
   const queries = await runConcurrent(200, 20, async () => void (await target.query('get')));

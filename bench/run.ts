@@ -16,12 +16,16 @@ import { runConcurrent, summarize } from './stats';
 /**
  * `npm run bench`: hookflow against raw Temporal on the same dev server in one run, all on loopback.
  * Sizes: BENCH_N (requests per level, default 300), BENCH_LEVELS (default 1,10,50),
- * BENCH_RESTING (deliveries parked in retry backoff, default 10000), BENCH_DB=file for SQLite persistence,
+ * BENCH_RESTING (deliveries parked in retry backoff, default 10000), BENCH_STORM (deliveries retried every
+ * minute, default 2000), BENCH_OPEN_N / BENCH_OPEN_LEVELS (open loop, default 500 at 1,10,50), BENCH_DB=file for SQLite persistence,
  * BENCH_TEMPORAL_ADDRESS to measure against a running server (e.g. the PostgreSQL tier).
  */
 const N = Number(process.env.BENCH_N ?? 300);
 const LEVELS = (process.env.BENCH_LEVELS ?? '1,10,50').split(',').map(Number);
 const RESTING = Number(process.env.BENCH_RESTING ?? 10_000);
+const STORM = Number(process.env.BENCH_STORM ?? 2_000);
+const OPEN_N = Number(process.env.BENCH_OPEN_N ?? 500);
+const OPEN_LEVELS = (process.env.BENCH_OPEN_LEVELS ?? '1,10,50').split(',').map(Number);
 const SOURCE_SECRET = 'bench-source-secret';
 const ADMIN = 'bench-admin-token-0123456789';
 
@@ -45,7 +49,10 @@ async function main() {
     return { status: 200 };
   });
   const arrival = (key: string) => (arrivals.has(key) ? Promise.resolve() : new Promise<void>((ok) => waiters.set(key, ok)));
-  receiver.on('/failing', () => ({ status: 503 }));
+  // Parked: the next attempt an hour away (Retry-After is honoured up to the policy's maximum interval).
+  receiver.on('/failing', () => ({ status: 503, headers: { 'retry-after': '3600' } }));
+  // Retry storm: every delivery retried each minute.
+  receiver.on('/storm', () => ({ status: 503, headers: { 'retry-after': '60' } }));
 
   const yaml = `
 security: { encryptionKeys: [{ id: k1, key: "${randomBytes(32).toString('base64')}" }] }
@@ -148,7 +155,53 @@ sources: [{ id: src, kind: extend-commerce, secret: ${SOURCE_SECRET} }]
     });
     row('hookflow end to end (source POST -> subscriber receives)', c, run, 'events/s');
   }
+
+  // Open loop (the load of /work/shared/peers, as run against Convoy): N signed events sent with C in
+  // flight, each sender waiting only for the 202; the receiver records each arrival; e2e = arrival - send.
+  const openLoop = async (label: string, n: number, c: number, urls: string[]) => {
+    const sent = new Map<string, number>();
+    const cpu0 = sampleProcess(worker.pid!);
+    const t0 = performance.now();
+    const acks = await runConcurrent(n, c, async () => {
+      const id = randomUUID();
+      sent.set(id, performance.now());
+      await postWebhook(id);
+    });
+    const tAcked = performance.now();
+    const keys = [...sent.keys()].flatMap((id) => urls.map((u) => ({ id, key: `src/${id}-0|${u}` })));
+    await waitFor(() => keys.every(({ key }) => arrivals.has(key)), `${label} deliveries`);
+    const cpu1 = sampleProcess(worker.pid!);
+    const e2e = keys.map(({ id, key }) => arrivals.get(key)! - sent.get(id)!);
+    const last = Math.max(...keys.map(({ key }) => arrivals.get(key)!));
+    const entry = {
+      scenario: label,
+      concurrency: c,
+      events: n,
+      subscriptions: urls.length,
+      acceptedPerSecond: Math.round((n / ((tAcked - t0) / 1000)) * 10) / 10,
+      deliveredPerSecond: Math.round((keys.length / ((last - t0) / 1000)) * 10) / 10,
+      ack: summarize(acks.latencies),
+      e2e: summarize(e2e),
+      workerCpuPercent: Math.round(((cpu1.cpuSeconds - cpu0.cpuSeconds) / ((cpu1.at - cpu0.at) / 1000)) * 1000) / 10,
+      workerRssMiB: cpu1.rssMiB,
+    };
+    openLoops.push(entry);
+    console.log(JSON.stringify(entry));
+  };
+  const openLoops: Array<Record<string, unknown> & { concurrency: number; subscriptions: number; deliveredPerSecond: number; e2e: { p50: number; p95: number } }> = [];
+  for (const c of OPEN_LEVELS) {
+    await drain();
+    await openLoop('open loop, 1 subscription', OPEN_N, c, ['/deliveries']);
+  }
   await adminCall('DELETE', '/api/subscriptions/e2e');
+  const tenUrls = Array.from({ length: 10 }, (_, i) => `/deliveries?open=${i}`);
+  for (let i = 0; i < 10; i++) await subscribe(`open-${i}`, tenUrls[i]!, ['extend-commerce.OrderCreated']);
+  await waitListed(10);
+  for (const c of OPEN_LEVELS.filter((l) => l > 1)) {
+    await drain();
+    await openLoop('open loop, 10 subscriptions', Math.max(20, Math.floor(OPEN_N / 5)), c, tenUrls);
+  }
+  for (let i = 0; i < 10; i++) await adminCall('DELETE', `/api/subscriptions/open-${i}`);
 
   // Fan-out: one event to 10 subscriptions.
   for (let i = 0; i < 10; i++) await subscribe(`fan-${i}`, `/deliveries?sub=${i}`, ['fan.*']); // distinct URLs: arrivals are keyed by event id and URL
@@ -178,12 +231,37 @@ sources: [{ id: src, kind: extend-commerce, secret: ${SOURCE_SECRET} }]
     const b = sampleProcess(worker.pid!);
     resting = {
       deliveriesInBackoff: RESTING,
+      nextAttemptIn: '1 h (Retry-After: 3600)',
       publishPerSecond: publishRun.perSecond,
       workerRssMiBBefore: idle.rssMiB,
       workerRssMiB: b.rssMiB,
+      workerRssMiBAboveIdle: Math.round((b.rssMiB - idle.rssMiB) * 10) / 10,
       workerCpuPercentWhileResting: Math.round(((b.cpuSeconds - a.cpuSeconds) / ((b.at - a.at) / 1000)) * 1000) / 10,
     };
     console.log(JSON.stringify({ scenario: 'resting cost', ...resting }));
+  }
+
+  // Retry storm, reported apart from the parked deliveries: every delivery retried each minute.
+  let storm: Record<string, unknown> = { skipped: true };
+  if (STORM > 0) {
+    await subscribe('storm', '/storm', ['storm.*']);
+    await waitListed(1);
+    const before = sampleProcess(worker.pid!);
+    await runConcurrent(STORM, 20, async () => void (await adminCall('POST', '/api/events', { type: 'storm.Ping', data: {} })));
+    await waitFor(() => receiver.requestsTo('/storm').length >= STORM, 'first attempts of the retry storm', 900_000);
+    const a = sampleProcess(worker.pid!);
+    const requestsA = receiver.requestsTo('/storm').length;
+    await new Promise((r) => setTimeout(r, 90_000)); // a minute and a half: every delivery retries at least once
+    const b = sampleProcess(worker.pid!);
+    storm = {
+      deliveries: STORM,
+      retryEvery: '60 s (Retry-After: 60)',
+      attemptsPerSecond: Math.round(((receiver.requestsTo('/storm').length - requestsA) / ((b.at - a.at) / 1000)) * 10) / 10,
+      workerRssMiBBefore: before.rssMiB,
+      workerRssMiB: b.rssMiB,
+      workerCpuPercent: Math.round(((b.cpuSeconds - a.cpuSeconds) / ((b.at - a.at) / 1000)) * 1000) / 10,
+    };
+    console.log(JSON.stringify({ scenario: 'retry storm', ...storm }));
   }
 
   const ratio = (a: string, b: string, c: number) => {
@@ -192,9 +270,41 @@ sources: [{ id: src, kind: extend-commerce, secret: ${SOURCE_SECRET} }]
     return x && y ? Math.round(((x.throughput as number) / (y.throughput as number)) * 100) / 100 : null;
   };
   results.ratios = Object.fromEntries(LEVELS.map((c) => [`c=${c}`, { ingestVsRawStart: ratio('hookflow ingest', 'raw start', c), e2eVsRawActivityWorkflow: ratio('hookflow end to end', 'raw workflow', c) }]));
-  Object.assign(results, { table, fanOut, resting });
+  Object.assign(results, { table, openLoops, fanOut, resting, storm });
   console.table(table);
   console.log('ratios (throughput, hookflow / raw):', JSON.stringify(results.ratios));
+
+  // The goals of issue 9, next to what this run measured.
+  const find = (prefix: string, c: number) => table.find((r) => String(r.scenario).startsWith(prefix) && r.concurrency === c) as { scenario: string; p50: number; p95: number; p99: number } | undefined;
+  const open = (subs: number, c: number) => openLoops.find((o) => o.subscriptions === subs && o.concurrency === c);
+  const goals: Array<{ goal: string; measured: string; result: 'pass' | 'short' | 'not measured' }> = [];
+  const goal = (text: string, measured: number | null | undefined, target: number, higherIsBetter: boolean, show?: string) =>
+    goals.push({
+      goal: text,
+      measured: measured === null || measured === undefined || Number.isNaN(measured) ? '-' : (show ?? String(Math.round(measured * 100) / 100)),
+      result: measured === null || measured === undefined || Number.isNaN(measured) ? 'not measured' : (higherIsBetter ? measured >= target : measured <= target) ? 'pass' : 'short',
+    });
+  for (const c of [10, 50]) goal(`open loop, 1 subscription, C=${c}: delivered/s >= 150 (Convoy's level)`, open(1, c)?.deliveredPerSecond, 150, true);
+  goal('open loop, 1 subscription, C=10: e2e p50 < 1000 ms', open(1, 10)?.e2e.p50, 1000, false);
+  for (const c of [10, 50]) goal(`ingest / raw start throughput at c=${c} >= 0.9`, ratio('hookflow ingest', 'raw start', c), 0.9, true);
+  {
+    const h = find('hookflow ingest', 1), r = find('raw start', 1);
+    goal('ack p99 <= raw start p99 + 5 ms at c=1 (measured: ack p99 - raw p99, ms)', h && r ? h.p99 - r.p99 : null, 5, false);
+  }
+  for (const c of [1, 10]) {
+    const h = find('hookflow end to end', c), r = find('raw workflow', c);
+    goal(`end-to-end p50 <= 1.3 x raw one-activity p50 at c=${c}`, h && r ? h.p50 / r.p50 : null, 1.3, false);
+  }
+  for (const c of [10, 50]) goal(`end-to-end / raw one-activity throughput at c=${c} >= 0.8`, ratio('hookflow end to end', 'raw workflow', c), 0.8, true);
+  goal('parked deliveries: worker RSS above idle <= 300 MiB', resting.workerRssMiBAboveIdle as number | undefined, 300, false);
+  goal('parked deliveries: worker CPU ~0 (<= 5 % of a core)', resting.workerCpuPercentWhileResting as number | undefined, 5, false);
+  goal('fan-out, 1 event -> 10 subscriptions: >= 3 x 46 = 138 deliveries/s', fanOut.deliveriesPerSecond, 138, true);
+  if (external) {
+    const h = find('hookflow end to end', 10);
+    goal('end-to-end p95 <= 3 x p50 at c=10 (PostgreSQL tier)', h ? h.p95 / h.p50 : null, 3, false);
+  }
+  results.goals = goals;
+  console.table(goals);
 
   mkdirSync(resolve(__dirname, 'results'), { recursive: true });
   const file = resolve(__dirname, 'results', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
