@@ -149,6 +149,11 @@ YAML
 #   - value: 255
 YAML
 fi
+# hookflow's settings (scripts/prod/dynamicconfig.yaml): each key the file does not set yet is appended.
+awk -v have="$(grep -Eo '^[A-Za-z][A-Za-z0-9._]*:' "$DATA/config/dynamicconfig.yaml" | tr '\n' ' ')" '
+  /^[A-Za-z][A-Za-z0-9._]*:/ { key = $1; keep = index(" " have, " " key " ") == 0 }
+  /^[A-Za-z]/ || /^  / { if (keep) print }
+' "$PROD_DIR/dynamicconfig.yaml" >>"$DATA/config/dynamicconfig.yaml"
 start_temporal "$DATA" "$SERVER_DIR/temporal-server" "$ADDRESS"
 
 # ---- Namespace and search attributes ---------------------------------------------------------
