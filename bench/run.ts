@@ -17,7 +17,7 @@ import { runConcurrent, summarize } from './stats';
  * `npm run bench`: hookflow against raw Temporal on the same dev server in one run, all on loopback.
  * Sizes: BENCH_N (requests per level, default 300), BENCH_LEVELS (default 1,10,50),
  * BENCH_RESTING (deliveries parked in retry backoff, default 10000), BENCH_STORM (deliveries retried every
- * minute, default 2000), BENCH_OPEN_N / BENCH_OPEN_LEVELS (open loop, default 500 at 1,10,50), BENCH_DB=file for SQLite persistence,
+ * minute, default 2000), BENCH_MAX_CACHED_WORKFLOWS (the worker's workflow cache), BENCH_OPEN_N / BENCH_OPEN_LEVELS (open loop, default 500 at 1,10,50), BENCH_DB=file for SQLite persistence,
  * BENCH_TEMPORAL_ADDRESS to measure against a running server (e.g. the PostgreSQL tier).
  */
 const N = Number(process.env.BENCH_N ?? 300);
@@ -38,6 +38,7 @@ async function main() {
   const external = process.env.BENCH_TEMPORAL_ADDRESS;
   const dbFile = process.env.BENCH_DB === 'file' ? join(mkdtempSync(join(tmpdir(), 'hookflow-bench-')), 'temporal.sqlite') : undefined;
   const server = external ? { address: external, stop: async () => undefined } : await startDevServer({ cli: temporalCliPath(), headless: true, dbFile });
+  results.maxCachedWorkflows = process.env.BENCH_MAX_CACHED_WORKFLOWS ?? 'default (config)';
   results.persistence = external ? `external server at ${external}` : dbFile ? 'dev server, sqlite file' : 'dev server, in-memory sqlite';
   const receiver = await new FakeHttpPeer(() => ({ status: 200 })).start();
   const arrivals = new Map<string, number>();
@@ -60,6 +61,7 @@ admin: { token: ${ADMIN} }
 network: { allow: ["127.0.0.0/8", "::1/128", "localhost"] }
 server: { port: ${await freePort()}, rateLimit: { max: 100000000, window: PT1M } }
 sources: [{ id: src, kind: extend-commerce, secret: ${SOURCE_SECRET} }]
+${process.env.BENCH_MAX_CACHED_WORKFLOWS ? `temporal: { maxCachedWorkflows: ${Number(process.env.BENCH_MAX_CACHED_WORKFLOWS)} }` : ''}
 `;
   const configFile = join(mkdtempSync(join(tmpdir(), 'hookflow-bench-cfg-')), 'config.yaml');
   writeFileSync(configFile, yaml);
