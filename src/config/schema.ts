@@ -94,7 +94,7 @@ export const configSchema = z.strictObject({
       namespace: z.string().default('default'),
       taskQueue: z.string().default('hookflow'),
       /** Worker's workflow cache (sticky executions kept in memory): bounds its memory with many parked deliveries (README Performance). */
-      maxCachedWorkflows: z.number().int().min(0).default(1000),
+      maxCachedWorkflows: z.number().int().min(0).default(200),
     })
     .prefault({}),
   security: z

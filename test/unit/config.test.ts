@@ -36,7 +36,7 @@ sources:
   test('applies defaults, expands env vars and converts durations', () => {
     const config = parseConfig(valid, { EXTEND_SECRET: 's3cret' });
     expect(config.server).toEqual({ host: '127.0.0.1', port: 3000, bodyLimitBytes: 1048576, ackTimeout: 5000, requestTimeout: 30_000, rateLimit: { max: 1200, window: 60_000 } });
-    expect(config.temporal).toEqual({ address: 'localhost:7233', namespace: 'default', taskQueue: 'hookflow', maxCachedWorkflows: 1000 });
+    expect(config.temporal).toEqual({ address: 'localhost:7233', namespace: 'default', taskQueue: 'hookflow', maxCachedWorkflows: 200 });
     const extend = config.sources[0];
     expect(extend?.kind === 'extend-commerce' && extend.secret).toBe('s3cret');
     expect(extend?.followUp?.timeout).toBe(5000);
