@@ -3,6 +3,7 @@ import type { Dispatcher } from 'undici';
 import type { HookflowConfig } from '../config/schema';
 import type { Keyring } from '../security/keyring';
 import { createDeliverActivity } from './deliver';
+import { createSplitEnvelopeActivity } from './envelope';
 import { createFanOutActivity } from './fan-out';
 import { createFollowUpActivity } from './follow-up';
 import { TlsAgents } from './tls-agents';
@@ -23,6 +24,7 @@ export function createActivities(deps: ActivityDeps) {
     fetchFollowUp: createFollowUpActivity(deps),
     fanOut: createFanOutActivity(deps),
     deliver: createDeliverActivity({ ...deps, agents }),
+    splitEnvelope: createSplitEnvelopeActivity(deps),
   };
 }
 
