@@ -73,7 +73,9 @@ export function serverTimeouts(config: HookflowConfig) {
  * /healthz, so none of them is served on the webhook port. Build it after `api` is ready.
  */
 export async function buildOpsApp({ config, client, logger, api }: AppDeps & { api: HookflowApp }) {
-  const ops = Fastify({ logger: logger ?? false, genReqId: requestId, ...serverTimeouts(config) });
+  const ops = Fastify({ logger: logger ?? false, genReqId: requestId, ...serverTimeouts(config) }).withTypeProvider<ZodTypeProvider>();
+  ops.setValidatorCompiler(validatorCompiler);
+  ops.setSerializerCompiler(serializerCompiler);
   installErrorHandler(ops);
   await api.ready();
   await serveOpenApiOf(ops, api);
