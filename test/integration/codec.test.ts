@@ -116,7 +116,8 @@ describe('bounds and garbage (issue 13, item 6)', () => {
   });
 
   test('without a token, a loopback request through a reverse proxy (Forwarded / X-Forwarded-For) is refused', async () => {
-    for (const header of [{ 'x-forwarded-for': '203.0.113.9' }, { forwarded: 'for=203.0.113.9' }, { 'x-real-ip': '203.0.113.9' }]) {
+    const proxied: Array<Record<string, string>> = [{ 'x-forwarded-for': '203.0.113.9' }, { forwarded: 'for=203.0.113.9' }, { 'x-real-ip': '203.0.113.9' }];
+    for (const header of proxied) {
       expect((await codecCall('/codec/decode', [], header, '127.0.0.1')).statusCode).toBe(401);
     }
     expect((await codecCall('/codec/decode', [], {}, '127.0.0.1')).statusCode).toBe(200);
