@@ -124,10 +124,11 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteDeps> = async (app
         await limits.countNotifications(request, 1);
         throw err;
       }
-      await limits.countNotifications(request, notifications.length);
       if (notifications.length > maxNotifications) {
+        await limits.countNotifications(request, 1); // refused: counts as one request, like a 400
         throw new PayloadTooLargeError(`${notifications.length} notifications in one request; at most ${maxNotifications} are accepted (server.envelopes.maxNotifications)`);
       }
+      await limits.countNotifications(request, notifications.length);
 
       if (notifications.length > splitAbove) {
         if (rawBody.length > ENVELOPE_MAX_BYTES) throw new PayloadTooLargeError(`a request with more than ${splitAbove} notifications may have at most ${ENVELOPE_MAX_BYTES} bytes (Temporal's payload limit)`);
