@@ -1,3 +1,5 @@
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
 import { activityInfo, heartbeat, log } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
@@ -15,6 +17,7 @@ export interface EnvelopeDeps {
 
 /** Starts at a time: bounded work in flight, and the heartbeat records how far the envelope got. */
 export const ENVELOPE_BATCH = 32;
+const gunzipAsync = promisify(gunzip);
 
 interface Progress {
   next: number;
@@ -24,7 +27,7 @@ interface Progress {
 }
 
 /**
- * Parses an envelope's raw body again (the front door already verified and validated the same bytes)
+ * Parses an envelope's raw body again (gzipped by the front door, which verified and validated the same bytes)
  * and starts each notification's inbound workflow exactly as the front door does for a small request.
  * Resumes from its last heartbeat after a retry; already started workflows count as duplicates.
  */
@@ -32,7 +35,7 @@ export function createSplitEnvelopeActivity({ config, client }: EnvelopeDeps) {
   return async function splitEnvelope(input: EnvelopeInput, body: Uint8Array): Promise<EnvelopeResult> {
     const source = config.sources.find((s) => s.id === input.sourceId);
     if (!source) throw ApplicationFailure.nonRetryable(`source "${input.sourceId}" is not configured on this worker`, 'UnknownSource');
-    const rawBody = Buffer.from(body);
+    const rawBody = await gunzipAsync(body);
     const receivedAt = new Date(input.receivedAt);
     const kind = sourceKindOf(source);
     let notifications;

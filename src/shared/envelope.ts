@@ -1,7 +1,7 @@
 /**
  * Contract of the envelope workflow (client side and worker side): a request with more notifications
- * than `server.envelopes.splitAbove` is acknowledged after one durable start of `envelope/...`, whose
- * activity parses the same raw body again and starts each notification's inbound workflow, with the
+ * than `server.envelopes.splitAbove` is acknowledged after one durable start of `envelope/...` (input:
+ * this, and the raw body gzipped as bytes), whose activity parses the same body again and starts each notification's inbound workflow, with the
  * same ids, search attributes and dedup as a small request.
  */
 import { boundedWorkflowId } from './bounded';
