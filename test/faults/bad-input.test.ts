@@ -1,4 +1,5 @@
 import { createHmac, randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { InjectOptions } from 'fastify';
@@ -36,8 +37,9 @@ beforeAll(async () => {
 metrics: { workerPort: 0 }
 # Short retries and window: an accepted event that cannot be delivered fails within the test, visibly.
 delivery: { oneDay: { initialInterval: PT0.2S, maximumInterval: PT1S, window: PT15S } }
-# Issue 13 block: a notification maximum a test body can exceed while under the body limit.
-server: { envelopes: { maxNotifications: ${MAX_NOTIFICATIONS} } }
+# Issue 13 block: a notification maximum a test body can exceed while under the body limit, and short
+# header/request timeouts for the slow-client cases (a real socket; every other case uses inject).
+server: { envelopes: { maxNotifications: ${MAX_NOTIFICATIONS} }, headersTimeout: PT1S, requestTimeout: PT2S }
 sources:
   - { id: erp, kind: extend-commerce, secret: ${EXTEND_SECRET} }
   - { id: wms, kind: ongoing-wms, auth: { type: basic, username: ${WMS_USER}, password: ${WMS_PASS} } }
@@ -505,6 +507,36 @@ describe('issue 13: the hardened front door', () => {
     const { status, body } = await run(c);
     expect({ status, body }).toEqual({ status: c.status, body });
     if (c.workflowId) await expect(h.client.workflow.getHandle(c.workflowId).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+  });
+
+  test.each([
+    ['headers', 'POST /webhooks/erp HTTP/1.1\r\nHost: 127.0.0.1\r\n', 'X-Slow: aaaaaaaaaaaa\r\n'],
+    ['a body', 'POST /webhooks/erp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n', '{"a":1}'],
+  ])('slow client: %s trickled a byte every 100 ms is cut with 408 while still sending (configured 1 s / 2 s)', async (_what, head, trickle) => {
+    const address = h.app.server.listening ? h.app.server.address() : (await h.app.listen({ host: '127.0.0.1', port: 0 }), h.app.server.address());
+    const { port } = address as { port: number };
+    const outcome = await new Promise<{ cut: boolean; response: string }>((resolve) => {
+      const socket = connect({ host: '127.0.0.1', port });
+      let response = '';
+      let timer: NodeJS.Timeout | undefined;
+      const finish = (cut: boolean) => {
+        clearInterval(timer);
+        socket.destroy();
+        resolve({ cut, response });
+      };
+      socket.on('data', (chunk) => (response += chunk.toString('latin1')));
+      socket.on('close', () => finish(true));
+      socket.on('error', () => finish(true));
+      socket.on('connect', () => {
+        socket.write(head);
+        const started = Date.now();
+        let i = 0;
+        // 15 s of trickling: Node's default 30 s check interval would let all of it through.
+        timer = setInterval(() => (Date.now() - started > 15_000 ? finish(false) : socket.write(trickle[i++ % trickle.length]!)), 100);
+      });
+    });
+    outcomes.push({ name: `slow client: ${_what}`, status: Number(/^HTTP\/1\.1 (\d{3})/.exec(outcome.response)?.[1] ?? 0), body: '' });
+    expect(outcome).toEqual({ cut: true, response: expect.stringMatching(/^HTTP\/1\.1 408/) });
   });
 
   test('100 failed requests from one address: that address gets 429 (even signed), the source from elsewhere is served', async () => {

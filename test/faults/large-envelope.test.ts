@@ -57,7 +57,8 @@ test(`${COUNT.toLocaleString('en')} notifications in one signed envelope: acknow
   const result = (await h.client.workflow.getHandle(workflowId).result()) as EnvelopeResult;
   expect(result).toEqual({ notifications: COUNT, started: COUNT, duplicates: 0, refused: [] });
   const splitMs = Date.now() - t0;
-  const query = `TaskQueue = '${h.config.temporal.taskQueue}' AND WorkflowType = 'inboundWorkflow' AND WorkflowId STARTS_WITH 'inbound/erp/${notificationId}-'`;
+  // Only this envelope's workflows have source erp (any visibility store can count by a search attribute).
+  const query = `TaskQueue = '${h.config.temporal.taskQueue}' AND WorkflowType = 'inboundWorkflow' AND HookflowSource = 'erp'`;
   await eventually(async () => (await h.client.workflow.count(query)).count === COUNT, `${COUNT} inbound workflows listed`, 5 * 60_000);
   for (const i of [0, 4999, COUNT - 1]) await h.client.workflow.getHandle(inboundWorkflowId('erp', `${notificationId}-${i}`)).describe();
 
