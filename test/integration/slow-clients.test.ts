@@ -29,6 +29,12 @@ afterAll(() => app?.close());
 
 const TRICKLE_MS = 15_000;
 
+test('the listening server has the configured bounds (Node headersTimeout, requestTimeout; idle socket timeout)', () => {
+  expect(app.server.headersTimeout).toBe(1000);
+  expect(app.server.requestTimeout).toBe(2000);
+  expect(app.server.timeout).toBe(2000 + 5000);
+});
+
 /** Sends `head` at once, then one byte of `trickle` every 100 ms; resolves when the server closes or the trickle ends. */
 function trickle(head: string, trickleText: string): Promise<{ cut: boolean; response: string }> {
   return new Promise((resolve) => {

@@ -68,10 +68,19 @@ export const codecRoutes: FastifyPluginAsyncZod<{ config: HookflowConfig; codec:
   const route = (name: 'encode' | 'decode') =>
     app.post(
       `/codec/${name}`,
-      { bodyLimit: maxBytes, schema: { tags: ['codec'], summary: `Temporal Web UI remote codec: ${name} payloads`, body: jsonPayloads, response: { 200: jsonPayloads } } },
+      {
+        bodyLimit: maxBytes,
+        // Counted before the schema validates each payload: 60,000 tiny ones must cost nothing.
+        preValidation: async (request) => {
+          const payloads = (request.body as { payloads?: unknown } | undefined)?.payloads;
+          if (Array.isArray(payloads) && payloads.length > maxPayloads) {
+            throw new PayloadTooLargeError(`${payloads.length} payloads in one request; at most ${maxPayloads} (security.codec.maxPayloads)`);
+          }
+        },
+        schema: { tags: ['codec'], summary: `Temporal Web UI remote codec: ${name} payloads`, body: jsonPayloads, response: { 200: jsonPayloads } },
+      },
       async (request) => {
         const { payloads } = request.body;
-        if (payloads.length > maxPayloads) throw new PayloadTooLargeError(`${payloads.length} payloads in one request; at most ${maxPayloads} (security.codec.maxPayloads)`);
         let converted: Payload[];
         try {
           converted = await codec[name](payloads.map(fromJson));
