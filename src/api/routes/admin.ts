@@ -28,8 +28,9 @@ export const adminRoutes: FastifyPluginAsyncZod<{ config: HookflowConfig; client
   });
   await app.register(bearerAuth, {
     keys: new Set([config.admin.token]),
-    // A wrong or missing token is the client's mistake (or a probe), not a server error: warn, with who sent it.
-    verifyErrorLogLevel: null as unknown as string,
+    // A wrong or missing token is the client's mistake (or a probe), not a server error: the plugin's own
+    // line goes to debug, and the onResponse hook below warns, with who sent it.
+    verifyErrorLogLevel: 'debug',
     errorResponse: () => ({ error: 'unauthorized', message: 'a valid admin bearer token is required' }),
   });
   app.addHook('onResponse', async (request, reply) => {
