@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { WorkflowNotFoundError } from '@temporalio/client';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createSplitEnvelopeActivity } from '../../src/activities/envelope';
 import { envelopeWorkflowId, type EnvelopeResult } from '../../src/shared/envelope';
 import { inboundWorkflowId } from '../../src/shared/inbound';
 import { SA } from '../../src/shared/search-attributes';
@@ -153,6 +156,19 @@ describe('large envelopes (item 3)', () => {
     expect(again.statusCode).toBe(202);
     expect(again.json().events.every((e: { duplicate: boolean }) => e.duplicate)).toBe(true);
     expect(again.json().events[0].workflowId).toBe(inboundWorkflowId('erp', `${notificationId}-0`));
+  });
+
+  test('the split resumes from its heartbeat after a retry: what was recorded as done is not started again', async () => {
+    // The activity itself, against the real server, as its retry would run: 30 of 50 recorded as done.
+    const { text, notificationId } = envelope(50);
+    const split = createSplitEnvelopeActivity({ config: h.config, client: h.client });
+    const env = new MockActivityEnvironment({ heartbeatDetails: { next: 30, started: 30, duplicates: 0, refused: [] } });
+    const input = { sourceId: 'erp', receivedAt: new Date().toISOString(), notifications: 50 };
+    const result = await env.run(split, input, new Uint8Array(gzipSync(text)));
+    expect(result).toEqual({ notifications: 50, started: 50, duplicates: 0, refused: [] });
+    await expect(h.client.workflow.getHandle(inboundWorkflowId('erp', `${notificationId}-29`)).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+    await h.client.workflow.getHandle(inboundWorkflowId('erp', `${notificationId}-30`)).describe();
+    await h.client.workflow.getHandle(inboundWorkflowId('erp', `${notificationId}-49`)).describe();
   });
 
   test('more notifications than server.envelopes.maxNotifications: 413, nothing started', async () => {
