@@ -20,7 +20,8 @@ beforeAll(async () => {
   h = await startHarness(
     testConfig(`
 sources:
-  - { id: erp, kind: extend-commerce, secret: ${SECRET}, filter: { warehouses: [ADR-1] } }
+  # The rate limit counts notifications (10,000 here): room for the retry within the same minute.
+  - { id: erp, kind: extend-commerce, secret: ${SECRET}, filter: { warehouses: [ADR-1] }, rateLimit: { max: 100000, window: PT1M } }
   - { id: other, kind: extend-commerce, secret: ${SECRET}, filter: { warehouses: [ADR-1] } }
 `),
   );
