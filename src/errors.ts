@@ -55,3 +55,27 @@ export class UnavailableError extends HookflowError {
     super(message, 503, 'unavailable');
   }
 }
+
+/** Over a documented maximum (notifications per request, codec payloads): retrying the same request cannot help. */
+export class PayloadTooLargeError extends HookflowError {
+  constructor(message: string) {
+    super(message, 413, 'payload_too_large');
+  }
+}
+
+/** A media type or charset hookflow does not read. */
+export class UnsupportedMediaTypeError extends HookflowError {
+  constructor(message: string) {
+    super(message, 415, 'unsupported_media_type');
+  }
+}
+
+/** A rate limit: the caller may retry after `retryAfterSeconds`. */
+export class RateLimitedError extends HookflowError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message, 429, 'rate_limited');
+  }
+}

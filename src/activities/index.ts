@@ -3,6 +3,7 @@ import type { Dispatcher } from 'undici';
 import type { HookflowConfig } from '../config/schema';
 import type { Keyring } from '../security/keyring';
 import { createDeliverActivity } from './deliver';
+import { createSplitEnvelopeActivity } from './envelope';
 import { createFanOutActivity, createPlanDeliveriesActivity } from './fan-out';
 import { createFollowUpActivity } from './follow-up';
 import { TlsAgents } from './tls-agents';
@@ -24,6 +25,7 @@ export function createActivities(deps: ActivityDeps) {
     fanOut: createFanOutActivity(deps),
     planDeliveries: createPlanDeliveriesActivity(deps),
     deliver: createDeliverActivity({ ...deps, agents }),
+    splitEnvelope: createSplitEnvelopeActivity(deps),
   };
 }
 

@@ -5,12 +5,12 @@ import type { HookflowConfig } from '../config/schema';
 import { installHttpMetrics } from '../observability/http-metrics';
 import { requestId, type HookflowLoggerOptions } from '../observability/logger';
 import { installErrorHandler } from './error-handler';
-import { installOpenApi } from './openapi';
-import { installWebhookRateLimit } from './rate-limit';
+import { installOpenApi, serveOpenApiOf } from './openapi';
 import { dataConverterFor } from '../temporal/data-converter';
 import { adminRoutes } from './routes/admin';
 import { codecRoutes } from './routes/codec';
 import { healthRoutes } from './routes/health';
+import { opsRoutes } from './routes/ops';
 import { webhookRoutes } from './routes/webhooks';
 
 export interface AppDeps {
@@ -25,8 +25,8 @@ export async function buildApp({ config, client, logger }: AppDeps) {
   const app = Fastify({
     logger: logger ?? false,
     bodyLimit: config.server.bodyLimitBytes,
-    requestTimeout: config.server.requestTimeout,
     genReqId: requestId,
+    ...serverTimeouts(config),
   }).withTypeProvider<ZodTypeProvider>();
   // Callers can correlate their logs with ours whichever side made up the id.
   app.addHook('onRequest', async (request, reply) => {
@@ -38,9 +38,10 @@ export async function buildApp({ config, client, logger }: AppDeps) {
   // Before the routes: each of these attaches to routes as they are registered.
   await installOpenApi(app);
   installHttpMetrics(app, config);
-  await installWebhookRateLimit(app, config);
 
-  await app.register(healthRoutes, { client });
+  await app.register(healthRoutes);
+  // With server.ops.port they are served by buildOpsApp on their own listener instead.
+  if (config.server.ops.port === undefined) await app.register(opsRoutes, { config, client });
   await app.register(webhookRoutes, { config, client });
   await app.register(adminRoutes, { config, client });
   const codec = dataConverterFor(config)?.payloadCodecs?.[0];
@@ -49,3 +50,36 @@ export async function buildApp({ config, client, logger }: AppDeps) {
 }
 
 export type HookflowApp = Awaited<ReturnType<typeof buildApp>>;
+
+/**
+ * Slow clients: Node checks its header and request timeouts only every `connectionsCheckingInterval`
+ * (30 s by default, which made a configured 30 s act as 40-70 s). Checked every second at most here, so
+ * the effective bounds are the configured ones plus at most a second. An idle socket mid-request is
+ * closed once the whole-request budget has clearly passed; idle keep-alive connections outlive a load
+ * balancer's usual 60 s idle timeout, so the proxy closes them first (never reusing one we are closing).
+ */
+export function serverTimeouts(config: HookflowConfig) {
+  const { headersTimeout, requestTimeout } = config.server;
+  return {
+    requestTimeout,
+    connectionTimeout: requestTimeout + 5_000,
+    keepAliveTimeout: 65_000,
+    http: { headersTimeout, requestTimeout, connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(headersTimeout / 2))) },
+  };
+}
+
+/**
+ * The ops listener (`server.ops.port`): /metrics, /readyz and /docs (the API's OpenAPI document) and
+ * /healthz, so none of them is served on the webhook port. Build it after `api` is ready.
+ */
+export async function buildOpsApp({ config, client, logger, api }: AppDeps & { api: HookflowApp }) {
+  const ops = Fastify({ logger: logger ?? false, genReqId: requestId, ...serverTimeouts(config) }).withTypeProvider<ZodTypeProvider>();
+  ops.setValidatorCompiler(validatorCompiler);
+  ops.setSerializerCompiler(serializerCompiler);
+  installErrorHandler(ops);
+  await api.ready();
+  await serveOpenApiOf(ops, api);
+  await ops.register(healthRoutes);
+  await ops.register(opsRoutes, { config, client });
+  return ops;
+}

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { HookflowError, UnavailableError } from '../errors';
+import { HookflowError, RateLimitedError, UnavailableError } from '../errors';
 
 /**
  * The one place that turns errors into responses: typed errors keep their status and message, Fastify's
@@ -14,6 +14,7 @@ export function installErrorHandler(app: FastifyInstance): void {
         request.log.warn({ err: error }, 'temporal unavailable');
         void reply.header('retry-after', String(error.retryAfterSeconds));
       }
+      if (error instanceof RateLimitedError) void reply.header('retry-after', String(error.retryAfterSeconds));
       return reply.status(error.statusCode).send({ error: error.code, message: error.message, details: error.details });
     }
     if (hasZodFastifySchemaValidationErrors(error)) {

@@ -1,10 +1,10 @@
 import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 
 /**
- * OpenAPI 3 generated from the routes' zod schemas, served at /docs (JSON at /docs/json). Register
+ * OpenAPI 3 generated from the routes' zod schemas, served at /docs (JSON at /docs/json) by the ops
+ * routes (src/api/routes/ops.ts). Register
  * before the routes: @fastify/swagger collects them in `onRoute`.
  */
 export async function installOpenApi(app: FastifyInstance): Promise<void> {
@@ -21,5 +21,12 @@ export async function installOpenApi(app: FastifyInstance): Promise<void> {
     },
     transformObject: jsonSchemaTransformObject,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+}
+
+/**
+ * The document of `app` (built by `installOpenApi`) served by another instance, the ops listener:
+ * @fastify/swagger in static mode, so the ops routes' /docs shows the API's routes.
+ */
+export async function serveOpenApiOf(ops: FastifyInstance, api: { swagger(): unknown }): Promise<void> {
+  await ops.register(swagger, { mode: 'static', specification: { document: api.swagger() as never } });
 }

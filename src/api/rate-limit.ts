@@ -1,35 +1,68 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { HookflowConfig } from '../config/schema';
-import { WEBHOOK_ROUTE } from '../observability/http-metrics';
+import { RateLimitedError } from '../errors';
+
+export interface WebhookRateLimits {
+  /** onRequest: 429 for a client address over its failure limit, before anything of the request is read. */
+  refuseBlockedClient(request: FastifyRequest): Promise<void>;
+  /** A request refused as unauthenticated (401) or for an unknown source (404): counted per client address. */
+  countFailure(request: FastifyRequest): Promise<void>;
+  /** After authentication: 429 when the request's source has used up its window. */
+  refuseSourceOverLimit(request: FastifyRequest): Promise<void>;
+  /** After authentication: the request's notifications count against its source. */
+  countNotifications(request: FastifyRequest, notifications: number): Promise<void>;
+}
 
 /**
- * Per-source rate limit on `POST /webhooks/:sourceId` only. The key is the source, not the client IP:
- * a source system sends from many addresses, and it is the source's volume that must be bounded.
- * Over the limit: 429 with Retry-After; the error handler turns it into `{ error: 'rate_limited' }`.
- * Must be installed before the routes are registered (it attaches itself in `onRoute`).
+ * The webhook routes' two limits, with @fastify/rate-limit registered inside the webhook route plugin
+ * (encapsulated: no other route sees it) and used through `createRateLimit`, which can read a counter
+ * without counting:
+ * - per source (`server.rateLimit`, `sources[].rateLimit`): notifications of authenticated requests only.
+ *   A source with budget left is served whatever the size of its request; its notifications are then
+ *   counted, and once the window is used up the source gets 429 + Retry-After until the window ends.
+ * - per client address (`server.authFailureLimit`): unauthenticated failures only (401, unknown source).
+ *   Over it the address gets 429 before its requests are read or verified; it never touches a source's
+ *   budget, so nobody without the source's credentials can make its webhooks refused.
  */
-export async function installWebhookRateLimit(app: FastifyInstance, config: HookflowConfig): Promise<void> {
+export async function installWebhookRateLimits(app: FastifyInstance, config: HookflowConfig): Promise<WebhookRateLimits> {
   const perSource = new Map(config.sources.map((s) => [s.id, s.rateLimit ?? config.server.rateLimit]));
-  const limitFor = (key: string) => perSource.get(key) ?? config.server.rateLimit;
-  const sourceId = (request: FastifyRequest) => (request.params as { sourceId?: string }).sourceId ?? '';
+  const limitFor = (sourceId: string) => perSource.get(sourceId) ?? config.server.rateLimit;
+  const sourceId = (request: FastifyRequest) => request.source?.id ?? '';
 
-  // Runs before the plugin's own onRoute hook (added by the register below), which reads config.rateLimit.
-  app.addHook('onRoute', (route) => {
-    const methods = Array.isArray(route.method) ? route.method : [route.method];
-    if (route.url !== WEBHOOK_ROUTE || !methods.includes('POST')) return;
-    route.config = {
-      ...route.config,
-      rateLimit: {
-        keyGenerator: sourceId,
-        max: (_request, key) => limitFor(key).max,
-        timeWindow: (_request, key) => limitFor(key).window,
-        errorResponseBuilder: (request, context) =>
-          Object.assign(new Error(`source "${sourceId(request)}" is over its rate limit of ${context.max} requests; retry in ${context.after}`), {
-            statusCode: context.statusCode,
-          }),
-      },
-    };
-  });
   await app.register(rateLimit, { global: false });
+  const failures = app.createRateLimit({ max: config.server.authFailureLimit.max, timeWindow: config.server.authFailureLimit.window });
+  const notifications = app.createRateLimit({
+    keyGenerator: sourceId,
+    max: (_request, key) => limitFor(key).max,
+    timeWindow: (_request, key) => limitFor(key).window,
+  });
+
+  return {
+    async refuseBlockedClient(request) {
+      const state = await failures(request, { increment: false });
+      if (!state.isAllowed && state.remaining === 0) {
+        throw new RateLimitedError(`too many failed requests from ${request.ip}; retry in ${state.ttlInSeconds} s`, Math.max(1, state.ttlInSeconds));
+      }
+    },
+    async countFailure(request) {
+      await failures(request);
+    },
+    async refuseSourceOverLimit(request) {
+      const state = await notifications(request, { increment: false });
+      if (!state.isAllowed && state.remaining === 0) {
+        throw new RateLimitedError(
+          `source "${sourceId(request)}" is over its rate limit of ${state.max} notifications per ${state.timeWindow / 1000} s; retry in ${state.ttlInSeconds} s`,
+          Math.max(1, state.ttlInSeconds),
+        );
+      }
+    },
+    async countNotifications(request, count) {
+      // One count per notification; past the limit more counting changes nothing.
+      for (let i = 0; i < count; i++) {
+        const state = await notifications(request);
+        if (!state.isAllowed && state.remaining === 0) break;
+      }
+    },
+  };
 }

@@ -2,11 +2,14 @@ import { loadConfig } from '../config/load';
 import type { HookflowConfig } from '../config/schema';
 import { logLevel, loggerOptions, type HookflowLoggerOptions } from '../observability/logger';
 import { createApiClient } from '../temporal/client';
-import { buildApp, type HookflowApp } from './app';
+import { buildApp, buildOpsApp, type HookflowApp } from './app';
 
 export interface RunningApi {
   app: HookflowApp;
   url: string;
+  /** The ops listener (server.ops.port): /metrics, /readyz, /docs. */
+  ops?: Awaited<ReturnType<typeof buildOpsApp>>;
+  opsUrl?: string;
   close(): Promise<void>;
 }
 
@@ -14,16 +17,18 @@ export interface RunningApi {
 export async function startApi(config: HookflowConfig, logger: HookflowLoggerOptions = loggerOptions(logLevel(config))): Promise<RunningApi> {
   const { client, connection } = createApiClient(config);
   const app = await buildApp({ config, client, logger });
-  // Idle keep-alive connections outlive a load balancer's usual 60 s idle timeout, so the proxy closes
-  // them first (never reusing one we are closing: a 502). Sockets that go quiet mid-request are dropped
-  // once the whole-request budget (requestTimeout, checked by Fastify) has clearly passed.
-  app.server.keepAliveTimeout = 65_000;
-  app.server.setTimeout(config.server.requestTimeout + 5_000);
+  // Timeouts (headers, request, idle, keep-alive): serverTimeouts() in app.ts.
   const url = await app.listen({ host: config.server.host, port: config.server.port });
+  const { port: opsPort, host: opsHost } = config.server.ops;
+  const ops = opsPort === undefined ? undefined : await buildOpsApp({ config, client, logger, api: app });
+  const opsUrl = ops ? await ops.listen({ host: opsHost, port: opsPort }) : undefined;
   return {
     app,
     url,
+    ops,
+    opsUrl,
     async close() {
+      await ops?.close();
       await app.close(); // stops accepting, lets in-flight requests finish
       await connection.close();
     },

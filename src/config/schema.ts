@@ -82,11 +82,42 @@ export const configSchema = z.strictObject({
       bodyLimitBytes: z.number().int().positive().default(1024 * 1024),
       /** Upper bound for Temporal to accept a workflow start before the front door answers 503. */
       ackTimeout: isoDuration('PT5S'),
-      /** Whole-request timeout (slow clients get 408). */
+      /** Whole-request timeout, headers and body (slow clients get 408; checked every second at most). */
       requestTimeout: isoDuration('PT30S'),
-      /** Default per-source rate limit; sources may set their own. Over it: 429 with Retry-After. */
+      /** Time a client has to send the request headers (at most requestTimeout). */
+      headersTimeout: isoDuration('PT10S'),
+      /**
+       * Default per-source rate limit, counted in notifications of authenticated requests; sources may set
+       * their own. A source over it gets 429 with Retry-After. Unauthenticated requests never count here.
+       */
       rateLimit: z.strictObject({ max: z.number().int().positive().default(1200), window: isoDuration('PT1M') }).prefault({}),
+      /**
+       * Per client address: requests refused as unauthenticated (401) or for an unknown source (404). Over
+       * it the address gets 429 before its requests are read. Behind a reverse proxy every client has the
+       * proxy's address: then this limits the proxy as a whole (authenticated sources are never counted).
+       */
+      authFailureLimit: z.strictObject({ max: z.number().int().positive().default(100), window: isoDuration('PT1M') }).prefault({}),
+      envelopes: z
+        .strictObject({
+          /** Requests with more notifications are accepted with one durable start of an envelope workflow that starts them. */
+          splitAbove: z.number().int().min(1).default(100),
+          /** More notifications in one request: 413 (permanent). */
+          maxNotifications: z.number().int().min(1).max(50_000).default(20_000),
+        })
+        .prefault({}),
+      /**
+       * /metrics, /readyz and /docs. Development: on the API port, open. Production: a separate listener
+       * (`port`, on `host`) that the webhook port does not serve, and/or a bearer `token`.
+       */
+      ops: z
+        .strictObject({
+          port: z.number().int().min(0).max(65535).optional(),
+          host: z.string().default('127.0.0.1'),
+          token: z.string().min(16, 'use at least 16 characters').optional(),
+        })
+        .prefault({}),
     })
+    .refine((server) => server.headersTimeout <= server.requestTimeout, { path: ['headersTimeout'], message: 'must not exceed server.requestTimeout' })
     .prefault({}),
   temporal: z
     .strictObject({
@@ -109,8 +140,16 @@ export const configSchema = z.strictObject({
           corsOrigins: z.array(z.string().regex(/^https?:\/\/[^/]+$/, 'an origin such as http://localhost:8233')).default(['http://localhost:8233', 'http://127.0.0.1:8233']),
           /** When set, /codec/* needs `Authorization: Bearer <token>` (the UI's codec "pass access token" setting). */
           token: z.string().min(16).optional(),
-          /** Without a token, only clients in these networks are answered (the browser running the local UI). */
+          /**
+           * Without a token, only clients in these networks are answered (the browser running the local UI).
+           * Behind a reverse proxy every client has the proxy's address (often loopback): set `token` there.
+           * Requests that carry proxy headers (Forwarded, X-Forwarded-For, X-Real-IP) need the token anyway.
+           */
           clientNetworks: z.array(z.string()).default(['127.0.0.0/8', '::1/128']),
+          /** Payloads per /codec request (the Web UI sends a few at a time); more: 413. */
+          maxPayloads: z.number().int().min(1).max(10_000).default(500),
+          /** Body size of a /codec request in bytes; more: 413. */
+          maxBytes: z.number().int().min(1024).default(4 * 1024 * 1024),
         })
         .prefault({}),
     })

@@ -24,7 +24,7 @@ export function rejectionReason(status: number): string {
 }
 
 /**
- * Webhook counters from Fastify hooks (route files stay as they are) and `GET /metrics`. Must be
+ * Webhook counters from Fastify hooks (route files stay as they are). Must be
  * installed before the routes are registered: hooks apply to routes registered after them.
  */
 export function installHttpMetrics(app: FastifyInstance, config: HookflowConfig, registry: Registry = defaultRegistry): void {
@@ -41,9 +41,10 @@ export function installHttpMetrics(app: FastifyInstance, config: HookflowConfig,
   app.addHook('preSerialization', async (request, reply, payload) => {
     const source = sourceLabel(request);
     if (source && reply.statusCode === 202) {
-      const events = (payload as { events?: Array<{ duplicate?: boolean }> }).events ?? [];
-      const duplicates = events.filter((e) => e.duplicate).length;
-      m.accepted.inc({ source }, events.length - duplicates);
+      const { events = [], envelope, accepted = 0 } = payload as { events?: Array<{ duplicate?: boolean }>; envelope?: { duplicate: boolean }; accepted?: number };
+      // A large request: its notifications are started by the envelope workflow, counted here as accepted.
+      const duplicates = envelope ? (envelope.duplicate ? accepted : 0) : events.filter((e) => e.duplicate).length;
+      m.accepted.inc({ source }, (envelope ? accepted : events.length) - duplicates);
       if (duplicates) m.duplicates.inc({ source }, duplicates);
     }
     return payload;
@@ -56,6 +57,9 @@ export function installHttpMetrics(app: FastifyInstance, config: HookflowConfig,
     if (reply.statusCode === 202) m.ackDuration.observe({ source }, reply.elapsedTime / 1000);
     else if (reply.statusCode >= 400) m.rejected.inc({ source, reason: rejectionReason(reply.statusCode) });
   });
+}
 
+/** `GET /metrics` (Prometheus text format); served by the ops routes (src/api/routes/ops.ts). */
+export function metricsRoute(app: FastifyInstance, registry: Registry = defaultRegistry): void {
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => reply.type(METRICS_CONTENT_TYPE).send(await renderMetrics(registry)));
 }

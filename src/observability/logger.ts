@@ -16,9 +16,47 @@ export const REDACT_PATHS = [
   ...SECRET_FIELDS.flatMap((f) => [0, 1, 2, 3].map((depth) => [...Array<string>(depth).fill('*'), f].join('.'))),
 ];
 
-/** The Automation API authenticates with `?key=`; Fastify logs the URL, so the value is masked there. */
-export function maskKeyParam(url: string): string {
-  return url.replace(/([?&]key=)[^&#]*/gi, '$1[Redacted]');
+/**
+ * Query parameters that can carry a credential (compared by name, case-insensitively, after percent-
+ * decoding, ignoring `[]`-style suffixes): the Automation API's `key`, OAuth's `access_token`, and the
+ * names people put tokens, passwords and signatures under.
+ */
+const CREDENTIAL_PARAMS = new Set([
+  'key', 'apikey', 'api_key', 'api-key', 'token', 'access_token', 'accesstoken', 'id_token', 'refresh_token', 'auth', 'authorization',
+  'password', 'passwd', 'pass', 'pwd', 'secret', 'client_secret', 'signature', 'sig', 'sign', 'code', 'session', 'sessionid', 'jwt', 'bearer',
+]);
+
+function paramName(raw: string): string {
+  let name = raw;
+  try {
+    name = decodeURIComponent(raw.replace(/\+/g, ' '));
+  } catch {
+    // a malformed escape: compare the raw name
+  }
+  return name.toLowerCase().replace(/\[.*$/, '').trim();
+}
+
+/** The credential-like parameter names in a URL's query string (as sent). */
+export function credentialQueryParameters(url: string): string[] {
+  const query = url.split('#')[0]!.split('?').slice(1).join('?');
+  if (!query) return [];
+  return query.split('&').map((pair) => pair.split('=')[0]!).filter((name) => CREDENTIAL_PARAMS.has(paramName(name)));
+}
+
+/** Fastify logs the URL: the value of every credential-like query parameter is masked there. */
+export function maskCredentialParams(url: string): string {
+  const at = url.indexOf('?');
+  if (at === -1) return url;
+  const [query, ...fragment] = url.slice(at + 1).split('#');
+  const masked = query!
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      const name = eq === -1 ? pair : pair.slice(0, eq);
+      return CREDENTIAL_PARAMS.has(paramName(name)) ? `${name}=[Redacted]` : pair;
+    })
+    .join('&');
+  return [url.slice(0, at + 1) + masked, ...fragment].join('#');
 }
 
 interface LoggedRequest {
@@ -34,7 +72,7 @@ interface LoggedRequest {
 function serializeRequest(req: LoggedRequest) {
   return {
     method: req.method,
-    url: req.url === undefined ? undefined : maskKeyParam(req.url),
+    url: req.url === undefined ? undefined : maskCredentialParams(req.url),
     host: req.host,
     remoteAddress: req.ip,
     remotePort: req.socket?.remotePort,

@@ -36,9 +36,10 @@ async function main(): Promise<void> {
 
   console.log(`\nhookflow is running`);
   console.log(`  API          ${api.url}   (webhooks: ${api.url}/webhooks/<sourceId>)`);
-  console.log(`  API docs     ${api.url}/docs`);
+  const opsUrl = api.opsUrl ?? api.url; // server.ops.port: /docs, /metrics and /readyz have their own listener
+  console.log(`  API docs     ${opsUrl}/docs`);
   // One process: the API's /metrics shares the worker's registry, so it shows both (and Temporal core's).
-  console.log(`  Metrics      ${api.url}/metrics${worker.metricsUrl ? `   (worker alone: ${worker.metricsUrl})` : ''}`);
+  console.log(`  Metrics      ${opsUrl}/metrics${worker.metricsUrl ? `   (worker alone: ${worker.metricsUrl})` : ''}`);
   if (devServer?.uiUrl) console.log(`  Temporal UI  ${devServer.uiUrl}${dataConverterFor(config) ? '   (payloads decoded by the API\'s /codec)' : ''}`);
   if (config.admin) console.log(`  Admin token  ${process.env.HOOKFLOW_ADMIN_TOKEN_FILE ?? 'see admin.token in the config'}`);
   console.log(`  Temporal     ${config.temporal.address}  namespace ${config.temporal.namespace}`);

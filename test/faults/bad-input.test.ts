@@ -1,4 +1,5 @@
 import { createHmac, randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { InjectOptions } from 'fastify';
@@ -23,6 +24,7 @@ const WMS_TOKEN = 'wms-token-456';
 const AUTOMATION_SECRET = 'automation-secret-789';
 const AUTOMATION_KEY = 'install-key-7';
 const RECEIVER_SECRET = 'bad-input-receiver-secret';
+const MAX_NOTIFICATIONS = 5000;
 
 let h: Harness;
 let receiver: FakeHttpPeer;
@@ -35,6 +37,9 @@ beforeAll(async () => {
 metrics: { workerPort: 0 }
 # Short retries and window: an accepted event that cannot be delivered fails within the test, visibly.
 delivery: { oneDay: { initialInterval: PT0.2S, maximumInterval: PT1S, window: PT15S } }
+# Issue 13 block: a notification maximum a test body can exceed while under the body limit, and short
+# header/request timeouts for the slow-client cases (a real socket; every other case uses inject).
+server: { envelopes: { maxNotifications: ${MAX_NOTIFICATIONS} }, headersTimeout: PT1S, requestTimeout: PT2S }
 sources:
   - { id: erp, kind: extend-commerce, secret: ${EXTEND_SECRET} }
   - { id: wms, kind: ongoing-wms, auth: { type: basic, username: ${WMS_USER}, password: ${WMS_PASS} } }
@@ -76,6 +81,8 @@ interface Case {
   status?: number | readonly number[];
   /** The inbound workflow the request names, had it been accepted: it must not exist. */
   workflowId?: string;
+  /** Client address; by default each request has its own (failures are limited per address). */
+  remoteAddress?: string;
 }
 
 /** An Extend envelope with a fresh NotificationId, so a wrongly started workflow can be looked up. */
@@ -157,7 +164,6 @@ const REJECTED: Case[] = [
   extendSigned('comment', '// hello\n{"Id":"a"}', 400),
   extendSigned('garbage after the document', `${valid.body} trailing`, 400),
   extendSigned('two documents', `${valid.body}${valid.body}`, 400),
-  extendSigned('UTF-8 BOM before the document', `\uFEFF${valid.body}`, 400),
   extendSigned('truncated in the middle', valid.body.slice(0, Math.floor(valid.body.length / 2)), 400),
   extendSigned('truncated by one byte', valid.body.slice(0, -1), 400),
   extendSigned('a lone quote', '"', 400),
@@ -377,6 +383,59 @@ const ODD: Case[] = [
   { name: 'admin: extra spaces around the token', method: 'GET', url: '/api/subscriptions', headers: { authorization: `Bearer    ${ADMIN_TOKEN}   ` } },
 ];
 
+// ===================================================================================================
+// Issue 13 (hardening the HTTP front door), kept apart from the corpus above: media-type parameters and
+// a BOM, a non-UTF-8 charset, the notification maximum, credentials in the query string, codec bounds
+// and garbage, and the per-address failure limit (its own test below).
+
+const withType = (c: Case, contentType: string): Case => ({ ...c, name: `${c.name} (${contentType})`, headers: { ...c.headers, 'content-type': contentType } });
+const wmsBasic = { authorization: basic(`${WMS_USER}:${WMS_PASS}`) };
+
+const HARDENING_ACCEPTED: Case[] = [
+  ...['application/json; charset=utf-8', 'application/json;charset=UTF-8', 'Application/JSON; Charset="utf-8"', 'application/json; boundary=x', 'application/cloudevents+json; charset=utf-8'].map((type) =>
+    withType(extendSigned('hardening: media-type parameters', extendEnvelope().body, 202), type),
+  ),
+  (() => {
+    const bom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(extendEnvelope().body)]);
+    return extendSigned('hardening: UTF-8 BOM before the document, signed as sent', bom, 202);
+  })(),
+  { name: 'wms: hardening: charset=utf-8', url: '/webhooks/wms', payload: ongoingBody().body, headers: { 'content-type': 'application/json; charset=utf-8', ...wmsBasic }, status: 202 },
+  withType(automation('hardening: charset=UTF-8', KEY, goodX, 202), 'application/json; charset=UTF-8'),
+];
+
+const codecCase = (name: string, payloads: unknown[], status: number): Case => ({
+  name: `codec: ${name}`,
+  url: '/codec/decode',
+  headers: { ...JSON_TYPE, origin: 'http://localhost:8233' },
+  payload: JSON.stringify({ payloads }),
+  status,
+  remoteAddress: '127.0.0.1',
+});
+const encryptedLooking = (keyId: string, data: Buffer) => ({
+  metadata: { encoding: Buffer.from('binary/encrypted').toString('base64'), 'encryption-key-id': Buffer.from(keyId).toString('base64') },
+  data: data.toString('base64'),
+});
+
+const HARDENING_REJECTED: Case[] = [
+  ...['application/json; charset=iso-8859-1', 'application/json; charset=utf-16', 'application/json; charset=windows-1252', 'text/plain; charset=utf-8'].map((type) => {
+    const { body, workflowId } = extendEnvelope();
+    return { ...withType(extendSigned('hardening: not UTF-8 JSON', body, 415), type), workflowId };
+  }),
+  (() => {
+    const notifications = Array.from({ length: MAX_NOTIFICATIONS + 1 }, () => ({ Action: 'X', Details: {} }));
+    const { body, workflowId } = extendEnvelope(notifications);
+    return { ...extendSigned(`hardening: ${MAX_NOTIFICATIONS + 1} notifications (over server.envelopes.maxNotifications)`, body, 413), workflowId };
+  })(),
+  { name: 'admin: hardening: the right token in ?token=', method: 'GET', url: `/api/subscriptions?token=${ADMIN_TOKEN}`, status: 400 },
+  { name: 'admin: hardening: the right token in ?access_token=', method: 'GET', url: `/api/subscriptions?access_token=${ADMIN_TOKEN}`, status: 400 },
+  { name: 'admin: hardening: a bearer header and ?token= too', method: 'GET', url: `/api/subscriptions?token=${ADMIN_TOKEN}`, headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, status: 400 },
+  codecCase('hardening: 501 payloads', Array.from({ length: 501 }, () => ({ metadata: {}, data: '' })), 413),
+  codecCase('hardening: ciphertext that does not authenticate', [encryptedLooking('test1', Buffer.alloc(64, 1))], 400),
+  codecCase('hardening: an unknown key id', [encryptedLooking('no-such-key', Buffer.alloc(64, 1))], 400),
+  codecCase('hardening: ciphertext too short', [encryptedLooking('test1', Buffer.alloc(3))], 400),
+  { ...codecCase('hardening: loopback through a proxy, no codec token', [], 401), headers: { ...JSON_TYPE, 'x-forwarded-for': '203.0.113.7' } },
+];
+
 // ---------------------------------------------------------------------------------------------------
 
 interface Outcome {
@@ -394,7 +453,8 @@ const acceptedEvents: Array<{ name: string; eventId: string }> = [];
 const asStored = (id: string) => Buffer.from(id, 'utf8').toString('utf8');
 
 async function run(c: Case): Promise<Outcome> {
-  const res = await h.app.inject({ method: c.method ?? 'POST', url: c.url, headers: c.headers, payload: c.payload } as InjectOptions);
+  const remoteAddress = c.remoteAddress ?? `10.200.${(outcomes.length >> 8) & 255}.${outcomes.length & 255}`;
+  const res = await h.app.inject({ method: c.method ?? 'POST', url: c.url, headers: c.headers, payload: c.payload, remoteAddress } as InjectOptions);
   const outcome = { name: c.name, status: res.statusCode, body: res.body.slice(0, 300) };
   outcomes.push(outcome);
   if (res.statusCode === 202 && c.url.startsWith('/webhooks/')) {
@@ -434,6 +494,61 @@ describe('odd but arguably valid input: 202 or 4xx, never 5xx', () => {
   test.each(ODD.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     const { status, body } = await run(c);
     expect({ not5xx: status < 500, status, body }).toEqual({ not5xx: true, status, body });
+  });
+});
+
+describe('issue 13: the hardened front door', () => {
+  test.each(HARDENING_ACCEPTED.map((c) => [c.name, c] as const))('accepted: %s', async (_name, c) => {
+    const { status, body } = await run(c);
+    expect({ status, body }).toEqual({ status: 202, body });
+  });
+
+  test.each(HARDENING_REJECTED.map((c) => [c.name, c] as const))('refused: %s', async (_name, c) => {
+    const { status, body } = await run(c);
+    expect({ status, body }).toEqual({ status: c.status, body });
+    if (c.workflowId) await expect(h.client.workflow.getHandle(c.workflowId).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+  });
+
+  test.each([
+    ['headers', 'POST /webhooks/erp HTTP/1.1\r\nHost: 127.0.0.1\r\n', 'X-Slow: aaaaaaaaaaaa\r\n'],
+    ['a body', 'POST /webhooks/erp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n', '{"a":1}'],
+  ])('slow client: %s trickled a byte every 100 ms is cut with 408 while still sending (configured 1 s / 2 s)', async (_what, head, trickle) => {
+    const address = h.app.server.listening ? h.app.server.address() : (await h.app.listen({ host: '127.0.0.1', port: 0 }), h.app.server.address());
+    const { port } = address as { port: number };
+    const outcome = await new Promise<{ cut: boolean; response: string }>((resolve) => {
+      const socket = connect({ host: '127.0.0.1', port });
+      let response = '';
+      let timer: NodeJS.Timeout | undefined;
+      const finish = (cut: boolean) => {
+        clearInterval(timer);
+        socket.destroy();
+        resolve({ cut, response });
+      };
+      socket.on('data', (chunk) => (response += chunk.toString('latin1')));
+      socket.on('close', () => finish(true));
+      socket.on('error', () => finish(true));
+      socket.on('connect', () => {
+        socket.write(head);
+        const started = Date.now();
+        let i = 0;
+        // 15 s of trickling: Node's default 30 s check interval would let all of it through.
+        timer = setInterval(() => (Date.now() - started > 15_000 ? finish(false) : socket.write(trickle[i++ % trickle.length]!)), 100);
+      });
+    });
+    outcomes.push({ name: `slow client: ${_what}`, status: Number(/^HTTP\/1\.1 (\d{3})/.exec(outcome.response)?.[1] ?? 0), body: '' });
+    expect(outcome).toEqual({ cut: true, response: expect.stringMatching(/^HTTP\/1\.1 408/) });
+  });
+
+  test('100 failed requests from one address: that address gets 429 (even signed), the source from elsewhere is served', async () => {
+    const attacker = '10.250.0.1';
+    for (let i = 0; i < 100; i++) {
+      const { status } = await run({ ...extendAuth('hardening: flood', () => ({ 'ms-signature': 'sha256=00' })), remoteAddress: attacker });
+      expect(status).toBe(401);
+    }
+    const blocked = await run({ ...extendSigned('hardening: signed, from the flooding address', extendEnvelope().body, 429), remoteAddress: attacker });
+    expect(blocked.status).toBe(429);
+    const source = await run({ ...extendSigned('hardening: signed, from the source', extendEnvelope().body, 202), remoteAddress: '10.250.0.2' });
+    expect(source.status).toBe(202);
   });
 });
 

@@ -83,3 +83,43 @@ test('with security.codec.token the bearer token is required', async () => {
     await connection.close();
   }
 });
+
+describe('bounds and garbage (issue 13, item 6)', () => {
+  const plain = () => asJson(defaultPayloadConverter.toPayload({ n: 1 }));
+
+  test('more payloads than security.codec.maxPayloads (default 500): 413 before any work', async () => {
+    const res = await codecCall('/codec/encode', Array.from({ length: 501 }, plain));
+    expect(res.statusCode).toBe(413);
+    expect(res.json().message).toMatch(/at most 500/);
+    expect((await codecCall('/codec/encode', Array.from({ length: 500 }, plain))).statusCode).toBe(200);
+  });
+
+  test('a body over security.codec.maxBytes (default 4 MiB): 413', async () => {
+    const big = { metadata: {}, data: 'A'.repeat(5 * 1024 * 1024) };
+    expect((await codecCall('/codec/encode', [big])).statusCode).toBe(413);
+  });
+
+  test('bad ciphertext, an unknown key id, a missing key id: 400, not 500', async () => {
+    const [encrypted] = (await codecCall('/codec/encode', [plain()])).json().payloads;
+    const flipped = Buffer.from(encrypted.data, 'base64');
+    flipped[flipped.length - 1]! ^= 1;
+    const cases = [
+      { ...encrypted, data: flipped.toString('base64') },
+      { ...encrypted, metadata: { ...encrypted.metadata, 'encryption-key-id': Buffer.from('nope').toString('base64') } },
+      { metadata: { encoding: encrypted.metadata.encoding }, data: encrypted.data },
+      { ...encrypted, data: Buffer.from('short').toString('base64') },
+    ];
+    for (const payload of cases) {
+      const res = await codecCall('/codec/decode', [payload]);
+      expect({ status: res.statusCode, error: res.json().error }).toEqual({ status: 400, error: 'invalid_payload' });
+    }
+  });
+
+  test('without a token, a loopback request through a reverse proxy (Forwarded / X-Forwarded-For) is refused', async () => {
+    const proxied: Array<Record<string, string>> = [{ 'x-forwarded-for': '203.0.113.9' }, { forwarded: 'for=203.0.113.9' }, { 'x-real-ip': '203.0.113.9' }];
+    for (const header of proxied) {
+      expect((await codecCall('/codec/decode', [], header, '127.0.0.1')).statusCode).toBe(401);
+    }
+    expect((await codecCall('/codec/decode', [], {}, '127.0.0.1')).statusCode).toBe(200);
+  });
+});

@@ -122,13 +122,15 @@ describe('metrics', () => {
 describe('rate limit', () => {
   test('a source over its own limit gets 429 with Retry-After; another source is unaffected', async () => {
     const before = sample(await apiMetrics(), 'hookflow_webhooks_rejected_total', { source: 'limited', reason: 'rate_limited' });
-    const body = extendBody([{ Action: 'OrderCreated', Details: { OrderNumber: 'RL' } }]);
-    for (let i = 0; i < 3; i++) expect((await postExtend('limited', body, 'wrong')).statusCode).toBe(401);
-    const limited = await postExtend('limited', body, 'wrong');
+    // The limit counts the notifications of authenticated requests (3 here), never failed ones.
+    const body = () => extendBody([{ Action: 'OrderCreated', Details: { OrderNumber: 'RL', Warehouse: 'W' } }]);
+    expect((await postExtend('limited', body(), 'wrong')).statusCode).toBe(401);
+    for (let i = 0; i < 3; i++) expect((await postExtend('limited', body())).statusCode).toBe(202);
+    const limited = await postExtend('limited', body());
     expect(limited.statusCode).toBe(429);
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
     expect(limited.json()).toEqual({ error: 'rate_limited', message: expect.stringMatching(/limited.*rate limit of 3/) });
-    expect((await postExtend('other', body, 'wrong')).statusCode).toBe(401);
+    expect((await postExtend('other', body(), 'wrong')).statusCode).toBe(401);
     expect(sample(await apiMetrics(), 'hookflow_webhooks_rejected_total', { source: 'limited', reason: 'rate_limited' }) - before).toBe(1);
   });
 });

@@ -35,7 +35,18 @@ sources:
 
   test('applies defaults, expands env vars and converts durations', () => {
     const config = parseConfig(valid, { EXTEND_SECRET: 's3cret' });
-    expect(config.server).toEqual({ host: '127.0.0.1', port: 3000, bodyLimitBytes: 1048576, ackTimeout: 5000, requestTimeout: 30_000, rateLimit: { max: 1200, window: 60_000 } });
+    expect(config.server).toEqual({
+      host: '127.0.0.1',
+      port: 3000,
+      bodyLimitBytes: 1048576,
+      ackTimeout: 5000,
+      requestTimeout: 30_000,
+      headersTimeout: 10_000,
+      rateLimit: { max: 1200, window: 60_000 },
+      authFailureLimit: { max: 100, window: 60_000 },
+      envelopes: { splitAbove: 100, maxNotifications: 20_000 },
+      ops: { host: '127.0.0.1' },
+    });
     expect(config.temporal).toEqual({ address: 'localhost:7233', namespace: 'default', taskQueue: 'hookflow', maxCachedWorkflows: 200 });
     const extend = config.sources[0];
     expect(extend?.kind === 'extend-commerce' && extend.secret).toBe('s3cret');

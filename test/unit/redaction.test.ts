@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import type { Client } from '@temporalio/client';
 import { buildApp, type HookflowApp } from '../../src/api/app';
 import { parseConfig } from '../../src/config/load';
-import { createLogger, loggerOptions, maskKeyParam } from '../../src/observability/logger';
+import { createLogger, loggerOptions, maskCredentialParams } from '../../src/observability/logger';
 
 /** A pino destination that keeps every line. */
 function capture() {
@@ -75,9 +75,47 @@ sources:
     for (const secret of ['s-top', 's-one', 'p-two', 't-two', 'ck-three', 'ck-top']) expect(log.text()).not.toContain(secret);
   });
 
-  test('maskKeyParam leaves other parameters alone', () => {
-    expect(maskKeyParam('/webhooks/x?a=1&key=abc&b=2')).toBe('/webhooks/x?a=1&key=[Redacted]&b=2');
-    expect(maskKeyParam('/webhooks/x?monkey=1')).toBe('/webhooks/x?monkey=1');
+  test('maskCredentialParams leaves other parameters alone', () => {
+    expect(maskCredentialParams('/webhooks/x?a=1&key=abc&b=2')).toBe('/webhooks/x?a=1&key=[Redacted]&b=2');
+    expect(maskCredentialParams('/webhooks/x?monkey=1')).toBe('/webhooks/x?monkey=1');
+  });
+
+  test('every credential-like query parameter is masked, however it is spelled', () => {
+    expect(maskCredentialParams('/api/x?token=t1&access_token=t2&API_KEY=t3&password=t4&page=2')).toBe(
+      '/api/x?token=[Redacted]&access_token=[Redacted]&API_KEY=[Redacted]&password=[Redacted]&page=2',
+    );
+    // Percent-encoded names, bracket suffixes, names without a value, a fragment.
+    expect(maskCredentialParams('/api/x?%74oken=t1&secret[]=t2&sig&q=1#frag')).toBe('/api/x?%74oken=[Redacted]&secret[]=[Redacted]&sig=[Redacted]&q=1#frag');
+  });
+});
+
+describe('admin credentials', () => {
+  const ADMIN = 'admin-token-0123456789abcdef';
+  let app: HookflowApp;
+  const out = capture();
+  beforeAll(async () => {
+    const config = parseConfig(`admin: { token: ${ADMIN} }\nsecurity: { encryptionKeys: [{ id: k, key: "${Buffer.alloc(32, 7).toString('base64')}" }] }`, {});
+    app = await buildApp({ config, client: {} as Client, logger: { ...loggerOptions('info'), stream: out.stream } });
+  });
+  afterAll(() => app.close());
+
+  test.each(['token', 'access_token', 'Access_Token', 'api_key'])('a token in ?%s= is refused (400, even when right) and never logged', async (name) => {
+    const res = await app.inject({ method: 'GET', url: `/api/subscriptions?${name}=${ADMIN}`, remoteAddress: '10.9.8.7' });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().message).toMatch(/query string/);
+    expect(out.text()).not.toContain(ADMIN);
+    const warned = out.lines.map((l) => JSON.parse(l)).find((l) => l.msg.includes('query string') && l.parameters?.includes(name));
+    expect(warned).toMatchObject({ level: 40, clientAddress: '10.9.8.7' });
+  });
+
+  test('a wrong bearer token is logged at warn (not error) with the client address', async () => {
+    const before = out.lines.length;
+    const res = await app.inject({ method: 'GET', url: '/api/subscriptions', remoteAddress: '10.1.1.9', headers: { authorization: 'Bearer wrong-token-0123456789' } });
+    expect(res.statusCode).toBe(401);
+    const lines = out.lines.slice(before).map((l) => JSON.parse(l));
+    expect(lines.filter((l) => l.level >= 50)).toEqual([]);
+    expect(lines.find((l) => l.msg === 'admin authentication failed')).toMatchObject({ level: 40, clientAddress: '10.1.1.9' });
+    expect(out.text()).not.toContain('wrong-token-0123456789');
   });
 });
 

@@ -2,6 +2,8 @@ import bearerAuth from '@fastify/bearer-auth';
 import type { Client } from '@temporalio/client';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { HookflowConfig } from '../../config/schema';
+import { InvalidPayloadError } from '../../errors';
+import { credentialQueryParameters, maskCredentialParams } from '../../observability/logger';
 import { requireKeyring } from '../../security/from-config';
 import { SubscriptionStore } from '../../subscriptions/store';
 import { deliveryRoutes } from './deliveries';
@@ -16,9 +18,23 @@ export const adminRoutes: FastifyPluginAsyncZod<{ config: HookflowConfig; client
     );
     return;
   }
+  // A token in the URL ends up in proxy logs, browser history and Referer headers: refused, never looked at.
+  app.addHook('onRequest', async (request) => {
+    const names = credentialQueryParameters(request.url);
+    if (names.length) {
+      request.log.warn({ clientAddress: request.ip, parameters: names }, 'admin request with a credential in the query string refused');
+      throw new InvalidPayloadError(`credentials are not accepted in the query string (${names.join(', ')}); send Authorization: Bearer <token>`);
+    }
+  });
   await app.register(bearerAuth, {
     keys: new Set([config.admin.token]),
+    // A wrong or missing token is the client's mistake (or a probe), not a server error: the plugin's own
+    // line goes to debug, and the onResponse hook below warns, with who sent it.
+    verifyErrorLogLevel: 'debug',
     errorResponse: () => ({ error: 'unauthorized', message: 'a valid admin bearer token is required' }),
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    if (reply.statusCode === 401) request.log.warn({ clientAddress: request.ip, url: maskCredentialParams(request.url) }, 'admin authentication failed');
   });
   const store = new SubscriptionStore(client, config.temporal.taskQueue, requireKeyring(config, 'the admin API'));
   await app.register(subscriptionRoutes, { store });

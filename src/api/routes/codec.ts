@@ -3,7 +3,8 @@ import type { Payload, PayloadCodec } from '@temporalio/common';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { HookflowConfig } from '../../config/schema';
-import { UnauthorizedError } from '../../errors';
+import { InvalidPayloadError, PayloadTooLargeError, UnauthorizedError } from '../../errors';
+import { KeyringError } from '../../security/keyring';
 import { cidrBlockList } from '../../security/ssrf';
 import { verifyToken } from '../../signing/credentials';
 
@@ -23,16 +24,21 @@ const toJson = ({ metadata, data }: Payload): JsonPayload => ({
   data: data ? Buffer.from(data).toString('base64') : undefined,
 });
 
+/** Headers a reverse proxy adds: their presence means request.ip is the proxy's address, not the client's. */
+const PROXY_HEADERS = ['forwarded', 'x-forwarded-for', 'x-real-ip'];
 
 /**
  * Codec endpoint for the Temporal Web UI (`temporal server start-dev --ui-codec-endpoint
  * http://127.0.0.1:3000/codec`): the browser posts encrypted payloads and gets them back readable.
  * Access: CORS only for the configured UI origins; with `security.codec.token` set, a bearer token
  * is required; without one, only clients in `security.codec.clientNetworks` (default loopback: the
- * browser of the local UI) are answered.
+ * browser of the local UI) are answered, and not through a proxy. Bounded: `security.codec.maxPayloads`
+ * payloads and `maxBytes` bytes per request (413); undecodable input is 400.
  */
 export const codecRoutes: FastifyPluginAsyncZod<{ config: HookflowConfig; codec: PayloadCodec }> = async (app, { config, codec }) => {
   const settings = config.security?.codec;
+  const maxPayloads = settings?.maxPayloads ?? 500;
+  const maxBytes = settings?.maxBytes ?? 4 * 1024 * 1024;
   const origins = new Set(settings?.corsOrigins ?? []);
   const clientNetworks = cidrBlockList(settings?.clientNetworks ?? ['127.0.0.0/8', '::1/128']);
   const fromClientNetwork = (ip: string) => clientNetworks.check(ip.replace(/^::ffff:(?=\d+\.)/, ''), ip.includes(':') && !/^::ffff:\d/.test(ip) ? 'ipv6' : 'ipv4');
@@ -51,15 +57,40 @@ export const codecRoutes: FastifyPluginAsyncZod<{ config: HookflowConfig; codec:
     if (settings?.token) {
       const given = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1];
       if (!verifyToken(given, settings.token)) throw new UnauthorizedError('the codec needs a valid bearer token');
+    } else if (PROXY_HEADERS.some((h) => request.headers[h] !== undefined)) {
+      // Behind a reverse proxy every client has the proxy's address (often loopback): only a token tells them apart.
+      throw new UnauthorizedError('a request through a proxy needs security.codec.token');
     } else if (!fromClientNetwork(request.ip)) {
       throw new UnauthorizedError('without security.codec.token the codec answers security.codec.clientNetworks only');
     }
   });
 
   const route = (name: 'encode' | 'decode') =>
-    app.post(`/codec/${name}`, { schema: { tags: ['codec'], summary: `Temporal Web UI remote codec: ${name} payloads`, body: jsonPayloads, response: { 200: jsonPayloads } } }, async (request) => ({
-      payloads: (await codec[name](request.body.payloads.map(fromJson))).map(toJson),
-    }));
+    app.post(
+      `/codec/${name}`,
+      {
+        bodyLimit: maxBytes,
+        // Counted before the schema validates each payload: 60,000 tiny ones must cost nothing.
+        preValidation: async (request) => {
+          const payloads = (request.body as { payloads?: unknown } | undefined)?.payloads;
+          if (Array.isArray(payloads) && payloads.length > maxPayloads) {
+            throw new PayloadTooLargeError(`${payloads.length} payloads in one request; at most ${maxPayloads} (security.codec.maxPayloads)`);
+          }
+        },
+        schema: { tags: ['codec'], summary: `Temporal Web UI remote codec: ${name} payloads`, body: jsonPayloads, response: { 200: jsonPayloads } },
+      },
+      async (request) => {
+        const { payloads } = request.body;
+        let converted: Payload[];
+        try {
+          converted = await codec[name](payloads.map(fromJson));
+        } catch (err) {
+          // Garbage in (bad ciphertext, an unknown key id, bytes that are not a payload): the caller's fault.
+          throw new InvalidPayloadError(`cannot ${name} the payloads: ${err instanceof KeyringError ? err.message : 'not a valid payload'}`);
+        }
+        return { payloads: converted.map(toJson) };
+      },
+    );
   route('encode');
   route('decode');
 };

@@ -4,10 +4,13 @@ import { z } from 'zod';
 
 const status = z.object({ status: z.string(), temporal: z.string().optional() });
 
-/** `/healthz`: the process is alive. `/readyz`: Temporal answers, so webhooks can be accepted. */
-export const healthRoutes: FastifyPluginAsyncZod<{ client: Client }> = async (app, { client }) => {
+/** `/healthz`: the process is alive (always on the API port: it reveals nothing). */
+export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get('/healthz', { schema: { summary: 'Liveness', response: { 200: status } } }, async () => ({ status: 'ok' }));
+};
 
+/** `/readyz`: Temporal answers, so webhooks can be accepted (an ops route: src/api/routes/ops.ts). */
+export const readinessRoutes: FastifyPluginAsyncZod<{ client: Client }> = async (app, { client }) => {
   app.get('/readyz', { schema: { summary: 'Readiness: Temporal reachable', response: { 200: status, 503: status } } }, async (_request, reply) => {
     try {
       await client.withDeadline(Date.now() + 2000, () => client.workflowService.getSystemInfo({}));

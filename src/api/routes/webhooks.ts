@@ -1,44 +1,90 @@
+import { MIMEType, promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import type { Client } from '@temporalio/client';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { HookflowConfig, SourceConfig } from '../../config/schema';
-import { InvalidPayloadError, NotFoundError, UnauthorizedError } from '../../errors';
-import { planFollowUp } from '../../sources/follow-up-url';
-import { sourceKindOf, type WebhookRequest } from '../../sources';
-import type { InboundWorkflowInput } from '../../shared/inbound';
-import { eventUuid } from '../event-uuid';
+import { InvalidPayloadError, NotFoundError, PayloadTooLargeError, UnauthorizedError, UnsupportedMediaTypeError } from '../../errors';
+import { sourceKindOf, type ParsedNotification, type WebhookRequest } from '../../sources';
+import { inboundInput } from '../../sources/inbound-input';
+import { envelopeWorkflowId, type EnvelopeInput } from '../../shared/envelope';
+import { SA } from '../../shared/search-attributes';
+import type { envelopeWorkflow } from '../../workflows/envelope';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth';
 import { startInbound } from '../start-inbound';
+import { startDurably } from '../temporal-start';
+import { installWebhookRateLimits } from '../rate-limit';
 
 export interface WebhookRouteDeps {
   config: HookflowConfig;
   client: Client;
 }
 
-const JSON_TYPES = /^application\/(?:[\w.+-]+\+)?json$/;
+/**
+ * `application/json` is found by Fastify by its media type whatever the parameters; `application/<x>+json`
+ * by this pattern over Fastify's normalised header (lower-case `type/subtype`, then `; name="value"`).
+ */
+const STRUCTURED_JSON = /^application\/[\w!#$&^.-]+\+json(?:;|$)/;
+const UTF8 = new Set(['utf-8', 'utf8']);
+const gzipAsync = promisify(gzip);
 
+/**
+ * Temporal refuses payloads over 2 MB (its default blob size limit): an envelope is carried into
+ * Temporal as one payload (the raw body gzipped, as bytes), so a body compressing to more cannot be split
+ * there. With the default 1 MiB body limit this cannot happen.
+ */
+export const ENVELOPE_MAX_BYTES = 2_000_000;
+
+/** The charset parameter, if any (names and values are case-insensitive). */
+function charsetOf(contentType: string | undefined): string | undefined {
+  try {
+    return contentType ? new MIMEType(contentType).params.get('charset')?.toLowerCase() : undefined;
+  } catch {
+    return undefined; // Fastify already accepted the header's syntax; nothing to add here
+  }
+}
+
+const eventSchema = z.object({ eventKey: z.string(), workflowId: z.string(), duplicate: z.boolean() });
 const acceptedSchema = z.object({
   accepted: z.number().int().describe('notifications in the request'),
-  events: z.array(z.object({ eventKey: z.string(), workflowId: z.string(), duplicate: z.boolean() })),
+  events: z.array(eventSchema).describe('one per notification; empty when an envelope workflow starts them'),
+  envelope: z
+    .object({ workflowId: z.string(), duplicate: z.boolean() })
+    .optional()
+    .describe(`requests with more notifications than server.envelopes.splitAbove: the workflow that starts them`),
 });
 
 /**
- * `POST /webhooks/:sourceId`: the callback URL registered in a source system. Order of checks: unknown
- * source 404, content type 415, size 413, credentials 401 (over the raw bytes), JSON/schema 400; only
- * then are workflows started, and 202 is sent once Temporal has durably accepted every one of them.
+ * `POST /webhooks/:sourceId`: the callback URL registered in a source system. Order of checks: client
+ * address over its failure limit 429, unknown source 404, content type and charset 415, size 413,
+ * credentials 401 (over the raw bytes), source over its rate limit 429, JSON/schema 400, too many
+ * notifications 413; only then are workflows started, and 202 is sent once Temporal has durably
+ * accepted every one of them (or, for a large request, the one envelope workflow that starts them).
  */
 export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteDeps> = async (app, { config, client }) => {
   const sources = new Map(config.sources.map((s) => [s.id, s]));
+  const { splitAbove, maxNotifications } = config.server.envelopes;
 
   // Keep the exact bytes: signatures are computed over them, not over re-serialised JSON.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(JSON_TYPES, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  const keepBytes = (request: { headers: Record<string, unknown> }, body: Buffer, done: (err: Error | null, body?: Buffer) => void) => {
+    const charset = charsetOf(request.headers['content-type'] as string | undefined);
+    if (charset !== undefined && !UTF8.has(charset)) return done(new UnsupportedMediaTypeError(`charset "${charset}" is not supported: send JSON in UTF-8`));
+    done(null, body);
+  };
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, keepBytes);
+  app.addContentTypeParser(STRUCTURED_JSON, { parseAs: 'buffer' }, keepBytes);
 
   app.decorateRequest('source', null);
+  const limits = await installWebhookRateLimits(app, config);
   app.addHook('onRequest', async (request) => {
+    await limits.refuseBlockedClient(request);
     const { sourceId } = request.params as { sourceId?: string };
     const source = sourceId ? sources.get(sourceId) : undefined;
-    if (!source) throw new NotFoundError(`unknown source "${sourceId ?? ''}"`);
+    if (!source) {
+      await limits.countFailure(request);
+      throw new NotFoundError(`unknown source "${sourceId ?? ''}"`);
+    }
     request.source = source;
   });
 
@@ -60,31 +106,61 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteDeps> = async (app
       const kind = sourceKindOf(source);
 
       const refusal = kind.verify(webhook, source);
-      if (refusal) throw new UnauthorizedError(refusal);
-
-      let body: unknown;
-      try {
-        body = JSON.parse(rawBody.toString('utf8'));
-      } catch (err) {
-        throw new InvalidPayloadError(`body is not valid JSON: ${(err as Error).message}`);
+      if (refusal) {
+        await limits.countFailure(request);
+        throw new UnauthorizedError(refusal);
       }
-      if (nestsDeeperThan(body)) throw new InvalidPayloadError(`body nests deeper than ${MAX_JSON_DEPTH} levels`);
-      const notifications = kind.parse(body, webhook, source);
+      await limits.refuseSourceOverLimit(request);
+
+      let notifications: ParsedNotification[];
+      try {
+        let body: unknown;
+        try {
+          // RFC 8259 lets a parser ignore a byte order mark; the signature above covered it as sent.
+          body = JSON.parse(rawBody.toString('utf8').replace(/^\uFEFF/, ''));
+        } catch (err) {
+          throw new InvalidPayloadError(`body is not valid JSON: ${(err as Error).message}`);
+        }
+        if (nestsDeeperThan(body)) throw new InvalidPayloadError(`body nests deeper than ${MAX_JSON_DEPTH} levels`);
+        notifications = kind.parse(body, webhook, source);
+      } catch (err) {
+        await limits.countNotifications(request, 1);
+        throw err;
+      }
+      if (notifications.length > maxNotifications) {
+        await limits.countNotifications(request, 1); // refused: counts as one request, like a 400
+        throw new PayloadTooLargeError(`${notifications.length} notifications in one request; at most ${maxNotifications} are accepted (server.envelopes.maxNotifications)`);
+      }
+      await limits.countNotifications(request, notifications.length);
+
+      if (notifications.length > splitAbove) {
+        // Compressed: JSON envelopes shrink about 10-20 times, far below Temporal's payload limits.
+        const compressed = await gzipAsync(rawBody);
+        if (compressed.length > ENVELOPE_MAX_BYTES) throw new PayloadTooLargeError(`this request compresses to ${compressed.length} bytes; at most ${ENVELOPE_MAX_BYTES} fit into Temporal (its payload limit)`);
+        const input: EnvelopeInput = { sourceId: source.id, receivedAt: webhook.receivedAt.toISOString(), notifications: notifications.length };
+        const envelope = await startDurably<typeof envelopeWorkflow>(
+          client,
+          'envelopeWorkflow',
+          {
+            taskQueue: config.temporal.taskQueue,
+            workflowId: envelopeWorkflowId(source.id, notifications[0]!.eventKey, notifications.length),
+            args: [input, new Uint8Array(compressed.buffer, compressed.byteOffset, compressed.byteLength)],
+            workflowIdReusePolicy: 'REJECT_DUPLICATE',
+            typedSearchAttributes: [
+              { key: SA.source, value: source.id },
+              { key: SA.sourceKind, value: source.kind },
+              { key: SA.status, value: 'received' },
+            ],
+          },
+          config.server.ackTimeout,
+        );
+        request.log.info({ sourceId: source.id, notifications: notifications.length, envelope: envelope.workflowId, duplicate: envelope.duplicate }, 'envelope accepted');
+        return reply.status(202).send({ accepted: notifications.length, events: [], envelope });
+      }
 
       const events = await Promise.all(
-        notifications.map(async ({ templateVars, ...notification }) => {
-          const input: InboundWorkflowInput = {
-            event: {
-              ...notification,
-              uuid: eventUuid(`${source.id}/${notification.eventKey}`),
-              sourceId: source.id,
-              sourceKind: source.kind,
-              receivedAt: webhook.receivedAt.toISOString(),
-            },
-            filter: source.filter,
-            followUp: planFollowUp(source, notification.eventType, templateVars),
-          };
-          const started = await startInbound(client, config, input);
+        notifications.map(async (notification) => {
+          const started = await startInbound(client, config, inboundInput(source, notification, webhook.receivedAt));
           return { eventKey: notification.eventKey, ...started };
         }),
       );
