@@ -8,6 +8,7 @@ import { installErrorHandler } from './error-handler';
 import { installOpenApi } from './openapi';
 import { installWebhookRateLimit } from './rate-limit';
 import { dataConverterFor } from '../temporal/data-converter';
+import { consoleRoutes } from '../console/plugin';
 import { adminRoutes } from './routes/admin';
 import { codecRoutes } from './routes/codec';
 import { healthRoutes } from './routes/health';
@@ -43,6 +44,7 @@ export async function buildApp({ config, client, logger }: AppDeps) {
   await app.register(healthRoutes, { client });
   await app.register(webhookRoutes, { config, client });
   await app.register(adminRoutes, { config, client });
+  await app.register(consoleRoutes, { config, client });
   const codec = dataConverterFor(config)?.payloadCodecs?.[0];
   if (codec) await app.register(codecRoutes, { config, codec });
   return app;

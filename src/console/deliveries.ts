@@ -1,0 +1,80 @@
+import type { Client } from '@temporalio/client';
+import { SA } from '../shared/search-attributes';
+
+export interface DeliveryRow {
+  id: string;
+  runId: string;
+  workflowStatus: string;
+  status: string | null;
+  eventType: string | null;
+  attempts: number | null;
+  lastHttpStatus: number | null;
+  nextAttemptAt: string | null;
+  startedAt: string;
+  closedAt: string | null;
+  retryable: boolean;
+}
+
+const RETRYABLE = new Set(['FAILED', 'TERMINATED', 'TIMED_OUT', 'CANCELLED']);
+
+/** Visibility query of one subscription's deliveries (ids are validated by subscriptionIdSchema: no quotes). */
+export const deliveriesQuery = (subscriptionId: string) => `WorkflowType = 'deliveryWorkflow' AND HookflowSubscription = '${subscriptionId}'`;
+
+/** The latest `limit` deliveries of a subscription, newest first; running ones are described for their next attempt. */
+export async function latestDeliveries(client: Client, subscriptionId: string, limit = 50): Promise<DeliveryRow[]> {
+  const rows: DeliveryRow[] = [];
+  for await (const w of client.workflow.list({ query: deliveriesQuery(subscriptionId), pageSize: limit })) {
+    rows.push({
+      id: w.workflowId,
+      runId: w.runId,
+      workflowStatus: w.status.name,
+      status: w.typedSearchAttributes.get(SA.status) ?? null,
+      eventType: w.typedSearchAttributes.get(SA.eventType) ?? null,
+      attempts: w.typedSearchAttributes.get(SA.attempts) ?? null,
+      lastHttpStatus: w.typedSearchAttributes.get(SA.httpStatus) ?? null,
+      nextAttemptAt: null,
+      startedAt: w.startTime.toISOString(),
+      closedAt: w.closeTime?.toISOString() ?? null,
+      retryable: RETRYABLE.has(w.status.name),
+    });
+    if (rows.length >= limit) break;
+  }
+  rows.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+  await Promise.all(
+    rows
+      .filter((r) => r.workflowStatus === 'RUNNING')
+      .map(async (r) => {
+        const d = await client.workflow.getHandle(r.id, r.runId).describe().catch(() => undefined);
+        const pending = d?.raw.pendingActivities?.[0];
+        if (pending?.attempt) r.attempts = Math.max(r.attempts ?? 0, pending.attempt);
+        const next = pending?.scheduledTime?.seconds;
+        if (next) r.nextAttemptAt = new Date(Number(next) * 1000).toISOString();
+      }),
+  );
+  return rows;
+}
+
+/** Deliveries of each subscription that failed in the last 24 hours (null where visibility could not count). */
+export async function failedLastDay(client: Client, subscriptionIds: string[]): Promise<Map<string, number | null>> {
+  const since = new Date(Date.now() - 24 * 3600_000).toISOString();
+  const counts = await Promise.all(
+    subscriptionIds.map(async (id) => {
+      const query = `${deliveriesQuery(id)} AND ExecutionStatus = 'Failed' AND CloseTime > '${since}'`;
+      const count = await client.workflow.count(query).then(
+        (r) => r.count,
+        () => null,
+      );
+      return [id, count] as const;
+    }),
+  );
+  return new Map(counts);
+}
+
+/** Web UI links: one workflow, and a namespace's workflow list filtered by a visibility query. */
+export function webUi(base: string, namespace: string) {
+  const root = `${base.replace(/\/$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows`;
+  return {
+    workflow: (id: string, runId?: string) => `${root}/${encodeURIComponent(id)}${runId ? `/${encodeURIComponent(runId)}` : ''}`,
+    list: (query: string) => `${root}?query=${encodeURIComponent(query)}`,
+  };
+}
