@@ -50,7 +50,8 @@ export function readForm(body: unknown): { values: FormValues; errors: FieldErro
       errors[name] = `too long (at most ${MAX_FIELD_CHARS} characters)`;
       continue;
     }
-    values[name] = value;
+    // Browsers send textarea line breaks as CRLF; PEM and lists are stored with LF.
+    values[name] = value.replace(/\r\n?/g, '\n');
   }
   return { values, errors };
 }

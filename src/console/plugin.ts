@@ -89,7 +89,8 @@ export async function consoleRoutes(app: FastifyInstance, { config, client }: { 
     }
   };
   const guarded = { onRequest: signedIn };
-  const posted = { onRequest: [signedIn, app.csrfProtection], bodyLimit: FORM_BODY_LIMIT };
+  // The token is in the form body, so it is checked once the body is parsed (preHandler).
+  const posted = { onRequest: signedIn, preHandler: app.csrfProtection, bodyLimit: FORM_BODY_LIMIT };
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error instanceof HookflowError ? error.statusCode : (error.statusCode ?? 500);
@@ -115,7 +116,7 @@ export async function consoleRoutes(app: FastifyInstance, { config, client }: { 
     return render(reply, 'login', { title: 'Sign in', csrf: reply.generateCsrf(), signedIn: false, error: null });
   });
 
-  app.post('/console/login', { onRequest: app.csrfProtection, bodyLimit: 16 * 1024 }, async (request, reply) => {
+  app.post('/console/login', { preHandler: app.csrfProtection, bodyLimit: 16 * 1024 }, async (request, reply) => {
     const { values } = readForm(request.body);
     const given = values.token ?? '';
     if (!timingSafeEqual(sha256(given), adminTokenHash)) {
@@ -144,6 +145,16 @@ export async function consoleRoutes(app: FastifyInstance, { config, client }: { 
   const flashOf = (request: FastifyRequest) => {
     const f = (request.query as { done?: unknown }).done;
     return typeof f === 'string' && f.length <= 200 ? f : null;
+  };
+
+  /** The list comes from visibility, which trails a create by a moment: wait (briefly) so the new row shows. */
+  const visible = async (id: string) => {
+    const query = `WorkflowId = 'subscription/${id}' AND ExecutionStatus = 'Running'`;
+    for (let i = 0; i < 30; i++) {
+      const { count } = await client.workflow.count(query).catch(() => ({ count: 1 }));
+      if (count > 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   };
 
   const formPage = (reply: FastifyReply, mode: 'create' | 'edit', values: FormValues, errors: FieldErrors, current: SubscriptionView | null, status = 200) =>
@@ -184,6 +195,7 @@ export async function consoleRoutes(app: FastifyInstance, { config, client }: { 
       if (err instanceof HookflowError && err.statusCode === 409) return formPage(reply, 'create', withoutSecrets(values), { id: err.message }, null, 409);
       throw err;
     }
+    await visible(parsed.input.id);
     return reply.redirect(`/console?done=${encodeURIComponent(`Created ${parsed.input.id}.`)}`, 303);
   });
 
