@@ -67,7 +67,8 @@ test('nothing is served without signing in; a wrong token is refused', async () 
   await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Subscriptions');
   const session = (await context.cookies()).find((c) => c.name === 'hookflow_console');
   expect(session).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/console' });
-  expect(await page.evaluate(() => document.cookie)).toBe('');
+  // Not readable by scripts (HttpOnly).
+  expect(await page.evaluate(() => (globalThis as unknown as { document: { cookie: string } }).document.cookie)).toBe('');
 });
 
 test('create a subscription with every field; a wrong value is shown next to its field', async () => {
