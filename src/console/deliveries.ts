@@ -15,7 +15,7 @@ export interface DeliveryRow {
   retryable: boolean;
 }
 
-const RETRYABLE = new Set(['FAILED', 'TERMINATED', 'TIMED_OUT', 'CANCELLED']);
+export const RETRYABLE = new Set(['FAILED', 'TERMINATED', 'TIMED_OUT', 'CANCELLED']);
 
 /** Visibility query of one subscription's deliveries (ids are validated by subscriptionIdSchema: no quotes). */
 export const deliveriesQuery = (subscriptionId: string) => `WorkflowType = 'deliveryWorkflow' AND HookflowSubscription = '${subscriptionId}'`;
@@ -40,6 +40,13 @@ export async function latestDeliveries(client: Client, subscriptionId: string, l
     if (rows.length >= limit) break;
   }
   rows.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+  // A retried delivery is one workflow with two runs (the failed one and the reset one): show the current.
+  const current = new Map<string, DeliveryRow>();
+  for (const row of rows) {
+    const seen = current.get(row.id);
+    if (!seen || rank(row) > rank(seen)) current.set(row.id, row);
+  }
+  rows.splice(0, rows.length, ...rows.filter((r) => current.get(r.id) === r));
   await Promise.all(
     rows
       .filter((r) => r.workflowStatus === 'RUNNING')
@@ -54,17 +61,29 @@ export async function latestDeliveries(client: Client, subscriptionId: string, l
   return rows;
 }
 
-/** Deliveries of each subscription that failed in the last 24 hours (null where visibility could not count). */
+/** Running first, then the latest to close. */
+const rank = (r: DeliveryRow) => (r.workflowStatus === 'RUNNING' ? '~' : (r.closedAt ?? ''));
+
+/**
+ * Deliveries of each subscription that failed in the last 24 hours and are still failed (a retried one
+ * that then succeeded no longer counts); null where visibility could not answer. Looks at 200 at most.
+ */
 export async function failedLastDay(client: Client, subscriptionIds: string[]): Promise<Map<string, number | null>> {
   const since = new Date(Date.now() - 24 * 3600_000).toISOString();
   const counts = await Promise.all(
     subscriptionIds.map(async (id) => {
-      const query = `${deliveriesQuery(id)} AND ExecutionStatus = 'Failed' AND CloseTime > '${since}'`;
-      const count = await client.workflow.count(query).then(
-        (r) => r.count,
-        () => null,
-      );
-      return [id, count] as const;
+      try {
+        const query = `${deliveriesQuery(id)} AND ExecutionStatus = 'Failed' AND CloseTime > '${since}'`;
+        const failed = new Set<string>();
+        for await (const w of client.workflow.list({ query, pageSize: 200 })) {
+          failed.add(w.workflowId);
+          if (failed.size >= 200) break;
+        }
+        const still = await Promise.all([...failed].map(async (workflowId) => RETRYABLE.has((await client.workflow.getHandle(workflowId).describe()).status.name)));
+        return [id, still.filter(Boolean).length] as const;
+      } catch {
+        return [id, null] as const;
+      }
     }),
   );
   return new Map(counts);

@@ -144,7 +144,8 @@ export async function consoleRoutes(app: FastifyInstance, { config, client }: { 
   };
   const flashOf = (request: FastifyRequest) => {
     const f = (request.query as { done?: unknown }).done;
-    return typeof f === 'string' && f.length <= 200 ? f : null;
+    // Only the console's own messages: a link cannot put words of its choosing on the page.
+    return typeof f === 'string' && /^(Created|Saved|Enabled|Disabled|Deleted|Retrying) [\w/.:@-]{1,300}\.$/.test(f) ? f : null;
   };
 
   /** The list comes from visibility, which trails a create by a moment: wait (briefly) so the new row shows. */

@@ -194,12 +194,25 @@ test('a failed delivery shows up with Retry, and Retry delivers it', async () =>
   await expect(failedRow.textContent()).resolves.toMatch(/failed[\s\S]*500/);
   await shot('deliveries');
   const id = (await retry.getAttribute('aria-label'))!.replace('Retry ', '');
+  await page.goto(`${base}/console`);
+  await expect(page.locator('#sub-erp-sync td').nth(5).textContent()).resolves.toBe('1 failed');
+  await page.goto(`${base}/console/subscriptions/erp-sync/deliveries`);
   const before = receiver.requestsTo('/hook').length;
   receiverStatus = 200;
   await retry.click();
   await page.waitForURL(/done=Retrying/);
   await eventually(async () => receiver.requestsTo('/hook').length > before, 'the retried delivery at the receiver');
   await eventually(async () => (await h.client.workflow.getHandle(id).describe()).status.name === 'COMPLETED', 'the retried delivery to complete');
+  // The console shows the delivery as delivered now, once, without Retry; the list counts no failure.
+  await eventually(async () => {
+    await page.reload();
+    const rows = page.locator('tbody tr', { hasText: id });
+    return (await rows.count()) === 1 && /delivered[\s\S]*200/.test((await rows.textContent()) ?? '');
+  }, 'the retried delivery shown as delivered');
+  expect(await page.getByRole('button', { name: `Retry ${id}` }).count()).toBe(0);
+  await page.goto(`${base}/console`);
+  await expect(page.locator('#sub-erp-sync td').nth(5).textContent()).resolves.toBe('0');
+  await page.goto(`${base}/console/subscriptions/erp-sync/deliveries`);
 });
 
 test('links lead to the Temporal Web UI, filtered by HookflowSubscription', async () => {
