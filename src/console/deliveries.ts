@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { SA } from '../shared/search-attributes';
 
 export interface DeliveryRow {
@@ -53,7 +54,11 @@ export async function latestDeliveries(client: Client, subscriptionId: string, l
       .map(async (r) => {
         const d = await client.workflow.getHandle(r.id, r.runId).describe().catch(() => undefined);
         const pending = d?.raw.pendingActivities?.[0];
-        if (pending?.attempt) r.attempts = Math.max(r.attempts ?? 0, pending.attempt);
+        // `attempt` is the number of the running or the next attempt: while it waits, one fewer were made.
+        if (pending?.attempt) {
+          const made = pending.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED ? pending.attempt : pending.attempt - 1;
+          r.attempts = Math.max(r.attempts ?? 0, made) || null;
+        }
         const next = pending?.scheduledTime?.seconds;
         if (next) r.nextAttemptAt = new Date(Number(next) * 1000).toISOString();
       }),

@@ -1,6 +1,7 @@
 import { buildApp } from '../../src/api/app';
+import { FakeHttpPeer } from '../support/fake-http';
 import { adminApi } from '../support/outbound';
-import { ADMIN_TOKEN, startHarness, testConfig, type Harness } from '../support/harness';
+import { ADMIN_TOKEN, eventually, startHarness, testConfig, type Harness } from '../support/harness';
 
 /**
  * The console's server side through app.inject against a real dev server and worker: the session,
@@ -9,6 +10,7 @@ import { ADMIN_TOKEN, startHarness, testConfig, type Harness } from '../support/
  */
 
 let h: Harness;
+let failing: FakeHttpPeer;
 const jar = new Map<string, string>();
 const cookie = () => [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
 const keep = (setCookie: string | string[] | undefined) => {
@@ -47,9 +49,13 @@ const fields = {
 };
 
 beforeAll(async () => {
-  h = await startHarness(testConfig(''));
+  failing = await new FakeHttpPeer(() => ({ status: 503 })).start();
+  h = await startHarness(testConfig('delivery: { oneDay: { initialInterval: PT10M } }'));
 });
-afterAll(async () => h?.stop());
+afterAll(async () => {
+  await h?.stop();
+  await failing?.stop();
+});
 
 test('signing in sets an HttpOnly, SameSite=Strict session cookie; pages carry a strict CSP', async () => {
   expect((await get('/console')).headers.location).toBe('/console/login');
@@ -86,6 +92,24 @@ test('secrets are write-only: set through the form, never in a page, kept when l
   expect((await adminApi(h, 'GET', '/api/subscriptions/console-int')).json()).toMatchObject({ name: 'Renamed', secret: '********' });
   expect((await post('/console/subscriptions/console-int', { ...fields, 'secret.remove': 'on' })).statusCode).toBe(303);
   expect((await adminApi(h, 'GET', '/api/subscriptions/console-int')).json()).toMatchObject({ secret: null });
+});
+
+test('a delivery waiting for its next attempt shows attempts, last HTTP status and when it tries again', async () => {
+  expect((await post('/console/subscriptions', { ...fields, id: 'console-retrying', url: `${failing.url}/hook`, retryPolicy: 'one-day' })).statusCode).toBe(303);
+  const tested = await post('/console/subscriptions/console-retrying/test', {});
+  expect(tested.statusCode).toBe(303);
+  expect(tested.headers.location).toMatch(/^\/console\/subscriptions\/console-retrying\/deliveries\?test=/);
+  const row = await eventually(async () => {
+    const page = await get('/console/subscriptions/console-retrying/deliveries');
+    const tr = /<tr>[\s\S]*?hookflow\.test[\s\S]*?<\/tr>/.exec(page.body)?.[0];
+    return tr && /<time datetime="[^"]+">/.test(tr.split('</td>')[5] ?? '') ? tr : undefined;
+  }, 'the delivery row with a next attempt');
+  const cells = row.split('</td>').map((c) => c.replace(/<[^>]+>/g, '').trim());
+  expect(cells[3]).toBe('1'); // attempts
+  expect(cells[4]).toBe('503'); // last HTTP status
+  const next = Date.parse(/datetime="([^"]+)"/.exec(row.split('</td>')[5]!)![1]!);
+  expect(next).toBeGreaterThan(Date.now() + 5 * 60_000); // the one-day policy's first interval: 10 min
+  expect(failing.requests.length).toBe(1);
 });
 
 test('without admin.token the console is off', async () => {
