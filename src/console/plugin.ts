@@ -116,7 +116,9 @@ export async function consoleRoutes(app: FastifyInstance, { config, client }: { 
     return render(reply, 'login', { title: 'Sign in', csrf: reply.generateCsrf(), signedIn: false, error: null });
   });
 
-  app.post('/console/login', { preHandler: app.csrfProtection, bodyLimit: 16 * 1024 }, async (request, reply) => {
+  // Guessing the token: 10 sign-in posts per minute per client address (the API's @fastify/rate-limit).
+  const signInLimit = { rateLimit: { max: 10, timeWindow: 60_000 } };
+  app.post('/console/login', { preHandler: app.csrfProtection, bodyLimit: 16 * 1024, config: signInLimit }, async (request, reply) => {
     const { values } = readForm(request.body);
     const given = values.token ?? '';
     if (!timingSafeEqual(sha256(given), adminTokenHash)) {

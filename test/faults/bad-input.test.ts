@@ -569,6 +569,13 @@ describe('console: forged form posts, missing CSRF tokens, oversize fields', () 
     expect(res.body).not.toContain('never-echo-this-secret');
   });
 
+  test('guessing the admin token is slowed down: at most 10 sign-in posts a minute from one address', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) statuses.push((await post(alice, '/console/login', { token: `guess-${i}-guess-guess`, _csrf: alice.csrf })).statusCode);
+    expect(statuses.slice(-2)).toEqual([429, 429]);
+    expect(statuses.filter((s) => s !== 401 && s !== 429)).toEqual([]);
+  });
+
   test('after the console corpus: nothing was created, the target is unchanged and active', async () => {
     await expect(h.client.workflow.getHandle('subscription/console-forged').describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
     const res = await h.app.inject({ url: `/api/subscriptions/${subscriptionId}`, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
