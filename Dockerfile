@@ -22,6 +22,9 @@ COPY package.json package-lock.json ./
 # dependency of @temporalio/worker, so production dependencies are enough.
 RUN npm install --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
+# The console's templates and static files sit beside its compiled code.
+COPY src/console/templates ./dist/src/console/templates
+COPY src/console/assets ./dist/src/console/assets
 # Default config; compose mounts the deployment's own over it.
 COPY hookflow.config.yaml ./
 USER node

@@ -7,6 +7,7 @@ import { requestId, type HookflowLoggerOptions } from '../observability/logger';
 import { installErrorHandler } from './error-handler';
 import { installOpenApi, serveOpenApiOf } from './openapi';
 import { dataConverterFor } from '../temporal/data-converter';
+import { consoleRoutes } from '../console/plugin';
 import { adminRoutes } from './routes/admin';
 import { codecRoutes } from './routes/codec';
 import { healthRoutes } from './routes/health';
@@ -44,6 +45,7 @@ export async function buildApp({ config, client, logger }: AppDeps) {
   if (config.server.ops.port === undefined) await app.register(opsRoutes, { config, client });
   await app.register(webhookRoutes, { config, client });
   await app.register(adminRoutes, { config, client });
+  await app.register(consoleRoutes, { config, client });
   const codec = dataConverterFor(config)?.payloadCodecs?.[0];
   if (codec) await app.register(codecRoutes, { config, codec });
   return app;

@@ -172,6 +172,10 @@ export const configSchema = z.strictObject({
       token: z.string().min(16, 'use at least 16 characters'),
     })
     .optional(),
+  /** The web console at /console (signed in with admin.token); its links go to this Temporal Web UI. */
+  console: z
+    .strictObject({ temporalUiUrl: z.url({ protocol: /^https?$/ }).default('http://localhost:8233') })
+    .prefault({}),
   delivery: z
     .strictObject({
       /** The `one-day` retry policy: exponential backoff inside a window (README "Retry policies"). */

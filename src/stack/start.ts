@@ -30,6 +30,8 @@ async function main(): Promise<void> {
       codecEndpoint: dataConverterFor(config) ? `http://${config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host}:${config.server.port}/codec` : undefined,
     });
     config.temporal.address = devServer.address;
+    // The console links to the Web UI this dev server serves.
+    if (devServer.uiUrl) config.console.temporalUiUrl = devServer.uiUrl;
   }
   const worker = await startWorker(config);
   const api = await startApi(config);
@@ -41,6 +43,7 @@ async function main(): Promise<void> {
   // One process: the API's /metrics shares the worker's registry, so it shows both (and Temporal core's).
   console.log(`  Metrics      ${opsUrl}/metrics${worker.metricsUrl ? `   (worker alone: ${worker.metricsUrl})` : ''}`);
   if (devServer?.uiUrl) console.log(`  Temporal UI  ${devServer.uiUrl}${dataConverterFor(config) ? '   (payloads decoded by the API\'s /codec)' : ''}`);
+  if (config.admin) console.log(`  Console      ${api.url}/console   (sign in with the admin token)`);
   if (config.admin) console.log(`  Admin token  ${process.env.HOOKFLOW_ADMIN_TOKEN_FILE ?? 'see admin.token in the config'}`);
   console.log(`  Temporal     ${config.temporal.address}  namespace ${config.temporal.namespace}`);
   console.log(`Press Ctrl-C to stop.\n`);

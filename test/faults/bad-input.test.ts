@@ -592,3 +592,108 @@ test('every odd event that was accepted is delivered', async () => {
   );
   expect(results.filter((r) => r.outcome !== 'delivered')).toEqual([]);
 });
+
+// ---------------------------------------------------------------------------------------------------
+// The web console (/console): no page without the session, no form post without the CSRF token of the
+// same browser, oversize and repeated fields refused. Each a 4xx (or the sign-in redirect), and nothing
+// changed or created.
+
+describe('console: forged form posts, missing CSRF tokens, oversize fields', () => {
+  interface Browser {
+    cookies: Map<string, string>;
+    csrf: string;
+  }
+  const cookieHeader = (b: Browser) => [...b.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  const remember = (b: Browser, setCookie: string | string[] | undefined) => {
+    for (const line of [setCookie ?? []].flat()) {
+      const [pair] = line.split(';');
+      const at = pair!.indexOf('=');
+      b.cookies.set(pair!.slice(0, at), pair!.slice(at + 1));
+    }
+  };
+  const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
+  const form = (fields: Record<string, string | string[]>) =>
+    Object.entries(fields)
+      .flatMap(([k, v]) => [v].flat().map((x) => `${encodeURIComponent(k)}=${encodeURIComponent(x)}`))
+      .join('&');
+  const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+
+  async function signIn(): Promise<Browser> {
+    const b: Browser = { cookies: new Map(), csrf: '' };
+    const login = await h.app.inject({ url: '/console/login' });
+    remember(b, login.headers['set-cookie']);
+    const res = await h.app.inject({ method: 'POST', url: '/console/login', headers: { ...FORM, cookie: cookieHeader(b) }, payload: form({ _csrf: csrfOf(login.body), token: ADMIN_TOKEN }) });
+    expect(res.statusCode).toBe(303);
+    remember(b, res.headers['set-cookie']);
+    const page = await h.app.inject({ url: '/console/subscriptions/new', headers: { cookie: cookieHeader(b) } });
+    expect(page.statusCode).toBe(200);
+    b.csrf = csrfOf(page.body);
+    return b;
+  }
+
+  let alice: Browser;
+  let mallory: Browser;
+  const validFields = () => ({ id: 'console-forged', name: 'Forged', contactEmail: 'x@example.com', url: 'http://127.0.0.1:9/x', triggers: '*', retryPolicy: 'none', signature: 'ms-signature', 'auth.type': 'none', connectionTimeout: 'PT5S' });
+
+  beforeAll(async () => {
+    alice = await signIn();
+    mallory = await signIn();
+  });
+
+  const post = (b: Browser | null, url: string, fields: Record<string, string | string[]>, extra: Record<string, string> = {}) =>
+    h.app.inject({ method: 'POST', url, headers: { ...FORM, ...(b ? { cookie: cookieHeader(b) } : {}), ...extra }, payload: form(fields) });
+
+  test.each(['/console', '/console/subscriptions/new', `/console/subscriptions/SUB/deliveries`, '/console/subscriptions/SUB', '/console/subscriptions/SUB/delete'])('no session: GET %s only redirects to sign-in', async (path) => {
+    const res = await h.app.inject({ url: path.replace('SUB', subscriptionId) });
+    expect({ status: res.statusCode, location: res.headers.location, leaks: res.body.includes(subscriptionId) }).toEqual({ status: 303, location: '/console/login', leaks: false });
+  });
+
+  test('a tampered session cookie is no session', async () => {
+    const res = await h.app.inject({ url: '/console', headers: { cookie: cookieHeader(alice).replace(/hookflow_console=[^.;]+/, 'hookflow_console=forged') } });
+    expect(res.statusCode).toBe(303);
+  });
+
+  test.each([
+    ['no session, but a valid token', () => post(null, '/console/subscriptions', { ...validFields(), _csrf: alice.csrf }), 401],
+    ['no CSRF token', () => post(alice, '/console/subscriptions', validFields()), 403],
+    ['a made-up CSRF token', () => post(alice, '/console/subscriptions', { ...validFields(), _csrf: 'forged-token' }), 403],
+    ["another browser's CSRF token", () => post(alice, '/console/subscriptions', { ...validFields(), _csrf: mallory.csrf }), 403],
+    ['the token without its CSRF cookie', () => post({ cookies: new Map([...alice.cookies].filter(([k]) => k === 'hookflow_console')), csrf: '' }, '/console/subscriptions', { ...validFields(), _csrf: alice.csrf }), 403],
+    ['JSON instead of a form, no token', () => h.app.inject({ method: 'POST', url: '/console/subscriptions', headers: { 'content-type': 'application/json', cookie: cookieHeader(alice) }, payload: JSON.stringify(validFields()) }), 403],
+    ['disable without a token', () => post(alice, `/console/subscriptions/${subscriptionId}/disable`, {}), 403],
+    ['delete without a token', () => post(alice, `/console/subscriptions/${subscriptionId}/delete`, {}), 403],
+    ['delete with no session', () => post(null, `/console/subscriptions/${subscriptionId}/delete`, { _csrf: alice.csrf }), 401],
+    ['sign-in without a token', () => post(null, '/console/login', { token: ADMIN_TOKEN }), 403],
+    ['sign-out without a token', () => post(alice, '/console/logout', {}), 403],
+    ['retry of something that is not a delivery', () => post(alice, '/console/deliveries/retry', { _csrf: alice.csrf, delivery: 'inbound/x', subscription: subscriptionId }), 400],
+    ['a name of 10,000 characters', () => post(alice, '/console/subscriptions', { ...validFields(), name: 'n'.repeat(10_000), _csrf: alice.csrf }), 400],
+    ['a field over 32 KiB', () => post(alice, '/console/subscriptions', { ...validFields(), 'tls.ca': `-----BEGIN CERTIFICATE-----${'A'.repeat(40_000)}`, _csrf: alice.csrf }), 400],
+    ['a form over 256 KiB', () => post(alice, '/console/subscriptions', { ...validFields(), a: 'x'.repeat(30_000), b: 'x'.repeat(30_000), c: 'x'.repeat(30_000), d: 'x'.repeat(30_000), e: 'x'.repeat(30_000), f: 'x'.repeat(30_000), g: 'x'.repeat(30_000), h: 'x'.repeat(30_000), i: 'x'.repeat(30_000), _csrf: alice.csrf }), 413],
+    ['a field given twice', () => post(alice, '/console/subscriptions', { ...validFields(), name: ['a', 'b'], _csrf: alice.csrf }), 400],
+    ['a wrong admin token', () => post(alice, '/console/login', { token: 'wrong-token-wrong-token', _csrf: alice.csrf }), 401],
+  ] as const)('%s', async (_name, send, expected) => {
+    const res = await send();
+    expect({ status: res.statusCode, body: res.body.slice(0, 200) }).toEqual({ status: expected, body: expect.any(String) });
+    expect(res.headers['set-cookie'] ?? '').not.toMatch(/hookflow_console=[^;]{10}/);
+  });
+
+  test('an oversize name is reported next to its field, and the form is not echoed with secrets', async () => {
+    const res = await post(alice, '/console/subscriptions', { ...validFields(), name: 'n'.repeat(500), secret: 'never-echo-this-secret', _csrf: alice.csrf });
+    expect(res.statusCode).toBe(400);
+    expect(res.body).toMatch(/<p class="error" id="name-error">[^<]*200/);
+    expect(res.body).not.toContain('never-echo-this-secret');
+  });
+
+  test('guessing the admin token is slowed down: at most 10 sign-in posts a minute from one address', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) statuses.push((await post(alice, '/console/login', { token: `guess-${i}-guess-guess`, _csrf: alice.csrf })).statusCode);
+    expect(statuses.slice(-2)).toEqual([429, 429]);
+    expect(statuses.filter((s) => s !== 401 && s !== 429)).toEqual([]);
+  });
+
+  test('after the console corpus: nothing was created, the target is unchanged and active', async () => {
+    await expect(h.client.workflow.getHandle('subscription/console-forged').describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+    const res = await h.app.inject({ url: `/api/subscriptions/${subscriptionId}`, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(res.json()).toMatchObject({ id: subscriptionId, active: true });
+  });
+});

@@ -25,18 +25,20 @@ const deliveryView = z.object({
   closedAt: z.string().nullable(),
 });
 
-const RETRYABLE = new Set(['FAILED', 'TERMINATED', 'TIMED_OUT', 'CANCELLED']);
+export const RETRYABLE = new Set(['FAILED', 'TERMINATED', 'TIMED_OUT', 'CANCELLED']);
+
+export async function describeDelivery(client: Client, id: string) {
+  try {
+    return await client.workflow.getHandle(id).describe();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`delivery "${id}" does not exist`);
+    throw err;
+  }
+}
 
 /** `/api/deliveries/:id`: status, attempts and last response of a delivery; retry of a failed one (a reset). */
 export const deliveryRoutes: FastifyPluginAsyncZod<{ client: Client; namespace: string }> = async (app, { client, namespace }) => {
-  const describe = async (id: string) => {
-    try {
-      return await client.workflow.getHandle(id).describe();
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`delivery "${id}" does not exist`);
-      throw err;
-    }
-  };
+  const describe = (id: string) => describeDelivery(client, id);
 
   app.get('/api/deliveries/:id', { schema: { tags: ['deliveries'], summary: 'Status of one delivery', params: idParams, response: { 200: deliveryView } } }, async (request) => {
     const { id } = request.params;
@@ -76,25 +78,31 @@ export const deliveryRoutes: FastifyPluginAsyncZod<{ client: Client; namespace: 
     { schema: { tags: ['deliveries'], summary: 'Retry a failed delivery (reset to its first workflow task)', params: idParams, response: { 202: z.object({ id: z.string(), runId: z.string() }) } } },
     async (request, reply) => {
       const { id } = request.params;
-      const d = await describe(id);
-      if (!RETRYABLE.has(d.status.name)) throw new ConflictError(`delivery is ${d.status.name}; only failed, timed-out, terminated or cancelled deliveries can be retried`);
-      let firstTask: Long | undefined;
-      for (const event of (await client.workflow.getHandle(id, d.runId).fetchHistory()).events ?? []) {
-        if (event.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) {
-          firstTask = event.eventId ?? undefined;
-          break;
-        }
-      }
-      if (firstTask === undefined) throw new ConflictError('delivery has no completed workflow task to reset to');
-      const response: temporal.api.workflowservice.v1.IResetWorkflowExecutionResponse = await client.workflowService.resetWorkflowExecution({
-        namespace,
-        workflowExecution: { workflowId: id, runId: d.runId },
-        workflowTaskFinishEventId: firstTask,
-        reason: 'retry via POST /api/deliveries/:id/retry',
-        requestId: randomUUID(),
-      });
+      const response = await retryDelivery(client, namespace, id, 'retry via POST /api/deliveries/:id/retry');
       const runId = response.runId;
       return reply.status(202).send({ id, runId: runId ?? '' });
     },
   );
 };
+
+/** Resets a failed delivery to its first workflow task: the API's retry and the console's Retry button. */
+export async function retryDelivery(client: Client, namespace: string, id: string, reason: string) {
+  const d = await describeDelivery(client, id);
+  if (!RETRYABLE.has(d.status.name)) throw new ConflictError(`delivery is ${d.status.name}; only failed, timed-out, terminated or cancelled deliveries can be retried`);
+  let firstTask: Long | undefined;
+  for (const event of (await client.workflow.getHandle(id, d.runId).fetchHistory()).events ?? []) {
+    if (event.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) {
+      firstTask = event.eventId ?? undefined;
+      break;
+    }
+  }
+  if (firstTask === undefined) throw new ConflictError('delivery has no completed workflow task to reset to');
+  const response: temporal.api.workflowservice.v1.IResetWorkflowExecutionResponse = await client.workflowService.resetWorkflowExecution({
+    namespace,
+    workflowExecution: { workflowId: id, runId: d.runId },
+    workflowTaskFinishEventId: firstTask,
+    reason,
+    requestId: randomUUID(),
+  });
+  return response;
+}

@@ -1,0 +1,104 @@
+import type { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { SA } from '../shared/search-attributes';
+
+export interface DeliveryRow {
+  id: string;
+  runId: string;
+  workflowStatus: string;
+  status: string | null;
+  eventType: string | null;
+  attempts: number | null;
+  lastHttpStatus: number | null;
+  nextAttemptAt: string | null;
+  startedAt: string;
+  closedAt: string | null;
+  retryable: boolean;
+}
+
+export const RETRYABLE = new Set(['FAILED', 'TERMINATED', 'TIMED_OUT', 'CANCELLED']);
+
+/** Visibility query of one subscription's deliveries (ids are validated by subscriptionIdSchema: no quotes). */
+export const deliveriesQuery = (subscriptionId: string) => `WorkflowType = 'deliveryWorkflow' AND HookflowSubscription = '${subscriptionId}'`;
+
+/** The latest `limit` deliveries of a subscription, newest first; running ones are described for their next attempt. */
+export async function latestDeliveries(client: Client, subscriptionId: string, limit = 50): Promise<DeliveryRow[]> {
+  const rows: DeliveryRow[] = [];
+  for await (const w of client.workflow.list({ query: deliveriesQuery(subscriptionId), pageSize: limit })) {
+    rows.push({
+      id: w.workflowId,
+      runId: w.runId,
+      workflowStatus: w.status.name,
+      status: w.typedSearchAttributes.get(SA.status) ?? null,
+      eventType: w.typedSearchAttributes.get(SA.eventType) ?? null,
+      attempts: w.typedSearchAttributes.get(SA.attempts) ?? null,
+      lastHttpStatus: w.typedSearchAttributes.get(SA.httpStatus) ?? null,
+      nextAttemptAt: null,
+      startedAt: w.startTime.toISOString(),
+      closedAt: w.closeTime?.toISOString() ?? null,
+      retryable: RETRYABLE.has(w.status.name),
+    });
+    if (rows.length >= limit) break;
+  }
+  rows.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+  // A retried delivery is one workflow with two runs (the failed one and the reset one): show the current.
+  const current = new Map<string, DeliveryRow>();
+  for (const row of rows) {
+    const seen = current.get(row.id);
+    if (!seen || rank(row) > rank(seen)) current.set(row.id, row);
+  }
+  rows.splice(0, rows.length, ...rows.filter((r) => current.get(r.id) === r));
+  await Promise.all(
+    rows
+      .filter((r) => r.workflowStatus === 'RUNNING')
+      .map(async (r) => {
+        const d = await client.workflow.getHandle(r.id, r.runId).describe().catch(() => undefined);
+        const pending = d?.raw.pendingActivities?.[0];
+        // `attempt` is the number of the running or the next attempt: while it waits, one fewer were made.
+        if (pending?.attempt) {
+          const made = pending.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED ? pending.attempt : pending.attempt - 1;
+          r.attempts = Math.max(r.attempts ?? 0, made) || null;
+        }
+        const next = pending?.scheduledTime?.seconds;
+        if (next) r.nextAttemptAt = new Date(Number(next) * 1000).toISOString();
+      }),
+  );
+  return rows;
+}
+
+/** Running first, then the latest to close. */
+const rank = (r: DeliveryRow) => (r.workflowStatus === 'RUNNING' ? '~' : (r.closedAt ?? ''));
+
+/**
+ * Deliveries of each subscription that failed in the last 24 hours and are still failed (a retried one
+ * that then succeeded no longer counts); null where visibility could not answer. Looks at 200 at most.
+ */
+export async function failedLastDay(client: Client, subscriptionIds: string[]): Promise<Map<string, number | null>> {
+  const since = new Date(Date.now() - 24 * 3600_000).toISOString();
+  const counts = await Promise.all(
+    subscriptionIds.map(async (id) => {
+      try {
+        const query = `${deliveriesQuery(id)} AND ExecutionStatus = 'Failed' AND CloseTime > '${since}'`;
+        const failed = new Set<string>();
+        for await (const w of client.workflow.list({ query, pageSize: 200 })) {
+          failed.add(w.workflowId);
+          if (failed.size >= 200) break;
+        }
+        const still = await Promise.all([...failed].map(async (workflowId) => RETRYABLE.has((await client.workflow.getHandle(workflowId).describe()).status.name)));
+        return [id, still.filter(Boolean).length] as const;
+      } catch {
+        return [id, null] as const;
+      }
+    }),
+  );
+  return new Map(counts);
+}
+
+/** Web UI links: one workflow, and a namespace's workflow list filtered by a visibility query. */
+export function webUi(base: string, namespace: string) {
+  const root = `${base.replace(/\/$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows`;
+  return {
+    workflow: (id: string, runId?: string) => `${root}/${encodeURIComponent(id)}${runId ? `/${encodeURIComponent(runId)}` : ''}`,
+    list: (query: string) => `${root}?query=${encodeURIComponent(query)}`,
+  };
+}

@@ -1,0 +1,201 @@
+import type { z } from 'zod';
+import { createSubscriptionSchema, updateSubscriptionSchema, type CreateSubscriptionInput, type UpdateSubscriptionInput } from '../subscriptions/schema';
+import type { SubscriptionView } from '../subscriptions/seal';
+
+/** Form fields of the subscription page, named as their path in the API's JSON (`filter.warehouses`). */
+export const FORM_FIELDS = [
+  'id',
+  'name',
+  'contactEmail',
+  'url',
+  'secret',
+  'active',
+  'triggers',
+  'filter.warehouses',
+  'filter.goodsOwners',
+  'retryPolicy',
+  'auth.type',
+  'auth.username',
+  'auth.password',
+  'auth.token',
+  'key',
+  'connectionTimeout',
+  'signature',
+  'tls.verify',
+  'tls.ca',
+  'tls.clientCert',
+  'tls.clientKey',
+] as const;
+
+/** Longest accepted value of one form field (PEM bundles are the longest legitimate ones). */
+export const MAX_FIELD_CHARS = 32 * 1024;
+
+export type FormValues = Record<string, string>;
+export type FieldErrors = Record<string, string>;
+
+/**
+ * The posted form as strings: a field given twice or longer than MAX_FIELD_CHARS is refused (null + the
+ * error), never silently truncated or joined.
+ */
+export function readForm(body: unknown): { values: FormValues; errors: FieldErrors } {
+  const values: FormValues = {};
+  const errors: FieldErrors = {};
+  if (body === null || typeof body !== 'object') return { values, errors: { form: 'expected a form post' } };
+  for (const [name, value] of Object.entries(body as Record<string, unknown>)) {
+    if (typeof value !== 'string') {
+      errors[name] = 'given more than once';
+      continue;
+    }
+    if (value.length > MAX_FIELD_CHARS) {
+      errors[name] = `too long (at most ${MAX_FIELD_CHARS} characters)`;
+      continue;
+    }
+    // Browsers send textarea line breaks as CRLF; PEM and lists are stored with LF.
+    values[name] = value.replace(/\r\n?/g, '\n');
+  }
+  return { values, errors };
+}
+
+const list = (text: string | undefined) =>
+  (text ?? '')
+    .split(/[\n,]/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+/** Numbers where they are numbers; anything else stays a string, so the schema names what is wrong. */
+const numbers = (text: string | undefined) => list(text).map((s) => (/^-?\d+$/.test(s) ? Number(s) : s));
+
+const blank = (s: string | undefined) => s === undefined || s.trim() === '';
+
+/** The fields every save sends, as the API's JSON. */
+function common(v: FormValues) {
+  const warehouses = list(v['filter.warehouses']);
+  const goodsOwners = numbers(v['filter.goodsOwners']);
+  return {
+    name: v.name?.trim() ?? '',
+    contactEmail: v.contactEmail?.trim() ?? '',
+    url: v.url?.trim() ?? '',
+    active: v.active === 'on',
+    triggers: list(v.triggers),
+    filter: { ...(warehouses.length ? { warehouses } : {}), ...(goodsOwners.length ? { goodsOwners } : {}) },
+    retryPolicy: v.retryPolicy,
+    connectionTimeout: v.connectionTimeout?.trim() || 'PT30S',
+    signature: v.signature,
+  };
+}
+
+function auth(v: FormValues) {
+  switch (v['auth.type']) {
+    case 'basic':
+      return { type: 'basic', username: v['auth.username'] ?? '', password: v['auth.password'] ?? '' };
+    case 'x-auth-token':
+      return { type: 'x-auth-token', token: v['auth.token'] ?? '' };
+    default:
+      return { type: v['auth.type'] ?? 'none' };
+  }
+}
+
+function tls(v: FormValues) {
+  return {
+    verify: v['tls.verify'] === 'on',
+    ...(blank(v['tls.ca']) ? {} : { ca: v['tls.ca'] }),
+    ...(blank(v['tls.clientCert']) ? {} : { clientCert: v['tls.clientCert'] }),
+    ...(blank(v['tls.clientKey']) ? {} : { clientKey: v['tls.clientKey'] }),
+  };
+}
+
+type Parsed<T> = { ok: true; input: T } | { ok: false; errors: FieldErrors };
+
+export function parseCreate(v: FormValues): Parsed<CreateSubscriptionInput> {
+  const candidate = {
+    id: v.id?.trim() ?? '',
+    ...common(v),
+    ...(blank(v.secret) ? {} : { secret: v.secret }),
+    ...(blank(v.key) ? {} : { key: v.key }),
+    auth: auth(v),
+    tls: tls(v),
+  };
+  return toResult(createSubscriptionSchema.safeParse(candidate));
+}
+
+/**
+ * An edit. Secrets are write-only: a blank secret field keeps the stored one, "remove" clears it. Auth and
+ * TLS are replaced as a whole by the API, so they are sent only when changed (and then need their secret).
+ */
+export function parseUpdate(v: FormValues, current: SubscriptionView): Parsed<UpdateSubscriptionInput> {
+  const candidate: Record<string, unknown> = { ...common(v) };
+  if (v['secret.remove'] === 'on') candidate.secret = null;
+  else if (!blank(v.secret)) candidate.secret = v.secret;
+  if (v['key.remove'] === 'on') candidate.key = null;
+  else if (!blank(v.key)) candidate.key = v.key;
+
+  const authType = v['auth.type'] ?? 'none';
+  const authChanged =
+    authType !== current.auth.type ||
+    !blank(v['auth.password']) ||
+    !blank(v['auth.token']) ||
+    (authType === 'basic' && 'username' in current.auth && v['auth.username'] !== current.auth.username);
+  if (authChanged) candidate.auth = auth(v);
+
+  const tlsChanged =
+    (v['tls.verify'] === 'on') !== current.tls.verify ||
+    (v['tls.ca'] ?? '').trim() !== (current.tls.ca ?? '').trim() ||
+    (v['tls.clientCert'] ?? '').trim() !== (current.tls.clientCert ?? '').trim() ||
+    !blank(v['tls.clientKey']);
+  if (tlsChanged) candidate.tls = tls(v);
+  // The schema checks "standard-webhooks needs a secret" on what is sent; a stored secret counts too.
+  if (candidate.signature === 'standard-webhooks' && candidate.secret === undefined && current.secret) delete candidate.signature;
+  const result = toResult(updateSubscriptionSchema.safeParse(candidate));
+  if (result.ok && v.signature === 'standard-webhooks' && candidate.signature === undefined) result.input.signature = 'standard-webhooks';
+  return result;
+}
+
+function toResult<T>(result: z.ZodSafeParseResult<T>): Parsed<T> {
+  if (result.success) return { ok: true, input: result.data };
+  const errors: FieldErrors = {};
+  for (const issue of result.error.issues) {
+    const field = fieldOf(issue.path.map(String));
+    errors[field] ??= issue.message;
+  }
+  return { ok: false, errors };
+}
+
+/** The form field an issue belongs to: the longest field name its path starts with. */
+export function fieldOf(path: string[]): string {
+  for (let n = Math.min(path.length, 2); n > 0; n--) {
+    const name = path.slice(0, n).join('.');
+    if ((FORM_FIELDS as readonly string[]).includes(name)) return name;
+  }
+  if (path[0] === 'auth') return 'auth.type';
+  if (path[0] === 'tls') return 'tls.clientCert';
+  if (path[0] === 'filter') return 'filter.warehouses';
+  return 'form';
+}
+
+/** Form values of a stored subscription (never its secrets: those fields stay empty). */
+export function valuesOf(s: SubscriptionView): FormValues {
+  return {
+    id: s.id,
+    name: s.name,
+    contactEmail: s.contactEmail,
+    url: s.url,
+    active: s.active ? 'on' : '',
+    triggers: s.triggers.join('\n'),
+    'filter.warehouses': (s.filter.warehouses ?? []).join(', '),
+    'filter.goodsOwners': (s.filter.goodsOwners ?? []).join(', '),
+    retryPolicy: s.retryPolicy,
+    'auth.type': s.auth.type,
+    'auth.username': s.auth.type === 'basic' ? (s.auth.username ?? '') : '',
+    connectionTimeout: s.connectionTimeout,
+    signature: s.signature,
+    'tls.verify': s.tls.verify ? 'on' : '',
+    'tls.ca': s.tls.ca ?? '',
+    'tls.clientCert': s.tls.clientCert ?? '',
+  };
+}
+
+/** What a failed save shows again: what was typed, less every secret. */
+export function withoutSecrets(v: FormValues): FormValues {
+  const secrets = new Set(['secret', 'key', 'auth.password', 'auth.token', 'tls.clientKey']);
+  return Object.fromEntries(Object.entries(v).filter(([name]) => !secrets.has(name)));
+}
