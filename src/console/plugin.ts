@@ -5,6 +5,7 @@ import cookie from '@fastify/cookie';
 import csrf from '@fastify/csrf-protection';
 import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
 import type { Client } from '@temporalio/client';
 import { Eta } from 'eta';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -74,6 +75,8 @@ export async function consoleRoutes(app: FastifyInstance, { config, client }: { 
   const cookieOpts = { path: '/console', httpOnly: true, sameSite: 'strict' as const, secure: 'auto' as const, signed: true };
   await app.register(csrf, { sessionPlugin: '@fastify/cookie', cookieKey: 'hookflow_console_csrf', cookieOpts });
   await app.register(formbody, { bodyLimit: FORM_BODY_LIMIT });
+  // Scoped to the console (global: false): only routes with a rateLimit config are limited.
+  await app.register(rateLimit, { global: false });
   void app.addHook('onSend', async (_request, reply) => {
     void reply.header('cache-control', 'no-store');
   });
@@ -116,7 +119,7 @@ export async function consoleRoutes(app: FastifyInstance, { config, client }: { 
     return render(reply, 'login', { title: 'Sign in', csrf: reply.generateCsrf(), signedIn: false, error: null });
   });
 
-  // Guessing the token: 10 sign-in posts per minute per client address (the API's @fastify/rate-limit).
+  // Guessing the token: 10 sign-in posts per minute per client address (the console's own @fastify/rate-limit).
   const signInLimit = { rateLimit: { max: 10, timeWindow: 60_000 } };
   app.post('/console/login', { preHandler: app.csrfProtection, bodyLimit: 16 * 1024, config: signInLimit }, async (request, reply) => {
     const { values } = readForm(request.body);
