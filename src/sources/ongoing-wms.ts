@@ -4,22 +4,18 @@ import { verifyBasicAuth, verifyToken } from '../signing/credentials';
 import { header, scalarFields, type SourceKind } from './source-kind';
 import { parseOrThrow } from './zod-errors';
 
-/** Fields every Ongoing WMS webhook carries, plus the order fields of the order webhooks. */
+/**
+ * Only the fields hookflow uses, with their published types (developer.ongoingwarehouse.com, one page per
+ * webhook family): the dedup key, the event type, the goods-owner filter, the entity and the follow-up
+ * `path`. Everything else (`byUser` and `byComputer` objects, `orderStatus`, `tracking`, `parcels`,
+ * `goodsOwnerClasses`, fields added later) passes through untouched, whatever its type.
+ */
 export const ongoingPayload = z.looseObject({
   webhookEventId: z.number().int(),
   webhookTemplate: z.string().min(1).optional(),
-  system: z.string().optional(),
-  timestamp: z.string().optional(),
   goodsOwnerId: z.number().int(),
-  goodsOwnerName: z.string().optional(),
-  byUser: z.string().nullable().optional(),
-  byComputer: z.string().nullable().optional(),
-  // Order webhooks (order created, order picked, order status changed).
-  webhookOrdersId: z.number().int().optional(),
   orderId: z.number().int().optional(),
   orderNumber: z.string().optional(),
-  orderStatus: z.looseObject({ number: z.number().int().optional() }).optional(),
-  currentShipmentId: z.number().int().nullable().optional(),
   /** REST API path of the resource: the follow-up fetch target. */
   path: z.string().optional(),
 });

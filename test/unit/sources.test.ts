@@ -10,6 +10,7 @@ import { filterRejection } from '../../src/shared/filter';
 import actionSamples from '../fixtures/extend-action-samples.json';
 import purchasePartiallyDelivered from '../fixtures/extend-purchase-partially-delivered.json';
 import ongoingOrderPicked from '../fixtures/ongoing-order-picked.json';
+import ongoingOrderPublished from '../fixtures/ongoing/order.json';
 import automationOrderAccepted from '../fixtures/automation-order-accepted.json';
 
 const request = (body: unknown, at = new Date('2026-11-22T10:00:00Z')): WebhookRequest => ({
@@ -87,9 +88,38 @@ describe('Ongoing WMS', () => {
     expect(event?.templateVars.path).toBe('/api/v1/orders/2280031');
   });
 
+  test("Ongoing's published order example (byUser and byComputer objects, tracking, parcels) is accepted and carried untouched", () => {
+    const body = structuredClone(ongoingOrderPublished);
+    const [event] = ongoingWms.parse(body, request(body), config);
+    expect(event).toMatchObject({ eventKey: '0', eventType: 'string', entity: 'string', goodsOwnerId: 0 });
+    expect(event?.payload).toEqual(ongoingOrderPublished);
+    expect(event?.templateVars.path).toBe('string');
+  });
+
+  // Fields hookflow does not use may have any JSON type, at the top level or nested, now or next year.
+  const extras: Record<string, unknown> = {
+    anObject: { nested: { deeper: [1, 'two', null] } },
+    anArray: [{ a: 1 }, [], 'x'],
+    aNull: null,
+    aNumber: -1.5e300,
+    aLongString: 'x'.repeat(100_000),
+    unicode: 'åäö 漢字 🚚 \u202e',
+    aBoolean: false,
+  };
+  test.each(Object.keys(extras))('an extra %s field, at the top level or nested, changes nothing', (name) => {
+    const body = structuredClone(ongoingOrderPublished) as Record<string, unknown> & { byUser: Record<string, unknown> };
+    body[name] = extras[name];
+    body.byUser[name] = extras[name];
+    body.byComputer = extras[name];
+    const [event] = ongoingWms.parse(body, request(body), config);
+    expect(event).toMatchObject({ eventKey: '0', entity: 'string', goodsOwnerId: 0 });
+    expect(event?.payload).toEqual(body);
+  });
+
   test('refuses a body without webhookEventId or with a non-integer goodsOwnerId', () => {
     expect(() => ongoingWms.parse({ goodsOwnerId: 1 }, request({}), config)).toThrow(/webhookEventId/);
     expect(() => ongoingWms.parse({ webhookEventId: 1, goodsOwnerId: '1' }, request({}), config)).toThrow(/goodsOwnerId/);
+    expect(() => ongoingWms.parse({ webhookEventId: 1, goodsOwnerId: 1, orderNumber: 5 }, request({}), config)).toThrow(/orderNumber/);
   });
 });
 
