@@ -1,6 +1,7 @@
 import { ApplicationFailure, log } from '@temporalio/activity';
 import { request, type Dispatcher } from 'undici';
 import type { HookflowConfig } from '../config/schema';
+import { allowedFollowUpUrl } from '../sources/follow-up-url';
 import type { FollowUpResult } from '../shared/inbound';
 import { authHeaders, isRetryableStatus, parseRetryAfterMs, readLimited, ssrfFailure } from './http';
 
@@ -24,7 +25,14 @@ export function createFollowUpActivity({ config, http }: FollowUpDeps) {
       throw ApplicationFailure.create({ type: 'FollowUpNotConfigured', message: `source ${input.sourceId} has no follow-up configured`, nonRetryable: true });
     }
     const { timeout, auth } = source.followUp;
-    const response = await request(input.url, {
+    // Checked again here (the front door plans the URL): an invalid URL, or one outside the source's
+    // templates (scheme, host, port, path prefix), fails at once instead of being retried, and never
+    // receives the source API's credentials.
+    const allowed = allowedFollowUpUrl(source, input.url);
+    if ('refused' in allowed) {
+      throw ApplicationFailure.create({ type: 'FollowUpUrlRefused', message: allowed.refused, nonRetryable: true });
+    }
+    const response = await request(allowed.url, {
       method: 'GET',
       dispatcher: http,
       headers: { accept: 'application/json', 'user-agent': 'hookflow', ...authHeaders(auth) },
@@ -32,7 +40,11 @@ export function createFollowUpActivity({ config, http }: FollowUpDeps) {
       bodyTimeout: timeout,
       signal: AbortSignal.timeout(timeout),
     }).catch((err: unknown) => {
-      throw ssrfFailure(err) ?? err; // a refused address is permanent: the event ends as follow-up-failed now
+      // A refused address is permanent: the event ends as follow-up-failed now; so is a URL undici refuses.
+      if ((err as { code?: string }).code === 'UND_ERR_INVALID_ARG') {
+        throw ApplicationFailure.create({ type: 'FollowUpUrlRefused', message: `invalid follow-up request: ${(err as Error).message}`, nonRetryable: true });
+      }
+      throw ssrfFailure(err) ?? err;
     });
     const status = response.statusCode;
     const body = await readLimited(response.body, FOLLOW_UP_LIMIT_BYTES);

@@ -13,15 +13,43 @@ export function parseIsoDurationMs(text: string): number | undefined {
   return Math.round(((((w ?? 0) * 7 + (d ?? 0)) * 24 + (h ?? 0)) * 60 * 60 + (m ?? 0) * 60 + (s ?? 0)) * 1000);
 }
 
-/** An ISO-8601 duration string, converted to milliseconds. */
-export const isoDurationMs = z.string().transform((text, ctx) => {
-  const ms = parseIsoDurationMs(text);
-  if (ms === undefined || ms <= 0) {
-    ctx.addIssue({ code: 'custom', message: `"${text}" is not a positive ISO-8601 duration such as PT30S` });
-    return z.NEVER;
-  }
-  return ms;
-});
+export interface DurationBounds {
+  /** ISO-8601, inclusive. */
+  min: string;
+  /** ISO-8601, inclusive. */
+  max: string;
+}
+
+/**
+ * Every duration: at least 1 ms, at most 24 days. Node's timers (setTimeout, AbortSignal.timeout) take
+ * at most 2^31-1 ms (24.8 days); beyond that a timer fires after 1 ms or throws a RangeError.
+ */
+export const DEFAULT_DURATION_BOUNDS: DurationBounds = { min: 'PT0.001S', max: 'P24D' };
+
+/** An ISO-8601 duration string within bounds, converted to milliseconds. */
+export function boundedDurationMs(bounds: DurationBounds = DEFAULT_DURATION_BOUNDS) {
+  const min = parseIsoDurationMs(bounds.min)!;
+  const max = parseIsoDurationMs(bounds.max)!;
+  return z
+    .string()
+    .max(64, 'is not an ISO-8601 duration such as PT30S')
+    .transform((text, ctx) => {
+      const ms = parseIsoDurationMs(text);
+      if (ms === undefined || ms <= 0) {
+        ctx.addIssue({ code: 'custom', message: `"${text}" is not a positive ISO-8601 duration such as PT30S` });
+        return z.NEVER;
+      }
+      if (ms < min || ms > max) {
+        ctx.addIssue({ code: 'custom', message: `"${text}" is out of bounds: use ${bounds.min} to ${bounds.max}` });
+        return z.NEVER;
+      }
+      return ms;
+    })
+    .describe(`ISO-8601 duration, ${bounds.min} to ${bounds.max}`);
+}
+
+/** An ISO-8601 duration string (within the default bounds), converted to milliseconds. */
+export const isoDurationMs = boundedDurationMs();
 
 /** The same, with a default when absent. */
-export const isoDuration = (fallback: string) => isoDurationMs.prefault(fallback);
+export const isoDuration = (fallback: string, bounds: DurationBounds = DEFAULT_DURATION_BOUNDS) => boundedDurationMs(bounds).prefault(fallback);

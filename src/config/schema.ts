@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isoDuration } from './duration';
+import { templateBase } from '../sources/follow-up-url';
 import { createSubscriptionSchema } from '../subscriptions/schema';
 
 const secret = z.string().min(1, 'must not be empty');
@@ -21,9 +22,17 @@ const followUp = z.strictObject({
    * Event type -> URL template; `*` matches any type without its own entry. `{Name}` is replaced by the
    * event's value percent-encoded, `{+Name}` verbatim (for Ongoing's `path`), as in RFC 6570.
    */
-  urls: z.record(z.string(), z.string().regex(/^(https?:\/\/|\{\+)/, 'must be an http(s) URL template')),
+  urls: z.record(
+    z.string(),
+    // Scheme, host, port and the path before the first expression are literal: every expansion keeps them.
+    z.string().superRefine((template, ctx) => {
+      const base = templateBase(template);
+      if (typeof base === 'string') ctx.addIssue({ code: 'custom', message: base });
+    }),
+  ),
   auth: outboundAuth.default({ type: 'none' }),
-  timeout: isoDuration('PT10S'),
+  /** Within the follow-up activity's own 2-minute timeout. */
+  timeout: isoDuration('PT10S', { min: 'PT1S', max: 'PT1M' }),
 });
 
 const filter = z

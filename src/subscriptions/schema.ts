@@ -1,19 +1,43 @@
 import { z } from 'zod';
-import { isoDuration, isoDurationMs } from '../config/duration';
+import { boundedDurationMs, type DurationBounds } from '../config/duration';
 import { RETRY_POLICIES, SIGNATURE_SCHEMES } from '../shared/outbound';
+import { SUBSCRIPTION_LIMITS as L, TRIGGERS_TOO_LARGE, triggersBytes } from '../shared/subscription-limits';
+
+// Every field is bounded (src/shared/subscription-limits.ts): whatever passes here fits Temporal's
+// search-attribute and payload limits, so no accepted create or update can fail the subscription's workflow.
 
 /** A trigger: `<namespace>.<Type>`, `<namespace>.*`, or `*` for every event. */
-const trigger = z.string().regex(/^(\*|[a-z0-9][a-z0-9-]*\.(\*|[A-Za-z0-9][A-Za-z0-9._-]*))$/, 'use <namespace>.<EventType>, <namespace>.* or *');
+const trigger = z
+  .string()
+  .max(L.triggerChars)
+  .regex(/^(\*|[a-z0-9][a-z0-9-]*\.(\*|[A-Za-z0-9][A-Za-z0-9._-]*))$/, 'use <namespace>.<EventType>, <namespace>.* or *');
 
-const pem = (what: string) => z.string().regex(/-----BEGIN [A-Z ]+-----/, `must be a PEM ${what}`);
+const pem = (what: string) => z.string().max(L.pemChars).regex(/-----BEGIN [A-Z ]+-----/, `must be a PEM ${what}`);
+
+/** The receiver's URL: exactly as given (no surrounding blanks), bounded, http(s), without credentials. */
+const receiverUrl = z
+  .string()
+  .max(L.urlChars)
+  .regex(/^[^\s\u0000-\u001f\u007f]*$/, 'must not contain spaces, line breaks or control characters')
+  .pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }))
+  .refine((url) => {
+    const parsed = URL.parse(url);
+    return !parsed || (parsed.username === '' && parsed.password === '');
+  }, 'must not contain user:password@; use auth (basic) instead');
+
+/** Bounds of the receiver timeout: the delivery activity's own timeout is this plus 10 s. */
+export const CONNECTION_TIMEOUT_BOUNDS: DurationBounds = { min: 'PT1S', max: 'PT5M' };
+const connectionTimeout = boundedDurationMs(CONNECTION_TIMEOUT_BOUNDS);
+
+const secretText = (max: number) => z.string().min(1).max(max);
 
 export const subscriptionIdSchema = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'use lower-case letters, digits, - and _ (max 63)');
 
 /** Auth towards the receiver, as Ongoing WMS offers it. Secrets arrive in plain text and are sealed at once. */
 const auth = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('none') }),
-  z.strictObject({ type: z.literal('basic'), username: z.string().min(1), password: z.string().min(1) }),
-  z.strictObject({ type: z.literal('x-auth-token'), token: z.string().min(1) }),
+  z.strictObject({ type: z.literal('basic'), username: z.string().min(1).max(L.usernameChars), password: secretText(L.secretChars) }),
+  z.strictObject({ type: z.literal('x-auth-token'), token: secretText(L.tokenChars) }),
 ]);
 
 const tls = z.strictObject({
@@ -24,23 +48,26 @@ const tls = z.strictObject({
 });
 
 const filter = z.strictObject({
-  warehouses: z.array(z.string().min(1)).min(1).optional(),
-  goodsOwners: z.array(z.number().int()).min(1).optional(),
+  warehouses: z.array(z.string().min(1).max(L.warehouseChars)).min(1).max(L.filterEntries).optional(),
+  goodsOwners: z.array(z.number().int()).min(1).max(L.filterEntries).optional(),
 });
 
 /** Fields of a subscription as the admin API and the config file take them. */
 const fields = {
-  name: z.string().min(1).max(200),
-  contactEmail: z.email(),
-  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
-  secret: z.string().min(1).optional(),
+  name: z.string().min(1).max(L.nameChars),
+  contactEmail: z.string().max(254).pipe(z.email()),
+  url: receiverUrl,
+  secret: secretText(L.secretChars).optional(),
   active: z.boolean(),
-  triggers: z.array(trigger).min(1),
+  triggers: z
+    .array(trigger)
+    .min(1)
+    .refine((triggers) => triggersBytes(triggers) <= L.triggersBytes, TRIGGERS_TOO_LARGE),
   filter,
   retryPolicy: z.enum(RETRY_POLICIES),
   auth,
-  key: z.string().min(1).optional(),
-  connectionTimeout: isoDuration('PT30S'),
+  key: secretText(L.secretChars).optional(),
+  connectionTimeout: connectionTimeout.prefault('PT30S'),
   signature: z.enum(SIGNATURE_SCHEMES),
   tls,
 };
@@ -80,7 +107,7 @@ export const updateSubscriptionSchema = z
     retryPolicy: fields.retryPolicy,
     auth: fields.auth,
     key: fields.key.nullable(),
-    connectionTimeout: isoDurationMs,
+    connectionTimeout,
     signature: fields.signature,
     tls: fields.tls,
   })

@@ -10,7 +10,7 @@ import {
   type Subscription,
   type SubscriptionPatch,
 } from '../shared/outbound';
-import { SA } from '../shared/search-attributes';
+import { subscriptionSearchAttributes } from '../shared/subscription-limits';
 import type { subscriptionWorkflow } from '../workflows/subscription';
 import type { CreateSubscriptionInput, UpdateSubscriptionInput } from './schema';
 import { toPatch } from './seal';
@@ -35,11 +35,7 @@ export class SubscriptionStore {
         workflowId: subscriptionWorkflowId(input.id),
         args: [{ subscription }],
         workflowIdReusePolicy: 'ALLOW_DUPLICATE', // a deleted id can be created again
-        typedSearchAttributes: [
-          { key: SA.subscription, value: subscription.id },
-          { key: SA.status, value: subscription.active ? 'active' : 'inactive' },
-          { key: SA.triggers, value: subscription.triggers },
-        ],
+        typedSearchAttributes: subscriptionSearchAttributes(subscription),
       });
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) throw new ConflictError(`subscription "${input.id}" already exists`);

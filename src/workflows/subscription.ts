@@ -11,6 +11,7 @@ import {
   type SubscriptionPatch,
 } from '../shared/outbound';
 import { SA } from '../shared/search-attributes';
+import { storedSubscriptionProblem, subscriptionSearchAttributes } from '../shared/subscription-limits';
 
 // Not a local activity: fanOut may query this very workflow (before its memo is written), which cannot
 // answer while a local activity holds its workflow task open.
@@ -29,6 +30,10 @@ function applyPatch(current: Subscription | null, patch: SubscriptionPatch, now:
   next.updatedAt = now;
   const missing = REQUIRED.filter((field) => next[field] === undefined);
   if (missing.length) throw ApplicationFailure.create({ message: `a new subscription needs ${missing.join(', ')}`, nonRetryable: true });
+  // The API and the config file validate each field; this also covers updates sent by other clients
+  // (`temporal workflow update`): what would not fit Temporal's limits is refused, the state stays as it was.
+  const problem = storedSubscriptionProblem(next);
+  if (problem) throw ApplicationFailure.create({ type: 'InvalidSubscription', message: problem, nonRetryable: true });
   return next as unknown as Subscription;
 }
 
@@ -52,11 +57,7 @@ export async function subscriptionWorkflow(input: { subscription: Subscription |
   const publish = () => {
     if (!subscription) return;
     writeMemo();
-    upsertSearchAttributes([
-      { key: SA.subscription, value: subscription.id },
-      { key: SA.status, value: subscription.active ? 'active' : 'inactive' },
-      { key: SA.triggers, value: subscription.triggers },
-    ]);
+    upsertSearchAttributes(subscriptionSearchAttributes(subscription));
   };
 
   setHandler(getSubscriptionQuery, () => subscription);
@@ -64,6 +65,7 @@ export async function subscriptionWorkflow(input: { subscription: Subscription |
   setHandler(
     applySubscriptionUpdate,
     (patch) => {
+      // The validator below has accepted the patch: applying it cannot throw (same code, same state).
       subscription = applyPatch(subscription, patch, new Date().toISOString());
       publish();
       return subscription;

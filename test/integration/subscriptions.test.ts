@@ -30,6 +30,37 @@ const hook = () => `${receiver.url}/hook/${randomUUID()}`;
 const pathOf = (url: string) => new URL(url).pathname;
 
 describe('admin API', () => {
+  test('fields that reach Temporal limits are bounded up front: an oversize update is a 400 and leaves the subscription intact', async () => {
+    const many = (n: number) => Array.from({ length: n }, (_, i) => `extend-commerce.SomeRatherLongEventTypeName${i}`);
+    const create = (fields: Record<string, unknown>) =>
+      adminApi(h, 'POST', '/api/subscriptions', { id: `bounds-${randomUUID().slice(0, 8)}`, name: 'n', contactEmail: 'a@b.se', url: hook(), triggers: ['*'], ...fields });
+    // 40+ triggers used to be a 500 on create (HookflowTriggers over Temporal's 2,048-byte value limit).
+    const tooMany = await create({ triggers: many(45) });
+    expect(tooMany.statusCode).toBe(400);
+    expect(tooMany.body).toMatch(/triggers/);
+    // Receiver URLs the HTTP client would mangle or silently strip.
+    for (const url of [` ${hook()}`, `${hook()}\n`, `${hook()}?${'x'.repeat(100_000)}`, hook().replace('http://', 'http://user:password@')]) {
+      const res = await create({ url });
+      expect(res.statusCode).toBe(400);
+      expect(res.body).toMatch(/url/);
+    }
+    // A duration no timer can hold.
+    const forever = await create({ connectionTimeout: 'P1000W' });
+    expect(forever.statusCode).toBe(400);
+    expect(forever.body).toMatch(/connectionTimeout/);
+
+    const id = await createSubscription(h, { url: hook(), secret: 'kept-secret-value', triggers: ['extend-commerce.*'] });
+    const patched = await adminApi(h, 'PATCH', `/api/subscriptions/${id}`, { triggers: many(80) });
+    expect(patched.statusCode).toBe(400);
+    expect(patched.body).toMatch(/triggers/);
+    // The workflow is still running with its previous state and its sealed secret.
+    const after = await adminApi(h, 'GET', `/api/subscriptions/${id}`);
+    expect(after.statusCode).toBe(200);
+    expect(after.json()).toMatchObject({ triggers: ['extend-commerce.*'], secret: '********' });
+    const description = await h.client.workflow.getHandle(subscriptionWorkflowId(id)).describe();
+    expect(description.status.name).toBe('RUNNING');
+  });
+
   test('needs the bearer token', async () => {
     expect((await h.app.inject({ method: 'GET', url: '/api/subscriptions' })).statusCode).toBe(401);
     expect((await h.app.inject({ method: 'GET', url: '/api/subscriptions', headers: { authorization: 'Bearer wrong-token-wrong-token' } })).statusCode).toBe(401);

@@ -3,7 +3,7 @@ import type { SourceOf } from '../../src/config/schema';
 import { InvalidPayloadError } from '../../src/errors';
 import { automationApi } from '../../src/sources/automation-api';
 import { EXTEND_ACTIONS, extendCommerce } from '../../src/sources/extend-commerce';
-import { fillTemplate, planFollowUp } from '../../src/sources/follow-up-url';
+import { confineFollowUpUrl, fillTemplate, planFollowUp } from '../../src/sources/follow-up-url';
 import { ongoingWms } from '../../src/sources/ongoing-wms';
 import type { WebhookRequest } from '../../src/sources/source-kind';
 import { filterRejection } from '../../src/shared/filter';
@@ -170,5 +170,32 @@ describe('filters', () => {
     expect(filterRejection({ goodsOwnerId: 162 }, { goodsOwners: [162, 7] })).toBeUndefined();
     expect(filterRejection({ goodsOwnerId: 5 }, { goodsOwners: [162] })).toMatch(/goods owner 5/);
     expect(filterRejection({ goodsOwnerId: 5 }, {})).toBeUndefined();
+  });
+});
+
+describe('follow-up URL confinement', () => {
+  const ongoingTemplate = 'https://api.ongoingsystems.se/YourSystem/api/v1{+path}';
+  test.each([
+    ['http://127.0.0.1:9601{+path}', '@127.0.0.1:9602/x'],
+    ['http://127.0.0.1:9601{+path}', '@[::1]:9602/x'],
+    [ongoingTemplate, '/../../x'],
+    [ongoingTemplate, '/%2e%2e/%2e%2e/x'],
+    [ongoingTemplate, '/..%2f..%2fx'],
+    [ongoingTemplate, '\\..\\..\\x'],
+    [ongoingTemplate, '-admin/x'],
+  ])('%s with path %j is refused: the event ends as follow-up-failed without a request', (template, path) => {
+    const filled = fillTemplate(template, { path });
+    expect('url' in filled && confineFollowUpUrl(template, filled.url)).toHaveProperty('refused');
+    const source = parseConfig(`sources: [{ id: w, kind: ongoing-wms, auth: { type: none }, followUp: { urls: { "*": "${template}" } } }]`, {}).sources[0]!;
+    expect(planFollowUp(source, 'OrderPicked', { path })).toMatchObject({ kind: 'unavailable' });
+  });
+
+  test('a path inside the prefix is fetched, normalised', () => {
+    expect(confineFollowUpUrl(ongoingTemplate, 'https://api.ongoingsystems.se/YourSystem/api/v1/orders/1')).toEqual({ url: 'https://api.ongoingsystems.se/YourSystem/api/v1/orders/1' });
+    expect(confineFollowUpUrl(ongoingTemplate, 'https://api.ongoingsystems.se/YourSystem/api/v1/orders/./1')).toEqual({ url: 'https://api.ongoingsystems.se/YourSystem/api/v1/orders/1' });
+  });
+
+  test('a template must write out its scheme and host', () => {
+    expect(() => parseConfig('sources: [{ id: w, kind: ongoing-wms, auth: { type: none }, followUp: { urls: { "*": "{+path}" } } }]', {})).toThrow(/http/);
   });
 });

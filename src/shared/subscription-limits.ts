@@ -1,0 +1,77 @@
+/**
+ * Bounds of a subscription's fields. A subscription lives in its workflow: the fields travel as workflow
+ * input, update arguments and query results (Temporal refuses payloads over 2 MB and warns over 512 KB),
+ * and the triggers are the `HookflowTriggers` search attribute, whose value Temporal limits to 2,048
+ * bytes (`limit.searchAttributesSizeOfValue`): a workflow that upserts a larger value is terminated by
+ * the server. The zod schema (API, config file, OpenAPI) and the workflow's update validator both use
+ * these. Pure (no Node modules): the subscription workflow imports it.
+ */
+import { keywordValue } from './bounded';
+import type { Subscription } from './outbound';
+import { SA } from './search-attributes';
+
+export const SUBSCRIPTION_LIMITS = {
+  /** One trigger, in characters (ASCII only, by its pattern). */
+  triggerChars: 100,
+  /** All triggers together, as the search attribute stores them (a JSON list), in bytes. */
+  triggersBytes: 2000,
+  nameChars: 200,
+  urlChars: 2048,
+  secretChars: 1024,
+  usernameChars: 256,
+  tokenChars: 4096,
+  pemChars: 64 * 1024,
+  filterEntries: 200,
+  warehouseChars: 255,
+  /** The stored subscription (secrets sealed), as JSON: far below Temporal's 512 KB warning. */
+  storedBytes: 400 * 1024,
+} as const;
+
+/** Size of the triggers as the HookflowTriggers search attribute (a JSON list). */
+export const triggersBytes = (triggers: readonly string[]) => new TextEncoder().encode(JSON.stringify(triggers)).length;
+
+export const TRIGGERS_TOO_LARGE = `together at most ${SUBSCRIPTION_LIMITS.triggersBytes} characters (the HookflowTriggers search attribute); use wildcards such as extend-commerce.*`;
+
+/**
+ * The triggers as they may be published in the search attribute: every entry within the per-entry
+ * bound, as many as fit the value limit. Used by the workflow so that publishing can never fail it,
+ * whatever state it carries (validation keeps new state within bounds; this covers the rest).
+ */
+export function searchableTriggers(triggers: unknown): string[] {
+  if (!Array.isArray(triggers)) return [];
+  const out: string[] = [];
+  for (const trigger of triggers) {
+    if (typeof trigger !== 'string' || trigger.length === 0 || trigger.length > SUBSCRIPTION_LIMITS.triggerChars || /[^\x20-\x7e]/.test(trigger)) continue;
+    if (triggersBytes([...out, trigger]) > SUBSCRIPTION_LIMITS.triggersBytes) break;
+    out.push(trigger);
+  }
+  return out;
+}
+
+/** What is wrong with a stored subscription (the result of applying an update), or undefined. */
+export function storedSubscriptionProblem(subscription: Record<string, unknown>): string | undefined {
+  const { id, active, triggers, name, url } = subscription;
+  if (typeof id !== 'string' || !/^[a-z0-9][a-z0-9_-]{0,62}$/.test(id)) return 'id: use lower-case letters, digits, - and _ (max 63)';
+  if (typeof active !== 'boolean') return 'active: must be true or false';
+  if (typeof name !== 'string' || name.length > SUBSCRIPTION_LIMITS.nameChars) return `name: at most ${SUBSCRIPTION_LIMITS.nameChars} characters`;
+  if (typeof url !== 'string' || url.length > SUBSCRIPTION_LIMITS.urlChars) return `url: at most ${SUBSCRIPTION_LIMITS.urlChars} characters`;
+  if (!Array.isArray(triggers) || triggers.length === 0) return 'triggers: at least one';
+  if (searchableTriggers(triggers).length !== triggers.length) {
+    return `triggers: each at most ${SUBSCRIPTION_LIMITS.triggerChars} visible ASCII characters, ${TRIGGERS_TOO_LARGE}`;
+  }
+  const bytes = new TextEncoder().encode(JSON.stringify(subscription)).length;
+  if (bytes > SUBSCRIPTION_LIMITS.storedBytes) return `the subscription is ${bytes} bytes stored, over the limit of ${SUBSCRIPTION_LIMITS.storedBytes}`;
+  return undefined;
+}
+
+/**
+ * The search attributes of a subscription, fitted to Temporal's limits whatever the state: an upsert
+ * the server refuses would terminate the workflow and lose the subscription.
+ */
+export function subscriptionSearchAttributes(subscription: Pick<Subscription, 'id' | 'active' | 'triggers'>) {
+  return [
+    { key: SA.subscription, value: keywordValue(String(subscription.id)) },
+    { key: SA.status, value: subscription.active ? 'active' : 'inactive' },
+    { key: SA.triggers, value: searchableTriggers(subscription.triggers) },
+  ];
+}
