@@ -49,9 +49,10 @@ export const automationApi: SourceKind<SourceOf<'automation-api'>> = {
   parse(body, request, config) {
     const payload = parseOrThrow(automationPayload, body, 'Automation API webhook');
     const window = Math.floor(request.receivedAt.getTime() / config.dedupWindow);
-    const eventKey = REPEATABLE.has(payload.eventType)
-      ? `${payload.orderId}-${payload.eventType}-${window}`
-      : `${payload.orderId}-${payload.eventType}`;
+    // Each part percent-encoded, joined by `/` (which encoding removes from the parts): two different
+    // (orderId, eventType) pairs can never make the same key, as `X-OrderSigned`+`X` and `X`+`OrderSigned-X` did.
+    const parts = [payload.orderId, payload.eventType, ...(REPEATABLE.has(payload.eventType) ? [String(window)] : [])];
+    const eventKey = parts.map(encodeURIComponent).join('/');
     return [
       {
         eventKey,

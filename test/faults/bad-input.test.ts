@@ -127,7 +127,7 @@ function ongoingSchema(name: string, body: string, status = 400): Case {
 function automationBody(extra: Record<string, unknown> = {}) {
   const orderId = randomUUID();
   const body = JSON.stringify({ orderId, eventType: 'OrderAccepted', ...extra });
-  return { body, workflowId: inboundWorkflowId('esign', `${orderId}-OrderAccepted`) };
+  return { body, workflowId: inboundWorkflowId('esign', `${orderId}/OrderAccepted`) };
 }
 
 function automation(name: string, query: string, signature: ((body: string) => string) | undefined, status: number | undefined, bodyExtra: Record<string, unknown> = {}): Case {

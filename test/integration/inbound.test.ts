@@ -213,7 +213,7 @@ describe('Automation API', () => {
     api.on(`/automation/orders/${automationOrderAccepted.orderId}`, () => ({ status: 200, body: { id: automationOrderAccepted.orderId, state: 'ACCEPTED' } }));
     const res = await post(h.app, '/webhooks/esign?key=install-7', text, { 'x-signature': sign.x(ESIGN_SECRET, text) });
     expect(res.statusCode).toBe(202);
-    const outcome = await result(inboundWorkflowId('esign', `${automationOrderAccepted.orderId}-OrderAccepted`));
+    const outcome = await result(inboundWorkflowId('esign', `${automationOrderAccepted.orderId}/OrderAccepted`));
     expect(outcome.enriched?.followUp?.data).toEqual({ id: automationOrderAccepted.orderId, state: 'ACCEPTED' });
   });
 
@@ -236,7 +236,7 @@ describe('Automation API', () => {
     const res = await post(h.app, `/webhooks/esign${query}`, text, signed ? { 'x-signature': sign.x(ESIGN_SECRET, text) } : {});
     expect(res.statusCode).toBe(401);
     expect(res.json().message).toMatch(message);
-    await expectNoWorkflow(inboundWorkflowId('esign', `${body.orderId}-OrderCreated`));
+    await expectNoWorkflow(inboundWorkflowId('esign', `${body.orderId}/OrderCreated`));
   });
 });
 

@@ -124,9 +124,15 @@ describe('Ongoing WMS', () => {
 });
 
 describe('Automation API', () => {
+  test('dedup keys of different (orderId, eventType) pairs never collide', () => {
+    const keyOf = (body: { orderId: string; eventType: string }) => automationApi.parse(body, request(body), automationConfig)[0]?.eventKey;
+    expect(keyOf({ orderId: 'X-OrderSigned', eventType: 'X' })).not.toBe(keyOf({ orderId: 'X', eventType: 'OrderSigned-X' }));
+    expect(keyOf({ orderId: 'X/OrderSigned', eventType: 'X' })).not.toBe(keyOf({ orderId: 'X', eventType: 'OrderSigned/X' }));
+  });
+
   test('state events are keyed by orderId and eventType', () => {
     const [event] = automationApi.parse(automationOrderAccepted, request(automationOrderAccepted), automationConfig);
-    expect(event).toMatchObject({ eventKey: '07c6ad8c-d1ba-4e73-9bbf-c70a085a449c-OrderAccepted', recognised: true, entity: '07c6ad8c-d1ba-4e73-9bbf-c70a085a449c' });
+    expect(event).toMatchObject({ eventKey: '07c6ad8c-d1ba-4e73-9bbf-c70a085a449c/OrderAccepted', recognised: true, entity: '07c6ad8c-d1ba-4e73-9bbf-c70a085a449c' });
   });
 
   test('OrderDueDateUpdated is keyed per dedup window: same window same key, next window a new key', () => {
