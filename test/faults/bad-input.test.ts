@@ -1,5 +1,4 @@
 import { createHmac, randomUUID } from 'node:crypto';
-import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { InjectOptions } from 'fastify';
@@ -8,6 +7,7 @@ import { deliveryWorkflowId } from '../../src/shared/outbound';
 import { FakeHttpPeer } from '../support/fake-http';
 import { ADMIN_TOKEN, eventually, startHarness, testConfig, type Harness } from '../support/harness';
 import { createSubscription } from '../support/outbound';
+import { trickle as trickleClient } from '../support/trickle';
 
 /**
  * A corpus of hostile and broken requests against the front door, for every source kind. Each must be
@@ -515,26 +515,8 @@ describe('issue 13: the hardened front door', () => {
   ])('slow client: %s trickled a byte every 100 ms is cut with 408 while still sending (configured 1 s / 2 s)', async (_what, head, trickle) => {
     const address = h.app.server.listening ? h.app.server.address() : (await h.app.listen({ host: '127.0.0.1', port: 0 }), h.app.server.address());
     const { port } = address as { port: number };
-    const outcome = await new Promise<{ cut: boolean; response: string }>((resolve) => {
-      const socket = connect({ host: '127.0.0.1', port });
-      let response = '';
-      let timer: NodeJS.Timeout | undefined;
-      const finish = (cut: boolean) => {
-        clearInterval(timer);
-        socket.destroy();
-        resolve({ cut, response });
-      };
-      socket.on('data', (chunk) => (response += chunk.toString('latin1')));
-      socket.on('close', () => finish(true));
-      socket.on('error', () => finish(true));
-      socket.on('connect', () => {
-        socket.write(head);
-        const started = Date.now();
-        let i = 0;
-        // 15 s of trickling: Node's default 30 s check interval would let all of it through.
-        timer = setInterval(() => (Date.now() - started > 15_000 ? finish(false) : socket.write(trickle[i++ % trickle.length]!)), 100);
-      });
-    });
+    // 15 s of trickling: Node's default 30 s check interval would let all of it through.
+    const outcome = await trickleClient(port, head, trickle);
     outcomes.push({ name: `slow client: ${_what}`, status: Number(/^HTTP\/1\.1 (\d{3})/.exec(outcome.response)?.[1] ?? 0), body: '' });
     expect(outcome).toEqual({ cut: true, response: expect.stringMatching(/^HTTP\/1\.1 408/) });
   });
