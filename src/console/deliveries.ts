@@ -54,6 +54,13 @@ export async function latestDeliveries(client: Client, subscriptionId: string, l
       .map(async (r) => {
         const d = await client.workflow.getHandle(r.id, r.runId).describe().catch(() => undefined);
         const pending = d?.raw.pendingActivities?.[0];
+        // Describe reads the workflow's current state; visibility (the list above) may trail it, by
+        // seconds on SQL visibility, so a running row takes its status and last answer from here.
+        if (d) {
+          r.status = d.typedSearchAttributes.get(SA.status) ?? r.status;
+          r.lastHttpStatus = d.typedSearchAttributes.get(SA.httpStatus) ?? r.lastHttpStatus;
+          r.attempts = d.typedSearchAttributes.get(SA.attempts) ?? r.attempts;
+        }
         // `attempt` is the number of the running or the next attempt: while it waits, one fewer were made.
         if (pending?.attempt) {
           const made = pending.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED ? pending.attempt : pending.attempt - 1;
