@@ -59,7 +59,7 @@ export const automationApi: SourceKind<SourceOf<'automation-api'>> = {
         eventType: payload.eventType,
         recognised: (AUTOMATION_EVENT_TYPES as readonly string[]).includes(payload.eventType),
         entity: payload.orderId,
-        payload,
+        payload: body as Record<string, unknown>, // as received; the validated copy only for the keys
         templateVars: { orderId: payload.orderId, eventType: payload.eventType },
       },
     ];

@@ -64,6 +64,32 @@ const envelope = z.looseObject({
     .min(1, 'must hold at least one notification'),
 });
 
+/** Where each action's entity (HookflowEntity) is: the number users search by. */
+export const EXTEND_ENTITY: Record<ExtendAction, string> = {
+  AvailableBalanceChanged: 'ProductNumber',
+  BalanceChanged: 'ProductNumber',
+  CustomerChanged: 'CustomerNumber',
+  CustomerCreated: 'CustomerNumber',
+  CustomerInvoiceChanged: 'InvoiceNumber',
+  CustomerInvoiceCreated: 'InvoiceNumber',
+  OfferChanged: 'OfferNumber',
+  OfferCreated: 'OfferNumber',
+  OrderCancelled: 'OrderNumber',
+  OrderCreated: 'OrderNumber',
+  OrderDeliveryDataChanged: 'OrderNumber',
+  OrderPicked: 'OrderNumber',
+  OrderReserved: 'OrderNumber',
+  PickingStarted: 'OrderNumber', // Details.Order.OrderNumber
+  PriceListWebHook: 'PriceListName',
+  ProductChanged: 'ProductNumber',
+  ProductCreated: 'ProductNumber',
+  PurchaseCancelled: 'OrderNumber',
+  PurchaseCreated: 'OrderNumber',
+  PurchaseDelivered: 'OrderNumber',
+  PurchasePartiallyDelivered: 'OrderNumber',
+};
+
+/** For actions hookflow does not know yet: the first of these Details fields present. */
 const ENTITY_KEYS = ['OrderNumber', 'ProductNumber', 'CustomerNumber', 'InvoiceNumber', 'OfferNumber', 'PriceListName'];
 
 function isKnownAction(action: string): action is ExtendAction {
@@ -82,23 +108,26 @@ export const extendCommerce: SourceKind<SourceOf<'extend-commerce'>> = {
   parse(body) {
     const env = parseOrThrow(envelope, body, 'Extend Commerce envelope');
     const notificationId = env.Properties?.NotificationId ?? env.Id;
+    // The notifications as received: what is validated is read from them, never replaced (a number stays a number).
+    const received = (body as { Notifications: Array<Record<string, unknown> & { Action: string; Details: Record<string, unknown> }> }).Notifications;
     return env.Notifications.map((notification, index): ParsedNotification => {
       const recognised = isKnownAction(notification.Action);
-      const details = recognised
-        ? (parseOrThrow(EXTEND_DETAILS[notification.Action as ExtendAction], notification.Details, `Notifications[${index}] (${notification.Action}) Details`) as Record<string, unknown>)
-        : notification.Details;
-      const nestedOrder = details.Order && typeof details.Order === 'object' ? (details.Order as Record<string, unknown>) : undefined;
+      if (recognised) parseOrThrow(EXTEND_DETAILS[notification.Action as ExtendAction], notification.Details, `Notifications[${index}] (${notification.Action}) Details`);
+      const original = received[index]!;
+      const details = original.Details;
+      const nestedOrder = details.Order && typeof details.Order === 'object' && !Array.isArray(details.Order) ? (details.Order as Record<string, unknown>) : undefined;
       const templateVars = scalarFields(details, scalarFields(nestedOrder));
       templateVars.Action = notification.Action;
       templateVars.NotificationId = notificationId;
-      const entityKey = ENTITY_KEYS.find((key) => templateVars[key] !== undefined);
+      const entityKey = recognised ? EXTEND_ENTITY[notification.Action as ExtendAction] : ENTITY_KEYS.find((key) => templateVars[key] !== undefined);
       return {
         eventKey: `${notificationId}-${index}`,
         eventType: notification.Action,
         recognised,
         entity: entityKey ? templateVars[entityKey] : undefined,
         warehouse: templateVars.Warehouse,
-        payload: { Id: env.Id, Attempt: env.Attempt, NotificationId: notificationId, Action: notification.Action, Details: details },
+        // The notification's own fields (Action, Details and any other) untouched, with the envelope's ids.
+        payload: { ...original, Id: env.Id, Attempt: env.Attempt, NotificationId: notificationId, Action: notification.Action, Details: details },
         templateVars,
       };
     });

@@ -5,7 +5,7 @@ const EXPRESSION = /\{(\+?)([A-Za-z_][A-Za-z0-9_.]*)\}/g;
 
 /**
  * Fills a follow-up URL template: `{Name}` with the percent-encoded value, `{+Name}` verbatim (RFC 6570
- * reserved expansion, for Ongoing's `path`). A missing value makes the follow-up unavailable.
+ * reserved expansion, for Ongoing's `path`). A missing value is reported (see planFollowUp).
  */
 export function fillTemplate(template: string, vars: Record<string, string>): { url: string } | { missing: string } {
   let missing: string | undefined;
@@ -77,10 +77,14 @@ export function confineFollowUpUrl(template: string, url: string): { url: string
 
 export function planFollowUp(source: SourceConfig, eventType: string, vars: Record<string, string>): FollowUpPlan {
   const templates = source.followUp?.urls ?? {};
-  const template = templates[eventType] ?? templates['*'];
+  const own = templates[eventType];
+  const template = own ?? templates['*'];
   if (!template) return { kind: 'none' };
   const filled = fillTemplate(template, vars);
-  if ('missing' in filled) return { kind: 'unavailable', reason: `the event has no value for {${filled.missing}}` };
+  // A template for this event type that cannot be filled is a problem with the event. The catch-all `*`
+  // serves every event type of the source: one without its value (an Ongoing family without `path`,
+  // such as inbound and move or inventory) has no follow-up and goes on without one.
+  if ('missing' in filled) return own === undefined ? { kind: 'none' } : { kind: 'unavailable', reason: `the event has no value for {${filled.missing}}` };
   // An event value must not steer the request (with the source API's credentials) elsewhere.
   const confined = confineFollowUpUrl(template, filled.url);
   if ('refused' in confined) return { kind: 'unavailable', reason: confined.refused };

@@ -175,7 +175,7 @@ describe('Ongoing WMS', () => {
     api.on('/ongoing/api/v1/orders/2280031', () => ({ status: 200, body: { orderInfo: { orderNumber: 'SO-10442' } } }));
     const res = await post(h.app, '/webhooks/wms', JSON.stringify(ongoingOrderPicked), { authorization: basic('ongoing', 'wms-pass') });
     expect(res.statusCode).toBe(202);
-    const outcome = await result(inboundWorkflowId('wms', '48213377'));
+    const outcome = await result(inboundWorkflowId('wms', 'webhookOrdersId/991/48213377'));
     expect(outcome.status).toBe('handed-off');
     expect(outcome.enriched?.followUp?.data).toEqual({ orderInfo: { orderNumber: 'SO-10442' } });
     expect(outcome.enriched?.event.goodsOwnerId).toBe(162);
@@ -194,16 +194,16 @@ describe('Ongoing WMS', () => {
     const body = { ...ongoingOrderPicked, webhookEventId: 7000001 };
     const res = await post(h.app, '/webhooks/wms', JSON.stringify(body), headers);
     expect(res.statusCode).toBe(401);
-    await expectNoWorkflow(inboundWorkflowId('wms', '7000001'));
+    await expectNoWorkflow(inboundWorkflowId('wms', 'webhookOrdersId/991/7000001'));
   });
 
   test('X-Auth-Token: right token accepted, wrong token 401', async () => {
     const ok = await post(h.app, '/webhooks/wms-token', JSON.stringify({ ...ongoingOrderPicked, webhookEventId: 7100001 }), { 'x-auth-token': 'tok-123' });
     expect(ok.statusCode).toBe(202);
-    expect((await result(inboundWorkflowId('wms-token', '7100001'))).status).toBe('handed-off');
+    expect((await result(inboundWorkflowId('wms-token', 'webhookOrdersId/991/7100001'))).status).toBe('handed-off');
     const bad = await post(h.app, '/webhooks/wms-token', JSON.stringify({ ...ongoingOrderPicked, webhookEventId: 7100002 }), { 'x-auth-token': 'tok-124' });
     expect(bad.statusCode).toBe(401);
-    await expectNoWorkflow(inboundWorkflowId('wms-token', '7100002'));
+    await expectNoWorkflow(inboundWorkflowId('wms-token', 'webhookOrdersId/991/7100002'));
   });
 });
 

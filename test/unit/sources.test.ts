@@ -82,16 +82,16 @@ describe('Extend Commerce', () => {
 describe('Ongoing WMS', () => {
   const config = parseConfig('sources: [{ id: wms, kind: ongoing-wms, auth: { type: none } }]', {}).sources[0] as SourceOf<'ongoing-wms'>;
 
-  test('an order webhook is keyed by webhookEventId and filtered by goods owner', () => {
+  test('an order webhook is keyed by its family id and webhookEventId, and filtered by goods owner', () => {
     const [event] = ongoingWms.parse(ongoingOrderPicked, request(ongoingOrderPicked), config);
-    expect(event).toMatchObject({ eventKey: '48213377', eventType: 'OrderPicked', entity: 'SO-10442', goodsOwnerId: 162, recognised: true });
+    expect(event).toMatchObject({ eventKey: 'webhookOrdersId/991/48213377', eventType: 'OrderPicked', entity: 'SO-10442', goodsOwnerId: 162, recognised: true });
     expect(event?.templateVars.path).toBe('/api/v1/orders/2280031');
   });
 
   test("Ongoing's published order example (byUser and byComputer objects, tracking, parcels) is accepted and carried untouched", () => {
     const body = structuredClone(ongoingOrderPublished);
     const [event] = ongoingWms.parse(body, request(body), config);
-    expect(event).toMatchObject({ eventKey: '0', eventType: 'string', entity: 'string', goodsOwnerId: 0 });
+    expect(event).toMatchObject({ eventKey: 'webhookOrdersId/0/0', eventType: 'string', entity: 'string', goodsOwnerId: 0 });
     expect(event?.payload).toEqual(ongoingOrderPublished);
     expect(event?.templateVars.path).toBe('string');
   });
@@ -112,7 +112,7 @@ describe('Ongoing WMS', () => {
     body.byUser[name] = extras[name];
     body.byComputer = extras[name];
     const [event] = ongoingWms.parse(body, request(body), config);
-    expect(event).toMatchObject({ eventKey: '0', entity: 'string', goodsOwnerId: 0 });
+    expect(event).toMatchObject({ eventKey: 'webhookOrdersId/0/0', entity: 'string', goodsOwnerId: 0 });
     expect(event?.payload).toEqual(body);
   });
 
