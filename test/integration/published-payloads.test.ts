@@ -175,6 +175,11 @@ test('every published payload: 202, one workflow each with its search attributes
     await eventually(async () => (await count(`HookflowSource = 'corpus-wms' AND HookflowEntity = '${entity}'`)) === n, `${n} corpus-wms workflows with entity ${entity}`);
   }
 
+  // ... and each family's events by the webhook id field that starts their keys.
+  for (const { idField } of ONGOING_FAMILIES) {
+    await eventually(async () => (await count(`HookflowSource = 'corpus-wms' AND WorkflowId STARTS_WITH 'inbound/corpus-wms/${idField}/'`)) === 1, `the ${idField} workflow by id prefix`);
+  }
+
   // Delivered: each body still carries every field of the original notification, with its value and type.
   const delivered = await deliveries(12 + expectedExtend.size + 2 + 7);
   for (const [i, { body }] of ongoing.entries()) {
