@@ -19,7 +19,40 @@ export interface DevServerOptions {
   /** `--sqlite-pragma` settings (only with dbFile). */
   sqlitePragmas?: Record<string, string>;
   log?: (line: string) => void;
+  /**
+   * Stop the dev server when this process dies, even by SIGKILL: it runs under a watchdog shell that
+   * holds a pipe from this process and stops the server (SIGTERM, SIGKILL after 10 s) at its EOF.
+   * The CLI itself would keep running, holding its ports (`npm start` uses this).
+   */
+  dieWithParent?: boolean;
 }
+
+/**
+ * The watchdog: `sh -c WATCHDOG <cli> <args...>`. Starts the CLI in the background, a watcher that
+ * reads stdin (a pipe whose only writer is the parent) and stops the server at EOF, forwards SIGTERM,
+ * and exits with the server's status. Everything is one process group (the shell leads it).
+ */
+const WATCHDOG = `
+exec 3<&0 </dev/null
+"$0" "$@" 3<&- &
+server=$!
+{
+  while read -r _ <&3; do :; done
+  kill -TERM "$server" 2>/dev/null
+  i=0
+  while kill -0 "$server" 2>/dev/null && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+  kill -KILL "$server" 2>/dev/null
+} &
+watcher=$!
+exec 3<&-
+trap 'kill -TERM "$server" 2>/dev/null' TERM INT HUP
+while :; do
+  wait "$server"; status=$?
+  kill -0 "$server" 2>/dev/null || break
+done
+kill "$watcher" 2>/dev/null
+exit "$status"
+`;
 
 /**
  * Dynamic config every dev server of hookflow runs with (`npm start`, the tests, the bench): what each
@@ -72,8 +105,18 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   for (const [name, type] of Object.entries(SEARCH_ATTRIBUTE_TYPES)) args.push('--search-attribute', `${name}=${type}`);
 
   // Own process group: Ctrl-C reaches us, and we stop Temporal last, after the API and the worker.
-  const child = spawn(options.cli, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  const killOnExit = () => child.kill('SIGKILL');
+  const child = options.dieWithParent
+    ? spawn('/bin/sh', ['-c', WATCHDOG, options.cli, ...args], { stdio: ['pipe', 'pipe', 'pipe'], detached: true })
+    : spawn(options.cli, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  // SIGKILL reaches the whole group: under the watchdog, the shell alone would leave the server running.
+  const killHard = () => {
+    try {
+      process.kill(options.dieWithParent ? -child.pid! : child.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  };
+  const killOnExit = killHard;
   process.once('exit', killOnExit);
   const output: string[] = [];
   const collect = (chunk: Buffer) => {
@@ -102,7 +145,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       break;
     } catch (err) {
       if (Date.now() > deadline) {
-        child.kill('SIGKILL');
+        killHard();
         throw new Error(`temporal dev server not ready after 60 s: ${(err as Error).message}\n${output.join('\n')}`);
       }
     }
@@ -116,7 +159,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       process.removeListener('exit', killOnExit);
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      const timer = setTimeout(killHard, 10_000);
       await exited;
       clearTimeout(timer);
     },

@@ -7,19 +7,26 @@ import { Client, Connection } from '@temporalio/client';
 import { deliveryWorkflowId, subscriptionWorkflowId } from '../../src/shared/outbound';
 import { startDevServer, type DevServer } from '../../src/stack/dev-server';
 import { FakeHttpPeer } from '../support/fake-http';
-import { startHarness, testConfig, type Harness } from '../support/harness';
-import { createSubscription } from '../support/outbound';
+import { eventually, startHarness, testConfig, type Harness } from '../support/harness';
+import { adminApi, createSubscription } from '../support/outbound';
 import { extendBody, post, sign } from '../support/webhooks';
 
 /**
  * The proof asked for in the security issue: after a full inbound + delivery run on a dev server
  * with SQLite persistence, neither `temporal workflow show` nor the database files contain the
  * subscription secret or a distinctive string of the webhook body. A control payload written without
- * the codec is found by the same searches, so they can see plain text when it is there.
+ * the codec is found by the same searches, so they can see plain text when it is there. Failure
+ * messages are encrypted too: a follow-up 404 whose URL query carries a marker, and a subscriber's 503
+ * retried (Temporal keeps the last failure of the pending attempt), appear in neither, while the API
+ * still shows the operator the decrypted message.
  */
 const SECRET = `subscription-secret-${randomBytes(8).toString('hex')}`;
 const BODY_MARK = `body-marker-${randomBytes(8).toString('hex')}`;
 const CONTROL = `control-marker-${randomBytes(8).toString('hex')}`;
+/** In a follow-up URL's query: the follow-up's 404 failure message carries it. */
+const QUERY_MARK = `query-marker-${randomBytes(8).toString('hex')}`;
+/** The message of a subscriber's 503, kept by Temporal as the pending activity's last failure. */
+const BUSY_MESSAGE = 'receiver answered HTTP 503';
 
 let server: DevServer;
 let dbDir: string;
@@ -30,7 +37,14 @@ beforeAll(async () => {
   dbDir = mkdtempSync(join(tmpdir(), 'hookflow-sqlite-'));
   server = await startDevServer({ cli: process.env.TEMPORAL_CLI!, dbFile: join(dbDir, 'temporal.sqlite'), headless: true });
   receiver = await new FakeHttpPeer(() => ({ status: 200 })).start();
-  const config = testConfig('sources: [{ id: erp, kind: extend-commerce, secret: extend-source-secret }]');
+  const config = testConfig(`
+sources:
+  - id: erp
+    kind: extend-commerce
+    secret: extend-source-secret
+    followUp:
+      urls: { PurchasePartiallyDelivered: "${receiver.url}/purchases/{OrderNumber}?customer=${QUERY_MARK}" }
+`);
   config.temporal.address = server.address;
   h = await startHarness(config);
 }, 60_000);
@@ -62,17 +76,54 @@ test('no secret and no body text in `temporal workflow show` or in the SQLite fi
   await h.client.workflow.getHandle(deliveryId).result();
   expect(receiver.requestsTo('/in')[0]?.body.toString()).toContain(BODY_MARK); // it did travel, to the subscriber only
 
+  // A follow-up that fails with a 404: the failure message names the URL, query included.
+  receiver.on('/purchases/SAR-2', () => ({ status: 404, body: { error: 'no such purchase' } }));
+  const followUpText = JSON.stringify(extendBody([{ Action: 'PurchasePartiallyDelivered', Details: { OrderNumber: 'SAR-2' } }]));
+  const followUpRes = await post(h.app, '/webhooks/erp', followUpText, { 'ms-signature': sign.ms('extend-source-secret', followUpText) });
+  const followUpId: string = followUpRes.json().events[0].workflowId;
+  const outcome = (await h.client.workflow.getHandle(followUpId).result()) as { status: string; reason?: string };
+  expect(outcome).toMatchObject({ status: 'follow-up-not-found', reason: expect.stringContaining(`?customer=${QUERY_MARK}`) }); // decrypted for the client
+  expect(receiver.requestsTo('/purchases/SAR-2')).toHaveLength(1);
+
+  // A subscriber answering 503: the delivery keeps retrying, Temporal keeps the attempt's failure.
+  receiver.on('/busy', () => ({ status: 503 }));
+  const busyId = await createSubscription(h, { url: `${receiver.url}/busy`, secret: `${SECRET}-busy`, triggers: ['extend-commerce.CustomerCreated'] });
+  const busyText = JSON.stringify(extendBody([{ Action: 'CustomerCreated', Details: { CustomerNumber: 'SAR-3' } }]));
+  const busyRes = await post(h.app, '/webhooks/erp', busyText, { 'ms-signature': sign.ms('extend-source-secret', busyText) });
+  const busyInboundId: string = busyRes.json().events[0].workflowId;
+  await h.client.workflow.getHandle(busyInboundId).result();
+  const busyDeliveryId = deliveryWorkflowId(busyInboundId.slice('inbound/'.length), busyId);
+  // The API reads the pending attempt's failure raw from describe and shows it decrypted.
+  const view = await eventually(async () => {
+    const res = await adminApi(h, 'GET', `/api/deliveries/${encodeURIComponent(busyDeliveryId)}`);
+    return res.statusCode === 200 && res.json().lastError !== null && res.json();
+  }, 'the busy delivery to record a failed attempt');
+  expect(view).toMatchObject({ workflowStatus: 'RUNNING', lastError: BUSY_MESSAGE });
+  // Describe's raw answer (what the Web UI and `temporal workflow describe` get) has it only encrypted.
+  const raw = (await h.client.workflow.getHandle(busyDeliveryId).describe()).raw.pendingActivities?.[0]?.lastFailure;
+  expect(raw?.message).toBe('Encoded failure');
+  expect(Buffer.from(raw?.encodedAttributes?.metadata?.encoding ?? []).toString()).toBe('binary/encrypted');
+  // The Web UI sends a failure's encodedAttributes to the codec endpoint like any payload: it decodes them.
+  const attrs = raw!.encodedAttributes!;
+  const b64 = (bytes?: Uint8Array | null) => Buffer.from(bytes ?? []).toString('base64');
+  const payload = { metadata: Object.fromEntries(Object.entries(attrs.metadata ?? {}).map(([k, v]) => [k, b64(v)])), data: b64(attrs.data) };
+  const decoded = await h.app.inject({ method: 'POST', url: '/codec/decode', remoteAddress: '127.0.0.1', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ payloads: [payload] }) });
+  expect(decoded.statusCode).toBe(200);
+  expect(JSON.parse(Buffer.from(decoded.json().payloads[0].data, 'base64').toString())).toMatchObject({ message: BUSY_MESSAGE });
+
   // Control: a payload written without the codec.
   const connection = await Connection.connect({ address: server.address });
   await new Client({ connection }).workflow.start('inboundWorkflow', { taskQueue: 'no-worker-here', workflowId: 'control', args: [{ note: CONTROL }] });
   await connection.close();
 
-  for (const id of [inboundId, deliveryId, subscriptionWorkflowId(subscriptionId)]) {
+  for (const id of [inboundId, deliveryId, subscriptionWorkflowId(subscriptionId), followUpId, busyDeliveryId]) {
     const output = show(id);
     expect(output).toContain('binary/encrypted');
     expect(output).not.toContain(SECRET);
     expect(output).not.toContain(BODY_MARK);
+    expect(output).not.toContain(QUERY_MARK);
   }
+  expect(show(followUpId)).toContain('Encoded failure'); // the follow-up's failure is in the history, encrypted
   expect(show('control')).toContain(CONTROL);
 
   await h.stop();
@@ -83,5 +134,7 @@ test('no secret and no body text in `temporal workflow show` or in the SQLite fi
   for (const content of files) {
     expect(content).not.toContain(SECRET);
     expect(content).not.toContain(BODY_MARK);
+    expect(content).not.toContain(QUERY_MARK);
+    expect(content).not.toContain(BUSY_MESSAGE);
   }
 });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { startDevServer, type DevServer } from '../../src/stack/dev-server';
 import { temporalCliPath } from '../../src/stack/temporal-cli';
+import { FAILURE_CONVERTER_PATH } from '../../src/temporal/data-converter';
 
 /**
  * One real Temporal server and one workflow bundle for the whole run: a dev server (in memory, on
@@ -19,7 +20,7 @@ export default async function globalSetup(): Promise<void> {
     (globalThis as { __hookflowDevServer?: DevServer }).__hookflowDevServer = server;
   }
   const dir = mkdtempSync(join(tmpdir(), 'hookflow-test-'));
-  const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: quietLogger });
+  const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), failureConverterPath: FAILURE_CONVERTER_PATH, logger: quietLogger });
   const bundlePath = join(dir, 'workflow-bundle.js');
   writeFileSync(bundlePath, bundle.code);
   process.env.HOOKFLOW_TEST_BUNDLE = bundlePath;

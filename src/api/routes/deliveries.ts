@@ -6,6 +6,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ConflictError, NotFoundError } from '../../errors';
 import { SA } from '../../shared/search-attributes';
+import { failureMessage } from '../../temporal/data-converter';
 
 const idParams = z.object({ id: z.string().regex(/^delivery\//, 'a delivery workflow id (delivery/<eventId>/<subscriptionId>), URL-encoded') });
 
@@ -44,7 +45,8 @@ export const deliveryRoutes: FastifyPluginAsyncZod<{ client: Client; namespace: 
     const { id } = request.params;
     const d = await describe(id);
     const pending = d.raw.pendingActivities?.[0];
-    let lastError = pending?.lastFailure?.message ?? null;
+    // Describe's raw response is not decoded: the message is in the (encrypted) encoded attributes.
+    let lastError = await failureMessage(client, pending?.lastFailure);
     if (d.status.name === 'FAILED') {
       lastError = await client.workflow
         .getHandle(id, d.runId)

@@ -5,7 +5,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 
 const ROOT = resolve(__dirname, '../../..');
-const ENTRY = { api: 'src/api/server.ts', worker: 'src/worker.ts' } as const;
+/** `stack` is what `npm start` runs (after scripts/start.sh): dev server, worker and API in one process. */
+const ENTRY = { api: 'src/api/server.ts', worker: 'src/worker.ts', stack: 'src/stack/start.ts' } as const;
 const TAIL_LINES = 60;
 
 /** The temporal CLI that globalSetup resolved (or built). */
@@ -37,6 +38,11 @@ export class HookflowProcess {
     logFile: string,
   ) {
     this.log = createWriteStream(logFile, { flags: 'a' });
+  }
+
+  /** The pid of the current (or last) life. */
+  get pid(): number | undefined {
+    return this.child?.pid;
   }
 
   get running(): boolean {
