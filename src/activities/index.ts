@@ -6,6 +6,7 @@ import { createDeliverActivity } from './deliver';
 import { createSplitEnvelopeActivity } from './envelope';
 import { createFanOutActivity, createPlanDeliveriesActivity } from './fan-out';
 import { createFollowUpActivity } from './follow-up';
+import { createReplayActivities } from './replay';
 import { TlsAgents } from './tls-agents';
 
 export interface ActivityDeps {
@@ -26,6 +27,7 @@ export function createActivities(deps: ActivityDeps) {
     planDeliveries: createPlanDeliveriesActivity(deps),
     deliver: createDeliverActivity({ ...deps, agents }),
     splitEnvelope: createSplitEnvelopeActivity(deps),
+    ...createReplayActivities(deps),
   };
 }
 

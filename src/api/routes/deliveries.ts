@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { ConflictError, NotFoundError } from '../../errors';
 import { SA } from '../../shared/search-attributes';
 
-const idParams = z.object({ id: z.string().regex(/^delivery\//, 'a delivery workflow id (delivery/<eventId>/<subscriptionId>), URL-encoded') });
+const idParams = z.object({ id: z.string().regex(/^(delivery|replay)\//, 'a delivery workflow id (delivery/<eventId>/<subscriptionId> or replay/<subscriptionId>/<replayId>/<eventId>), URL-encoded') });
 
 const deliveryView = z.object({
   id: z.string(),
