@@ -142,9 +142,10 @@ async function enqueueInLane({ subscriptionId, workflowId, schedule, lane }: Pla
       await getExternalWorkflowHandle(laneId).signal(enqueueSignal, item);
       return;
     } catch (err) {
-      // The lane ended between the start and the signal: start it again.
+      // The lane ended between the start and the signal: start it again, at once the first time
+      // (every moment here counts against the lane's settle time), with a growing pause after that.
       log.info('lane closed while enqueueing, starting it again', { laneId, attempt, error: String(err) });
-      await sleep(Math.min(100 * attempt, 5_000));
+      if (attempt > 1) await sleep(Math.min(100 * attempt, 5_000));
     }
   }
 }

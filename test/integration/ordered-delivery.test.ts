@@ -139,3 +139,37 @@ test('events without an entity are delivered directly (no lane)', async () => {
   expect(result).toMatchObject({ status: 'delivered' });
   expect(calls).toBe(1);
 });
+
+describe('lanes that end and start all the time (idle 0.1 s): events enqueued while a lane completes are not lost', () => {
+  let fast: Harness;
+  beforeAll(async () => {
+    fast = await startHarness(testConfig(`delivery: { oneDay: { initialInterval: PT0.2S, maximumInterval: PT1S, window: PT1M }, ordering: { settle: PT1S, idle: PT0.1S } }`));
+  });
+  afterAll(async () => {
+    await fast?.stop();
+  });
+
+  test('30 events over 3 entities, trickled so that many arrive as their lane ends', async () => {
+    const run = randomUUID().slice(0, 8);
+    const path = `/ordered-race/${run}`;
+    const seen: Array<{ id: string; entity: string; seq: number }> = [];
+    receiver.on(path, (request) => {
+      const body = json(request) as { id: string; entity: string; data: { seq: number } };
+      seen.push({ id: body.id, entity: body.entity, seq: body.data.seq });
+      return { status: 200 };
+    });
+    const sub = await createSubscription(fast, { url: `${receiver.url}${path}`, triggers: ['race.*'], signature: 'x-signature', ordering: 'entity' });
+    const entities = ['X', 'Y', 'Z'].map((e) => `${run}-${e}`);
+    // Spaced around a delivery's duration plus the idle time, so events often reach a lane as it ends.
+    for (let seq = 0; seq < 10; seq++) {
+      await Promise.all(entities.map((entity) => publish(fast, { type: 'race.Changed', entity, data: { seq }, idempotencyKey: `${entity}-${seq}` })));
+      await new Promise((resolve) => setTimeout(resolve, 1_200 + Math.floor(Math.random() * 1_500)));
+    }
+    await eventually(async () => seen.length >= 30, 'the 30 deliveries', 120_000);
+    for (const entity of entities) expect(seen.filter((s) => s.entity === entity).map((s) => s.seq)).toEqual(Array.from({ length: 10 }, (_, i) => i));
+    expect(new Set(seen.map((s) => s.id)).size).toBe(30);
+    // The lanes did end and start again (several runs per lane).
+    const { count } = await fast.client.workflow.count(`WorkflowType = 'laneWorkflow' AND HookflowSubscription = '${sub}'`);
+    expect(count).toBeGreaterThan(3);
+  });
+});
