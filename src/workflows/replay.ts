@@ -30,6 +30,10 @@ export async function replayWorkflow(input: ReplayInput): Promise<ReplayProgress
   if (Number.isNaN(Date.parse(from)) || Number.isNaN(Date.parse(to)) || Date.parse(from) >= Date.parse(to)) {
     throw ApplicationFailure.create({ type: 'InvalidReplay', message: 'from and to must be ISO-8601 instants with from before to', nonRetryable: true });
   }
+  // Input from the CLI has not been through the API's schema.
+  if (typeof subscriptionId !== 'string' || typeof replayId !== 'string' || (types !== undefined && !(Array.isArray(types) && types.every((t) => typeof t === 'string')))) {
+    throw ApplicationFailure.create({ type: 'InvalidReplay', message: 'subscriptionId and replayId must be strings, types a list of strings', nonRetryable: true });
+  }
   const progress: ReplayProgress = input.progress ?? { scanned: 0, matched: 0, started: 0, existing: 0, pages: 0, done: false };
   setHandler(replayProgressQuery, () => progress);
   const publish = () => {
