@@ -93,6 +93,9 @@ test('50 events, a replay of the 20 accepted in a window: exactly those 20 redel
   const typed = await adminApi(h, 'POST', `/api/subscriptions/${sub}/replay`, { ...body, types: ['rp.OrderPaid'], replayId: `${run}-paid` });
   expect(typed.statusCode).toBe(202);
   expect(await h.client.workflow.getHandle(typed.json().workflowId).result()).toMatchObject({ scanned: 20, matched: 10, started: 10 });
+  // The same replayId with other types is refused; with the same ones it is the same replay.
+  expect((await adminApi(h, 'POST', `/api/subscriptions/${sub}/replay`, { ...body, types: ['rp.OrderCreated'], replayId: `${run}-paid` })).statusCode).toBe(409);
+  expect((await adminApi(h, 'POST', `/api/subscriptions/${sub}/replay`, { ...body, types: ['rp.OrderPaid'], replayId: `${run}-paid` })).json()).toMatchObject({ duplicate: true });
 
   // The README's CLI command: `temporal workflow start` of the replay workflow with its input.
   const input = JSON.stringify({ subscriptionId: sub, replayId: 'cli-1', from, to, types: ['rp.OrderCreated'] });

@@ -3,7 +3,8 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { HookflowConfig } from '../../config/schema';
-import { REPLAY_ID_PATTERN, replayWorkflowId, type ReplayInput } from '../../shared/replay';
+import { ConflictError } from '../../errors';
+import { REPLAY_ID_PATTERN, REPLAY_MEMO, replayWorkflowId, type ReplayInput } from '../../shared/replay';
 import { SA } from '../../shared/search-attributes';
 import { subscriptionIdSchema, triggerSchema } from '../../subscriptions/schema';
 import type { SubscriptionStore } from '../../subscriptions/store';
@@ -48,7 +49,7 @@ export const replayRoutes: FastifyPluginAsyncZod<{ config: HookflowConfig; clien
         summary: 'Re-deliver the events accepted in a time range (idempotent per replayId)',
         params: z.object({ id: subscriptionIdSchema }),
         body: replayRequestSchema,
-        response: { 202: replayStarted, 200: replayStarted },
+        response: { 202: replayStarted.describe('started'), 200: replayStarted.describe('the same replay exists already: nothing new is started') },
       },
     },
     async (request, reply) => {
@@ -70,8 +71,13 @@ export const replayRoutes: FastifyPluginAsyncZod<{ config: HookflowConfig; clien
           ],
         });
       } catch (err) {
-        if (err instanceof WorkflowExecutionAlreadyStartedError) return reply.status(200).send({ replayId, workflowId, duplicate: true });
-        throw err;
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        // The same replayId is the same request: with another range or other types it is a mistake.
+        const memo = (await client.workflow.getHandle(workflowId).describe()).memo?.[REPLAY_MEMO] as { from?: string; to?: string; types?: string[] | null } | undefined;
+        if (memo && (memo.from !== input.from || memo.to !== input.to || JSON.stringify(memo.types ?? null) !== JSON.stringify(input.types ?? null))) {
+          throw new ConflictError(`replay "${replayId}" of subscription "${subscriptionId}" exists with another range or other types; use another replayId`);
+        }
+        return reply.status(200).send({ replayId, workflowId, duplicate: true });
       }
       return reply.status(202).send({ replayId, workflowId, duplicate: false });
     },
