@@ -26,7 +26,7 @@ export function deliverySchedule(subscription: Subscription, config: HookflowCon
 }
 
 export function laneTiming(config: HookflowConfig): LaneTiming {
-  return { settleMs: config.delivery.ordering.settle, idleMs: config.delivery.ordering.idle };
+  return { settleMs: config.delivery.ordering.settle, idleMs: config.delivery.ordering.idle, maxHoldMs: config.delivery.ordering.maxHold };
 }
 
 /**

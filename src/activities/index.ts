@@ -6,6 +6,7 @@ import { createDeliverActivity } from './deliver';
 import { createSplitEnvelopeActivity } from './envelope';
 import { createFanOutActivity, createPlanDeliveriesActivity } from './fan-out';
 import { createFollowUpActivity } from './follow-up';
+import { createLaneActivities } from './lane';
 import { createReplayActivities } from './replay';
 import { TlsAgents } from './tls-agents';
 
@@ -28,6 +29,7 @@ export function createActivities(deps: ActivityDeps) {
     deliver: createDeliverActivity({ ...deps, agents }),
     splitEnvelope: createSplitEnvelopeActivity(deps),
     ...createReplayActivities(deps),
+    ...createLaneActivities(deps),
   };
 }
 

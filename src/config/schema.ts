@@ -203,6 +203,8 @@ export const configSchema = z.strictObject({
           settle: isoDuration('PT2S'),
           /** A lane with nothing to do for this long ends; the next event starts it again. */
           idle: isoDuration('PT1M'),
+          /** The longest a lane waits for an earlier event still being enriched (the follow-up fetch retries for 30 minutes). */
+          maxHold: isoDuration('PT35M'),
         })
         .prefault({}),
     })

@@ -20,6 +20,11 @@ export interface LaneTiming {
   settleMs: number;
   /** A lane with nothing to do for this long ends (the next event starts it again). */
   idleMs: number;
+  /**
+   * The longest a head waits for earlier events of its entity whose inbound workflows still run
+   * (a follow-up fetch being retried); then it is sent. Absent in lanes started before it existed.
+   */
+  maxHoldMs?: number;
 }
 
 /** One delivery waiting in a lane. */

@@ -6,6 +6,7 @@ import {
   continueAsNew,
   executeChild,
   log,
+  proxyActivities,
   setHandler,
   sleep,
   upsertMemo,
@@ -17,7 +18,12 @@ import { keywordValue } from '../shared/bounded';
 import { deliverySearchAttributes } from '../shared/delivery-start';
 import { LANE_MEMO, enqueueSignal, laneStateQuery, type LaneInput, type LaneItem, type LaneState } from '../shared/lane';
 import { SA } from '../shared/search-attributes';
+import type { Activities } from '../activities';
 import type { deliveryWorkflow } from './delivery';
+
+const { earlierInboundPending } = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: { maximumInterval: '10 seconds' } });
+/** Default of `delivery.ordering.maxHold` for lanes started before it existed. */
+const DEFAULT_MAX_HOLD_MS = 35 * 60_000;
 
 /** Delivery ids remembered against duplicate enqueues (a reset or retried inbound workflow signals again). */
 const RECENT = 1_000;
@@ -42,13 +48,17 @@ const MEMO_WAITING = 20;
  * fails at the sender, which then starts the lane anew (src/workflows/inbound.ts, enqueueInLane).
  */
 export async function laneWorkflow(input: LaneInput): Promise<{ delivered: number; failed: number }> {
-  const { subscriptionId, settleMs, idleMs } = input;
+  const { subscriptionId, entity, settleMs, idleMs } = input;
+  const maxHoldMs = input.maxHoldMs ?? DEFAULT_MAX_HOLD_MS;
   const laneId = workflowInfo().workflowId;
   const queue: LaneItem[] = [];
   const recent: string[] = [...(input.recent ?? [])];
   let head: string | undefined;
   let delivered = input.delivered ?? 0;
   let failed = input.failed ?? 0;
+  /** The head whose look back found nothing pending (checked once per head). */
+  let cleared: string | undefined;
+  let holdPolls = 0;
 
   const known = (id: string) => id === head || recent.includes(id) || queue.some((item) => item.workflowId === id);
   const enqueue = (item: LaneItem) => {
@@ -83,6 +93,23 @@ export async function laneWorkflow(input: LaneInput): Promise<{ delivered: numbe
       await sleep(wait); // events that arrive meanwhile are sorted in; the head is chosen again
       continue;
     }
+    // Look back: an earlier event of this entity whose inbound workflow still runs goes first.
+    if (cleared !== next.workflowId) {
+      if (Date.now() - Date.parse(next.acceptedAt) < maxHoldMs) {
+        const pending = await earlierInboundPending({ subscriptionId, entity, eventId: next.input.event.id });
+        if (pending.length) {
+          publish('waiting');
+          holdPolls += 1;
+          await condition(() => queue[0] !== next, Math.min(500 * 2 ** Math.min(holdPolls, 6), 30_000));
+          continue;
+        }
+      } else {
+        log.warn('lane: earlier events still pending after maxHold, sending the head', { workflowId: next.workflowId });
+      }
+      cleared = next.workflowId;
+      holdPolls = 0;
+      if (queue[0] !== next) continue; // an earlier event arrived meanwhile
+    }
     queue.shift();
     head = next.workflowId;
     recent.push(head);
@@ -112,8 +139,7 @@ export async function laneWorkflow(input: LaneInput): Promise<{ delivered: numbe
     head = undefined;
     if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > HISTORY_LIMIT) {
       await condition(allHandlersFinished);
-      const { entity } = input;
-      await continueAsNew<typeof laneWorkflow>({ subscriptionId, entity, settleMs, idleMs, queue: [...queue], recent, delivered, failed });
+      await continueAsNew<typeof laneWorkflow>({ subscriptionId, entity, settleMs, idleMs, maxHoldMs, queue: [...queue], recent, delivered, failed });
     }
   }
 }

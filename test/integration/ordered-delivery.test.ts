@@ -5,19 +5,27 @@ import { SA } from '../../src/shared/search-attributes';
 import { FakeHttpPeer, type RecordedRequest } from '../support/fake-http';
 import { adminApi, createSubscription, json, publish } from '../support/outbound';
 import { eventually, startHarness, testConfig, type Harness } from '../support/harness';
+import { extendBody, post, sign } from '../support/webhooks';
 
 // Issue 11 item 1: `ordering: entity`. A real receiver on loopback, the real worker on a dev server; retries
 // fast (0.2 s), lanes settle 1 s and end after 2 s idle so the test also sees lanes end and start again.
 let receiver: FakeHttpPeer;
+let sourceApi: FakeHttpPeer;
 let h: Harness;
 
 beforeAll(async () => {
   receiver = await new FakeHttpPeer(() => ({ status: 200 })).start();
+  sourceApi = await new FakeHttpPeer().start();
   h = await startHarness(
     testConfig(`
 delivery:
   oneDay: { initialInterval: PT0.2S, backoffCoefficient: 2, maximumInterval: PT1S, window: PT2M }
   ordering: { settle: PT1S, idle: PT2S }
+sources:
+  - id: erp
+    kind: extend-commerce
+    secret: extend-secret
+    followUp: { urls: { OrderCreated: "${sourceApi.url}/orders/{OrderNumber}" } }
 `),
   );
 });
@@ -25,6 +33,7 @@ delivery:
 afterAll(async () => {
   await h?.stop();
   await receiver?.stop();
+  await sourceApi?.stop();
 });
 
 const ENTITIES = 20;
@@ -126,6 +135,29 @@ test('a delivery that finally fails holds its lane only until it fails; other en
   expect(failed.status.name).toBe('FAILED');
   const laneState = await h.client.workflow.getHandle(laneWorkflowId(sub, `${run}-A`)).query(laneStateQuery);
   expect(laneState).toMatchObject({ delivered: 2, failed: 1 });
+});
+
+test('an earlier event still being enriched (follow-up retried for seconds) goes before a later one that was ready at once', async () => {
+  const run = randomUUID().slice(0, 8);
+  const order = `SO-${run}`;
+  let fetches = 0;
+  // OrderCreated's follow-up fails twice (retried after 1 s and 2 s): its inbound workflow hands off ~3 s
+  // after it was accepted, long after the 1 s settle time of the OrderPicked accepted just after it.
+  sourceApi.on(`/orders/${order}`, () => (++fetches <= 2 ? { status: 503 } : { status: 200, body: { order } }));
+  const path = `/ordered-slow/${run}`;
+  const got: string[] = [];
+  receiver.on(path, (request) => {
+    got.push((json(request) as { type: string }).type);
+    return { status: 200 };
+  });
+  await createSubscription(h, { url: `${receiver.url}${path}`, triggers: ['extend-commerce.OrderCreated', 'extend-commerce.OrderPicked'], signature: 'x-signature', ordering: 'entity' });
+  for (const action of ['OrderCreated', 'OrderPicked']) {
+    const body = JSON.stringify(extendBody([{ Action: action, Details: { OrderNumber: order } }]));
+    expect((await post(h.app, '/webhooks/erp', body, { 'ms-signature': sign.ms('extend-secret', body) })).statusCode).toBe(202);
+  }
+  await eventually(async () => got.length >= 2, 'both deliveries', 60_000);
+  expect(got).toEqual(['extend-commerce.OrderCreated', 'extend-commerce.OrderPicked']);
+  expect(fetches).toBe(3);
 });
 
 test('events without an entity are delivered directly (no lane)', async () => {
