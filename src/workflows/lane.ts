@@ -37,7 +37,9 @@ const MEMO_WAITING = 20;
  * Each runs as the ordinary delivery child workflow (same id, retries, Web UI and API as without
  * ordering) and the lane waits for it to end before it starts the next. The queue is kept in the order
  * hookflow accepted the events; each waits until it is `settleMs` old, so an earlier event whose
- * inbound workflow hands off a moment later still goes first. A delivery that finally fails (its
+ * inbound workflow hands off a moment later still goes first, and then until no earlier inbound
+ * workflow of its entity (of a type the subscription takes) still runs (at most `maxHoldMs`): an event
+ * being enriched for minutes, or one a backlogged worker has not reached yet, keeps its place. A delivery that finally fails (its
  * retry policy exhausted) stays Failed and retryable like any other, and the lane goes on with the
  * next. Idle for `idleMs`, the lane ends; the next event starts it again.
  *
