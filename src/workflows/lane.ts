@@ -39,9 +39,9 @@ const MEMO_WAITING = 20;
  * hookflow accepted the events; each waits until it is `settleMs` old, so an earlier event whose
  * inbound workflow hands off a moment later still goes first, and then until no earlier inbound
  * workflow of its entity (of a type the subscription takes) still runs (at most `maxHoldMs`): an event
- * being enriched for minutes, or one a backlogged worker has not reached yet, keeps its place. A delivery that finally fails (its
- * retry policy exhausted) stays Failed and retryable like any other, and the lane goes on with the
- * next. Idle for `idleMs`, the lane ends; the next event starts it again.
+ * being enriched for minutes, or one a backlogged worker has not reached yet, keeps its place. A
+ * delivery that finally fails (its retry policy exhausted) stays Failed and retryable like any other,
+ * and the lane goes on with the next. Idle for `idleMs`, the lane ends; the next event starts it again.
  *
  * Signals at the end: the lane returns (or continues as new) only from a workflow task in which its
  * queue is empty (resp. carried over) and every handler has finished. A signal that reaches the server
