@@ -106,7 +106,7 @@ test('200 events over 20 entities, a third failing their first attempt: each ent
   await eventually(async () => seen.some((s) => s.ok && s.seq === PER_ENTITY && s.entity === entity(0)), 'the event after the lane ended');
   const again = h.client.workflow.getHandle(laneId);
   expect((await again.describe()).runId).not.toBe(first.runId);
-  expect(await again.query(laneStateQuery)).toMatchObject({ delivered: 1 });
+  await eventually(async () => (await again.query(laneStateQuery)).delivered === 1, 'the new lane run to count its delivery');
 });
 
 test('a delivery that finally fails holds its lane only until it fails; other entities keep flowing', async () => {
@@ -133,8 +133,13 @@ test('a delivery that finally fails holds its lane only until it fails; other en
   expect(seen.filter((s) => s.entity === `${run}-B`).map((s) => s.seq)).toEqual([0, 1, 2]);
   const failed = await h.client.workflow.getHandle(deliveryWorkflowId(`api/${run}-A-0`, sub)).describe();
   expect(failed.status.name).toBe('FAILED');
-  const laneState = await h.client.workflow.getHandle(laneWorkflowId(sub, `${run}-A`)).query(laneStateQuery);
-  expect(laneState).toMatchObject({ delivered: 2, failed: 1 });
+  // The receiver has answered the last one; the lane counts it once that delivery workflow has completed.
+  const lane = h.client.workflow.getHandle(laneWorkflowId(sub, `${run}-A`));
+  const laneState = await eventually(async () => {
+    const state = await lane.query(laneStateQuery);
+    return state.delivered + state.failed >= 3 ? state : undefined;
+  }, 'the lane to count its three deliveries');
+  expect(laneState).toMatchObject({ delivered: 2, failed: 1, waiting: [] });
 });
 
 test('an earlier event still being enriched (follow-up retried for seconds) goes before a later one that was ready at once', async () => {
@@ -196,12 +201,19 @@ describe('lanes that end and start all the time (idle 0.1 s): events enqueued wh
     for (let seq = 0; seq < 10; seq++) {
       await Promise.all(entities.map((entity) => publish(fast, { type: 'race.Changed', entity, data: { seq }, idempotencyKey: `${entity}-${seq}` })));
       await new Promise((resolve) => setTimeout(resolve, 1_200 + Math.floor(Math.random() * 1_500)));
+      if (seq === 4) {
+        // Halfway, every lane has ended at least once (however slow the machine): the rest start them anew.
+        await eventually(async () => {
+          const states = await Promise.all(entities.map(async (entity) => (await fast.client.workflow.getHandle(laneWorkflowId(sub, entity)).describe()).status.name));
+          return states.every((state) => state === 'COMPLETED');
+        }, 'the lanes to end', 60_000);
+      }
     }
     await eventually(async () => seen.length >= 30, 'the 30 deliveries', 120_000);
     for (const entity of entities) expect(seen.filter((s) => s.entity === entity).map((s) => s.seq)).toEqual(Array.from({ length: 10 }, (_, i) => i));
     expect(new Set(seen.map((s) => s.id)).size).toBe(30);
-    // The lanes did end and start again (several runs per lane).
+    // The lanes did end and start again (at least two runs per lane).
     const { count } = await fast.client.workflow.count(`WorkflowType = 'laneWorkflow' AND HookflowSubscription = '${sub}'`);
-    expect(count).toBeGreaterThan(3);
+    expect(count).toBeGreaterThanOrEqual(6);
   });
 });
