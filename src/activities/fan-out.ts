@@ -3,6 +3,7 @@ import { log } from '@temporalio/activity';
 import type { HookflowConfig } from '../config/schema';
 import { deliverySearchAttributes } from '../shared/delivery-start';
 import { filterRejection } from '../shared/filter';
+import type { LaneTiming } from '../shared/lane';
 import { deliveryWorkflowId, triggersMatch, type DeliveryInput, type DeliverySchedule, type OutboundEvent, type PlannedDelivery, type Subscription } from '../shared/outbound';
 import type { deliveryWorkflow } from '../workflows/delivery';
 import { candidateQuery, listSubscriptionIds, readSubscription } from './subscriptions-lookup';
@@ -22,6 +23,10 @@ export function deliverySchedule(subscription: Subscription, config: HookflowCon
     maximumIntervalMs: oneDay.maximumInterval,
     windowMs: oneDay.window,
   };
+}
+
+export function laneTiming(config: HookflowConfig): LaneTiming {
+  return { settleMs: config.delivery.ordering.settle, idleMs: config.delivery.ordering.idle, maxHoldMs: config.delivery.ordering.maxHold };
 }
 
 /**
@@ -47,7 +52,10 @@ async function plan(
       }
       if (!subscription) return undefined;
       if (!onlySubscriptionId && (!subscription.active || !triggersMatch(subscription.triggers, event.type) || filterRejection(event, subscription.filter))) return undefined;
-      return { subscriptionId: subscription.id, workflowId: deliveryWorkflowId(event.id, subscription.id), schedule: deliverySchedule(subscription, config) };
+      const planned: PlannedDelivery = { subscriptionId: subscription.id, workflowId: deliveryWorkflowId(event.id, subscription.id), schedule: deliverySchedule(subscription, config) };
+      // Ordered delivery goes through the entity's lane (an event without an entity has no lane).
+      if (subscription.ordering === 'entity' && event.entity !== undefined) planned.lane = laneTiming(config);
+      return planned;
     }),
   );
   const matched = planned.filter((p): p is PlannedDelivery => p !== undefined);

@@ -6,6 +6,8 @@ import { createDeliverActivity } from './deliver';
 import { createSplitEnvelopeActivity } from './envelope';
 import { createFanOutActivity, createPlanDeliveriesActivity } from './fan-out';
 import { createFollowUpActivity } from './follow-up';
+import { createLaneActivities } from './lane';
+import { createReplayActivities } from './replay';
 import { TlsAgents } from './tls-agents';
 
 export interface ActivityDeps {
@@ -26,6 +28,8 @@ export function createActivities(deps: ActivityDeps) {
     planDeliveries: createPlanDeliveriesActivity(deps),
     deliver: createDeliverActivity({ ...deps, agents }),
     splitEnvelope: createSplitEnvelopeActivity(deps),
+    ...createReplayActivities(deps),
+    ...createLaneActivities(deps),
   };
 }
 

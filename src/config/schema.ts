@@ -196,6 +196,17 @@ export const configSchema = z.strictObject({
           window: isoDuration('P1D'),
         })
         .prefault({}),
+      /** Lanes of subscriptions with `ordering: entity` (README "Ordered delivery per entity"). */
+      ordering: z
+        .strictObject({
+          /** An event waits until it is this old before its lane sends it, so an earlier one still being handed off goes first. */
+          settle: isoDuration('PT2S'),
+          /** A lane with nothing to do for this long ends; the next event starts it again. */
+          idle: isoDuration('PT1M'),
+          /** The longest a lane waits for an earlier event still being enriched (the follow-up fetch retries for 30 minutes). */
+          maxHold: isoDuration('PT35M'),
+        })
+        .prefault({}),
     })
     .prefault({}),
   /** Subscriptions declared here are created or updated (by id) when the worker starts. */

@@ -1,6 +1,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { boundedWorkflowId } from './bounded';
 import type { EventFilter, SourceKindName } from './inbound';
+import type { LaneTiming, Ordering } from './lane';
 
 /** Types and message definitions shared by the API (client side) and the outbound workflows. */
 
@@ -44,6 +45,8 @@ export interface Subscription {
   timeoutMs: number;
   signature: SignatureScheme;
   tls: SubscriptionTls;
+  /** `entity`: events about the same entity arrive in the order hookflow accepted them (README "Ordered delivery per entity"). */
+  ordering?: Ordering;
   /** Why hookflow disabled it (e.g. the receiver answered 410 Gone). */
   disabledReason?: string;
   createdAt: string;
@@ -127,6 +130,8 @@ export interface PlannedDelivery {
   subscriptionId: string;
   workflowId: string;
   schedule: DeliverySchedule;
+  /** Set for a subscription with `ordering: entity`: the delivery goes through the entity's lane. */
+  lane?: LaneTiming;
 }
 
 export const deliveryWorkflowId = (eventId: string, subscriptionId: string) => boundedWorkflowId(`delivery/${eventId}/${subscriptionId}`);

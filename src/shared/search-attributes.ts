@@ -18,6 +18,8 @@ export const SA = {
   attempts: defineSearchAttributeKey('HookflowAttempts', SearchAttributeType.INT),
   httpStatus: defineSearchAttributeKey('HookflowHttpStatus', SearchAttributeType.INT),
   triggers: defineSearchAttributeKey('HookflowTriggers', SearchAttributeType.KEYWORD_LIST),
+  /** Ordered delivery (issue 11): the lane workflow id, on the lane and on every delivery it ran. */
+  lane: defineSearchAttributeKey('HookflowLane', SearchAttributeType.KEYWORD),
 } as const;
 
 /** name -> CLI type, for `temporal server start-dev --search-attribute NAME=TYPE` and the operator API. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { boundedDurationMs, type DurationBounds } from '../config/duration';
+import { ORDERINGS } from '../shared/lane';
 import { RETRY_POLICIES, SIGNATURE_SCHEMES } from '../shared/outbound';
 import { SUBSCRIPTION_LIMITS as L, TRIGGERS_TOO_LARGE, triggersBytes } from '../shared/subscription-limits';
 
@@ -7,7 +8,7 @@ import { SUBSCRIPTION_LIMITS as L, TRIGGERS_TOO_LARGE, triggersBytes } from '../
 // search-attribute and payload limits, so no accepted create or update can fail the subscription's workflow.
 
 /** A trigger: `<namespace>.<Type>`, `<namespace>.*`, or `*` for every event. */
-const trigger = z
+export const triggerSchema = z
   .string()
   .max(L.triggerChars)
   .regex(/^(\*|[a-z0-9][a-z0-9-]*\.(\*|[A-Za-z0-9][A-Za-z0-9._-]*))$/, 'use <namespace>.<EventType>, <namespace>.* or *');
@@ -60,7 +61,7 @@ const fields = {
   secret: secretText(L.secretChars).optional(),
   active: z.boolean(),
   triggers: z
-    .array(trigger)
+    .array(triggerSchema)
     .min(1)
     .refine((triggers) => triggersBytes(triggers) <= L.triggersBytes, TRIGGERS_TOO_LARGE),
   filter,
@@ -70,6 +71,7 @@ const fields = {
   connectionTimeout: connectionTimeout.prefault('PT30S'),
   signature: z.enum(SIGNATURE_SCHEMES),
   tls,
+  ordering: z.enum(ORDERINGS).describe('entity: events about the same entity (order, product) arrive in the order hookflow accepted them; none (default): as soon as each is ready'),
 };
 
 function checkCombination(s: { signature?: string; secret?: string | null; tls?: { clientCert?: string; clientKey?: string } }, ctx: z.RefinementCtx) {
@@ -91,6 +93,7 @@ export const createSubscriptionSchema = z
     auth: fields.auth.default({ type: 'none' }),
     signature: fields.signature.default('ms-signature'),
     tls: fields.tls.prefault({}),
+    ordering: fields.ordering.optional(),
   })
   .superRefine(checkCombination);
 
@@ -110,6 +113,7 @@ export const updateSubscriptionSchema = z
     connectionTimeout,
     signature: fields.signature,
     tls: fields.tls,
+    ordering: fields.ordering,
   })
   .partial()
   .superRefine(checkCombination);

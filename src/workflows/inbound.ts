@@ -2,10 +2,12 @@ import {
   ActivityFailure,
   ApplicationFailure,
   ParentClosePolicy,
+  getExternalWorkflowHandle,
   log,
   patched,
   proxyActivities,
   proxyLocalActivities,
+  sleep,
   startChild,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
@@ -13,10 +15,13 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { deliverySearchAttributes } from '../shared/delivery-start';
 import { filterRejection } from '../shared/filter';
+import { keywordValue } from '../shared/bounded';
+import { enqueueSignal, laneWorkflowId, type LaneItem } from '../shared/lane';
 import type { EnrichedEvent, InboundStatus, InboundWorkflowInput, InboundWorkflowResult } from '../shared/inbound';
 import type { DeliveryInput, OutboundEvent, PlannedDelivery } from '../shared/outbound';
 import { SA } from '../shared/search-attributes';
 import type { deliveryWorkflow } from './delivery';
+import type { laneWorkflow } from './lane';
 
 const fanOutRetry = { startToCloseTimeout: '1 minute', retry: { maximumInterval: '30 seconds' } } as const;
 // Runs before deliveries were child workflows: an activity that started them through the client.
@@ -79,7 +84,7 @@ export async function inboundWorkflow(input: InboundWorkflowInput): Promise<Inbo
   }
   const { planned, unread } = await local.planDeliveries({ event: outbound, query: false });
   if (unread.length) planned.push(...(await regular.planDeliveries({ event: outbound, query: true, candidates: unread })).planned);
-  await Promise.all(planned.map((delivery) => startDelivery(delivery, outbound)));
+  await Promise.all(planned.map((delivery) => (delivery.lane ? enqueueInLane(delivery, outbound) : startDelivery(delivery, outbound))));
   setStatus('handed-off');
   return { status: 'handed-off', enriched, deliveries: planned.map(({ subscriptionId, workflowId }) => ({ subscriptionId, workflowId })) };
 }
@@ -101,6 +106,47 @@ async function startDelivery({ subscriptionId, workflowId, schedule }: PlannedDe
     });
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+}
+
+/**
+ * Ordered delivery (`ordering: entity`): the delivery joins the lane `lane/<subscription>/<entity>`,
+ * which runs it after the earlier ones. A workflow cannot signal-with-start, so: start the lane as an
+ * ABANDON child with this delivery as its first item; if it runs already, signal it. If it closed in
+ * between (idle end), the signal fails and the lane is started again. Nothing here needs an activity
+ * or the client: orchestration stays in workflows.
+ */
+async function enqueueInLane({ subscriptionId, workflowId, schedule, lane }: PlannedDelivery, event: OutboundEvent): Promise<void> {
+  const entity = event.entity!;
+  const laneId = laneWorkflowId(subscriptionId, entity);
+  const item: LaneItem = { workflowId, acceptedAt: event.occurredAt, input: { subscriptionId, event, schedule } };
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await startChild<typeof laneWorkflow>('laneWorkflow', {
+        workflowId: laneId,
+        args: [{ subscriptionId, entity, ...lane!, queue: [item] }],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+        typedSearchAttributes: [
+          { key: SA.subscription, value: subscriptionId },
+          { key: SA.entity, value: keywordValue(entity) },
+          { key: SA.lane, value: keywordValue(laneId) },
+          { key: SA.status, value: 'waiting' },
+        ],
+      });
+      return;
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+    try {
+      await getExternalWorkflowHandle(laneId).signal(enqueueSignal, item);
+      return;
+    } catch (err) {
+      // The lane ended between the start and the signal: start it again, at once the first time
+      // (every moment here counts against the lane's settle time), with a growing pause after that.
+      log.info('lane closed while enqueueing, starting it again', { laneId, attempt, error: String(err) });
+      if (attempt > 1) await sleep(Math.min(100 * attempt, 5_000));
+    }
   }
 }
 

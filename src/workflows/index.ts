@@ -3,3 +3,5 @@ export { inboundWorkflow } from './inbound';
 export { deliveryWorkflow } from './delivery';
 export { subscriptionWorkflow } from './subscription';
 export { envelopeWorkflow } from './envelope';
+export { laneWorkflow } from './lane';
+export { replayWorkflow } from './replay';

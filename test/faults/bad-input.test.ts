@@ -335,6 +335,26 @@ const REJECTED: Case[] = [
     payload: JSON.stringify({ type: 'shop.Evil', data: {} }),
     status: 401,
   },
+  // Issue 11: the ordering field and the replay route.
+  ...(() => {
+    const admin = { ...JSON_TYPE, authorization: `Bearer ${ADMIN_TOKEN}` };
+    const replay = (name: string, body: unknown) => ({ name: `admin: replay: ${name}`, url: '/api/subscriptions/bad-input-sub/replay', headers: admin, payload: JSON.stringify(body), status: 400 });
+    return [
+      replay('to before from', { from: '2026-01-02T00:00:00Z', to: '2026-01-01T00:00:00Z' }),
+      replay('from not a date', { from: 'last tuesday', to: '2026-01-01T00:00:00Z' }),
+      replay('a year at once', { from: '2025-01-01T00:00:00Z', to: '2026-01-01T00:00:00Z' }),
+      replay('a 10 KB replayId', { from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z', replayId: 'r'.repeat(10_240) }),
+      replay('types not a list', { from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z', types: 'ongoing-wms.*' }),
+      replay('a query in a type', { from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z', types: ["x.y' OR 1=1"] }),
+      {
+        name: 'admin: create a subscription with ordering "order"',
+        url: '/api/subscriptions',
+        headers: admin,
+        payload: JSON.stringify({ id: 'ordering-bad', name: 'x', contactEmail: 'x@example.com', url: 'http://127.0.0.1:1/', triggers: ['*'], ordering: 'order' }),
+        status: 400,
+      },
+    ];
+  })(),
 ];
 
 // ---------------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import { ConflictError, NotFoundError } from '../../errors';
 import { SA } from '../../shared/search-attributes';
 import { failureMessage } from '../../temporal/data-converter';
 
-const idParams = z.object({ id: z.string().regex(/^delivery\//, 'a delivery workflow id (delivery/<eventId>/<subscriptionId>), URL-encoded') });
+const idParams = z.object({ id: z.string().regex(/^(delivery|replay)\//, 'a delivery workflow id (delivery/<eventId>/<subscriptionId> or replay/<subscriptionId>/<replayId>/<eventId>), URL-encoded') });
 
 const deliveryView = z.object({
   id: z.string(),

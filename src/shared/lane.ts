@@ -1,0 +1,62 @@
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { boundedWorkflowId } from './bounded';
+import type { DeliveryInput } from './outbound';
+
+/**
+ * Contract of the lane workflow (ordered delivery per entity, issue 11 item 1): one lane per
+ * (subscription, entity), `lane/<subscriptionId>/<entity>`, runs that subscription's deliveries about
+ * that entity one at a time, in the order hookflow accepted the events.
+ */
+
+export const ORDERINGS = ['none', 'entity'] as const;
+export type Ordering = (typeof ORDERINGS)[number];
+
+/** Workflow id of a lane; long entities end in a hash (boundedWorkflowId), so the id always fits. */
+export const laneWorkflowId = (subscriptionId: string, entity: string) => boundedWorkflowId(`lane/${subscriptionId}/${entity}`);
+
+/** Timing of a lane, from the config (`delivery.ordering`). */
+export interface LaneTiming {
+  /** An event waits until it is this old (since accepted) before it is sent, so that an earlier event still being handed off can overtake it. */
+  settleMs: number;
+  /** A lane with nothing to do for this long ends (the next event starts it again). */
+  idleMs: number;
+  /**
+   * The longest a head waits for earlier events of its entity whose inbound workflows still run
+   * (a follow-up fetch being retried); then it is sent. Absent in lanes started before it existed.
+   */
+  maxHoldMs?: number;
+}
+
+/** One delivery waiting in a lane. */
+export interface LaneItem {
+  /** The delivery workflow id, `delivery/<eventId>/<subscriptionId>`: the same as without ordering. */
+  workflowId: string;
+  /** When hookflow accepted the event (the front door's clock): the lane's order. */
+  acceptedAt: string;
+  input: DeliveryInput;
+}
+
+export interface LaneInput extends LaneTiming {
+  subscriptionId: string;
+  entity: string;
+  /** Waiting deliveries (the first event, or what a continued-as-new run carries over). */
+  queue: LaneItem[];
+  /** Delivery ids this lane has run lately (carried over continue-as-new): an event enqueued twice runs once. */
+  recent?: string[];
+  delivered?: number;
+  failed?: number;
+}
+
+export interface LaneState {
+  /** The delivery running now. */
+  head?: string;
+  /** The deliveries waiting behind it, in order. */
+  waiting: string[];
+  delivered: number;
+  failed: number;
+}
+
+export const enqueueSignal = defineSignal<[LaneItem]>('enqueue');
+export const laneStateQuery = defineQuery<LaneState>('lane');
+/** Memo key under which a lane shows its head and what waits behind it (Web UI, describe). */
+export const LANE_MEMO = 'lane';
