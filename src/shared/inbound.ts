@@ -1,9 +1,9 @@
 /** Types shared by the front door (client side) and the inbound workflow (worker side). */
 
+import type { SourceKindName } from '../sources';
 import { boundedWorkflowId } from './bounded';
 
-export const SOURCE_KINDS = ['extend-commerce', 'ongoing-wms', 'automation-api'] as const;
-export type SourceKindName = (typeof SOURCE_KINDS)[number];
+export type { SourceKindName };
 
 /** One notification from a source, parsed and validated by the front door. */
 export interface InboundEvent {
