@@ -82,6 +82,29 @@ describe('metrics', () => {
     expect(sample(await workerMetrics(), 'hookflow_followup_fetches_total', { outcome: 'fetched' })).toBeGreaterThanOrEqual(1);
   });
 
+  test('rejections carry the code of their response, repeats count as duplicates, other routes count nothing', async () => {
+    const before = await apiMetrics();
+    const text = 'not json';
+    const invalid = await post(h.app, '/webhooks/erp', text, { 'ms-signature': sign.ms(SECRET, text) });
+    expect(invalid.statusCode).toBe(400);
+    const unknown = await postExtend('nowhere', extendBody([{ Action: 'OrderCreated', Details: { OrderNumber: 'X' } }]));
+    expect(unknown.statusCode).toBe(404);
+    const body = extendBody([{ Action: 'OrderCreated', Details: { OrderNumber: `DUP-${randomUUID()}`, Warehouse: 'W' } }]);
+    expect((await postExtend('other', body)).json().events[0].duplicate).toBe(false);
+    expect((await postExtend('other', body)).json().events[0].duplicate).toBe(true);
+    expect((await h.app.inject('/healthz')).statusCode).toBe(200);
+    expect((await h.app.inject({ method: 'POST', url: '/webhooks' })).statusCode).toBe(404);
+    const after = await apiMetrics();
+
+    const delta = (name: string, labels: Record<string, string>) => sample(after, name, labels) - sample(before, name, labels);
+    expect(delta('hookflow_webhooks_rejected_total', { source: 'erp', reason: invalid.json().error })).toBe(1);
+    expect(delta('hookflow_webhooks_rejected_total', { source: '(unknown)', reason: unknown.json().error })).toBe(1);
+    expect(delta('hookflow_webhooks_received_total', { source: '(unknown)' })).toBe(1);
+    expect(delta('hookflow_webhooks_received_total', { source: 'other' })).toBe(2);
+    expect(delta('hookflow_webhooks_accepted_total', { source: 'other' })).toBe(1);
+    expect(delta('hookflow_webhooks_duplicates_total', { source: 'other' })).toBe(1);
+  });
+
   test('a delivered webhook shows as a delivery outcome in the worker registry', async () => {
     const read = async () => {
       const text = await workerMetrics();
