@@ -3,8 +3,16 @@ import { log } from '@temporalio/activity';
 import type { HookflowConfig } from '../config/schema';
 import { deliverySearchAttributes } from '../shared/delivery-start';
 import { filterRejection } from '../shared/filter';
-import { deliveryWorkflowId, triggersMatch, type DeliveryInput, type DeliverySchedule, type OutboundEvent, type PlannedDelivery, type Subscription } from '../shared/outbound';
-import type { deliveryWorkflow } from '../workflows/delivery';
+import {
+  deliveryWorkflowId,
+  triggersMatch,
+  type DeliveryInput,
+  type DeliverySchedule,
+  type DeliveryWorkflow,
+  type OutboundEvent,
+  type PlannedDelivery,
+  type Subscription,
+} from '../shared/outbound';
 import { candidateQuery, listSubscriptionIds, readSubscription } from './subscriptions-lookup';
 
 export interface FanOutDeps {
@@ -83,7 +91,7 @@ export function createFanOutActivity(deps: FanOutDeps) {
       planned.map(async ({ subscriptionId, workflowId, schedule }) => {
         const args: [DeliveryInput] = [{ subscriptionId, event, schedule }];
         try {
-          await client.workflow.start<typeof deliveryWorkflow>('deliveryWorkflow', {
+          await client.workflow.start<DeliveryWorkflow>('deliveryWorkflow', {
             taskQueue: config.temporal.taskQueue,
             workflowId,
             args,

@@ -65,6 +65,9 @@ export interface InboundWorkflowResult {
   deliveries?: Array<{ subscriptionId: string; workflowId: string }>;
 }
 
+/** The inbound workflow's signature, for the client side (which must not import workflow code). */
+export type InboundWorkflow = (input: InboundWorkflowInput) => Promise<InboundWorkflowResult>;
+
 export function inboundWorkflowId(sourceId: string, eventKey: string): string {
   return boundedWorkflowId(`inbound/${sourceId}/${eventKey}`);
 }
