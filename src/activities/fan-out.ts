@@ -67,7 +67,7 @@ async function plan(
  * The inbound workflow's fan-out: decides the deliveries (no side effects); the workflow then starts
  * them as child workflows. Run as a local activity with `query: false`: it never waits for a workflow
  * task (a local activity holds its own workflow task, and the worker's slot, open: waiting for a query
- * that needs a slot deadlocked a restarted worker with a backlog, test/faults/crash-recovery). The
+ * that needs a slot deadlocked a restarted worker with a backlog, test/faults/crash-recovery.test.ts). The
  * subscriptions it could not read from their memo come back as `unread`, for a regular activity
  * (`query: true`, `candidates`) to read.
  */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { freeLoopbackPort } from '../../src/observability/metrics-server';
+import { freePort } from '../../src/stack/dev-server';
 import { setCoreMetricsUrl } from '../../src/observability/metrics';
 import { FakeHttpPeer } from '../support/fake-http';
 import { startHarness, testConfig, type Harness } from '../support/harness';
@@ -15,7 +15,7 @@ let workerPort: number;
 beforeAll(async () => {
   receiver = await new FakeHttpPeer(() => ({ status: 200 })).start();
   sourceApi = await new FakeHttpPeer(() => ({ status: 200, body: { ok: true } })).start();
-  workerPort = await freeLoopbackPort();
+  workerPort = await freePort();
   h = await startHarness(
     testConfig(`
 metrics: { workerPort: ${workerPort} }
