@@ -4,7 +4,7 @@ import { setCoreMetricsUrl } from '../../src/observability/metrics';
 import { FakeHttpPeer } from '../support/fake-http';
 import { startHarness, testConfig, type Harness } from '../support/harness';
 import { createSubscription, publish } from '../support/outbound';
-import { extendBody, post, sign } from '../support/webhooks';
+import { erpSourceYaml, extendBody, post, sign } from '../support/webhooks';
 
 const SECRET = 'extend-secret-obs';
 let receiver: FakeHttpPeer;
@@ -20,10 +20,7 @@ beforeAll(async () => {
     testConfig(`
 metrics: { workerPort: ${workerPort} }
 sources:
-  - id: erp
-    kind: extend-commerce
-    secret: ${SECRET}
-    followUp: { urls: { OrderCreated: "${sourceApi.url}/orders/{OrderNumber}" } }
+${erpSourceYaml(SECRET, sourceApi.url)}
   - { id: limited, kind: extend-commerce, secret: ${SECRET}, rateLimit: { max: 3, window: PT1M } }
   - { id: other, kind: extend-commerce, secret: ${SECRET} }
 `),
