@@ -72,15 +72,16 @@ async function plan(
  * (`query: true`, `candidates`) to read.
  */
 export function createPlanDeliveriesActivity(deps: FanOutDeps) {
-  return async function planDeliveries(input: { event: OutboundEvent; query: boolean; candidates?: string[] }): Promise<{ planned: PlannedDelivery[]; unread: string[] }> {
-    return plan(deps, input.event, { query: input.query, candidates: input.candidates });
+  return async function planDeliveries(input: { event: OutboundEvent; query: boolean; candidates?: string[]; onlySubscriptionId?: string }): Promise<{ planned: PlannedDelivery[]; unread: string[] }> {
+    return plan(deps, input.event, { query: input.query, candidates: input.candidates, onlySubscriptionId: input.onlySubscriptionId });
   };
 }
 
 /**
- * Plans and starts the delivery workflows through the client: the test signal's path (and the path of
- * inbound workflows started before deliveries became child workflows). Workflow ids make a retry of
- * this activity start nothing twice.
+ * Plans and starts the delivery workflows through the client. Only for workflows already running on
+ * that path: inbound workflows from before 'child-deliveries' and test signals from before
+ * 'test-child-delivery' (both now start deliveries as child workflows); remove it with those patches.
+ * Workflow ids make a retry of this activity start nothing twice.
  */
 export function createFanOutActivity(deps: FanOutDeps) {
   const { config, client } = deps;
