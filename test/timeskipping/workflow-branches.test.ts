@@ -2,11 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import type { Activities } from '../../src/activities';
 import type { EventFilter, FollowUpPlan, InboundWorkflowInput, InboundWorkflowResult } from '../../src/shared/inbound';
 import type { DeliveryInput } from '../../src/shared/outbound';
-import { startTimeSkippingEnv } from '../support/time-skipping';
+import { quietExpectedFailures, startTestWorker, startTimeSkippingEnv } from '../support/time-skipping';
 
 /**
  * The workflows' branches with stub activities, as in the Temporal samples' `workflows-mocks` test
@@ -14,13 +13,7 @@ import { startTimeSkippingEnv } from '../support/time-skipping';
  * time-skipping test server. The end-to-end suites cover the same paths with the real activities.
  */
 
-// The failures these tests cause on purpose are not worth a warning each.
-const EXPECTED = new Set(['Activity failed', 'Workflow failed']);
-try {
-  Runtime.install({ logger: new DefaultLogger('WARN', (entry) => void (EXPECTED.has(entry.message) || console.warn(entry.level, entry.message, entry.meta ?? ''))) });
-} catch {
-  // already installed by an earlier test file in this process
-}
+quietExpectedFailures();
 
 type Stubs = Pick<Activities, 'fetchFollowUp' | 'planDeliveries' | 'deliver'>;
 const notStubbed = (name: string) => async () => {
@@ -31,8 +24,7 @@ const taskQueue = `branches-${randomUUID()}`;
 const calls: string[] = [];
 let stubs: Stubs;
 let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
+let worker: Awaited<ReturnType<typeof startTestWorker>> | undefined;
 
 beforeAll(async () => {
   env = await startTimeSkippingEnv();
@@ -42,13 +34,11 @@ beforeAll(async () => {
     planDeliveries: (...args) => (calls.push('planDeliveries'), stubs.planDeliveries(...args)),
     deliver: (...args) => (calls.push('deliver'), stubs.deliver(...args)),
   };
-  worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: { codePath: process.env.HOOKFLOW_TEST_BUNDLE! }, activities });
-  running = worker.run();
+  worker = await startTestWorker(env, taskQueue, activities);
 }, 120_000);
 
 afterAll(async () => {
-  if (worker && worker.getState() === 'RUNNING') worker.shutdown();
-  await running;
+  await worker?.stop();
   await env?.teardown();
 });
 
