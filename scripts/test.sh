@@ -7,5 +7,5 @@ bash scripts/install-deps.sh
 TEMPORAL_CLI="$(bash scripts/ensure-temporal.sh)"
 export TEMPORAL_CLI
 npx tsc -p tsconfig.json --noEmit
-npx eslint src test bench
+npm run --silent lint
 npx jest --runInBand "$@"

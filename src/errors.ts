@@ -79,3 +79,24 @@ export class RateLimitedError extends HookflowError {
     super(message, 429, 'rate_limited');
   }
 }
+
+/**
+ * The `error` code of a response by its status, when no typed error above chose one (Fastify's own
+ * client errors, 404 for unknown routes); also the `reason` label of rejected webhooks in the metrics.
+ */
+const STATUS_CODES: Record<number, string> = {
+  400: 'invalid_request',
+  401: 'unauthorized',
+  404: 'not_found',
+  408: 'request_timeout',
+  409: 'conflict',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  422: 'unprocessable',
+  429: 'rate_limited',
+  503: 'unavailable',
+};
+
+export function errorCodeOf(status: number): string {
+  return STATUS_CODES[status] ?? (status >= 500 ? 'internal' : 'client_error');
+}

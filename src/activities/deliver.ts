@@ -5,6 +5,7 @@ import { buildBody } from '../outbound/envelope';
 import { signRequest, type OpenedCredentials } from '../outbound/sign-request';
 import type { Keyring } from '../security/keyring';
 import { unseal } from '../security/sealed';
+import { openSecrets } from '../subscriptions/seal';
 import {
   TEST_EVENT_TYPE,
   applySubscriptionUpdate,
@@ -27,21 +28,10 @@ export interface DeliverDeps {
 }
 
 function openCredentials(subscription: Subscription, keyring: Keyring | undefined): OpenedCredentials {
-  const open = (sealed: string) => {
+  return openSecrets(subscription, (sealed) => {
     if (!keyring) throw ApplicationFailure.create({ type: 'NoEncryptionKeys', message: 'security.encryptionKeys is not configured', nonRetryable: true });
     return unseal(keyring, sealed);
-  };
-  const { auth } = subscription;
-  return {
-    secret: subscription.secret ? open(subscription.secret) : undefined,
-    key: subscription.key ? open(subscription.key) : undefined,
-    auth:
-      auth.type === 'basic'
-        ? { type: 'basic', username: auth.username, password: open(auth.password) }
-        : auth.type === 'x-auth-token'
-          ? { type: 'x-auth-token', token: open(auth.token) }
-          : { type: 'none' },
-  };
+  });
 }
 
 /**

@@ -4,8 +4,16 @@ import type { HookflowConfig } from '../config/schema';
 import { deliverySearchAttributes } from '../shared/delivery-start';
 import { filterRejection } from '../shared/filter';
 import type { LaneTiming } from '../shared/lane';
-import { deliveryWorkflowId, triggersMatch, type DeliveryInput, type DeliverySchedule, type OutboundEvent, type PlannedDelivery, type Subscription } from '../shared/outbound';
-import type { deliveryWorkflow } from '../workflows/delivery';
+import {
+  deliveryWorkflowId,
+  triggersMatch,
+  type DeliveryInput,
+  type DeliverySchedule,
+  type DeliveryWorkflow,
+  type OutboundEvent,
+  type PlannedDelivery,
+  type Subscription,
+} from '../shared/outbound';
 import { candidateQuery, listSubscriptionIds, readSubscription } from './subscriptions-lookup';
 
 export interface FanOutDeps {
@@ -67,20 +75,21 @@ async function plan(
  * The inbound workflow's fan-out: decides the deliveries (no side effects); the workflow then starts
  * them as child workflows. Run as a local activity with `query: false`: it never waits for a workflow
  * task (a local activity holds its own workflow task, and the worker's slot, open: waiting for a query
- * that needs a slot deadlocked a restarted worker with a backlog, test/faults/crash-recovery). The
+ * that needs a slot deadlocked a restarted worker with a backlog, test/faults/crash-recovery.test.ts). The
  * subscriptions it could not read from their memo come back as `unread`, for a regular activity
  * (`query: true`, `candidates`) to read.
  */
 export function createPlanDeliveriesActivity(deps: FanOutDeps) {
-  return async function planDeliveries(input: { event: OutboundEvent; query: boolean; candidates?: string[] }): Promise<{ planned: PlannedDelivery[]; unread: string[] }> {
-    return plan(deps, input.event, { query: input.query, candidates: input.candidates });
+  return async function planDeliveries(input: { event: OutboundEvent; query: boolean; candidates?: string[]; onlySubscriptionId?: string }): Promise<{ planned: PlannedDelivery[]; unread: string[] }> {
+    return plan(deps, input.event, { query: input.query, candidates: input.candidates, onlySubscriptionId: input.onlySubscriptionId });
   };
 }
 
 /**
- * Plans and starts the delivery workflows through the client: the test signal's path (and the path of
- * inbound workflows started before deliveries became child workflows). Workflow ids make a retry of
- * this activity start nothing twice.
+ * Plans and starts the delivery workflows through the client. Only for workflows already running on
+ * that path: inbound workflows from before 'child-deliveries' and test signals from before
+ * 'test-child-delivery' (both now start deliveries as child workflows); remove it with those patches.
+ * Workflow ids make a retry of this activity start nothing twice.
  */
 export function createFanOutActivity(deps: FanOutDeps) {
   const { config, client } = deps;
@@ -91,7 +100,7 @@ export function createFanOutActivity(deps: FanOutDeps) {
       planned.map(async ({ subscriptionId, workflowId, schedule }) => {
         const args: [DeliveryInput] = [{ subscriptionId, event, schedule }];
         try {
-          await client.workflow.start<typeof deliveryWorkflow>('deliveryWorkflow', {
+          await client.workflow.start<DeliveryWorkflow>('deliveryWorkflow', {
             taskQueue: config.temporal.taskQueue,
             workflowId,
             args,

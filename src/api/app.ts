@@ -2,8 +2,8 @@ import type { Client } from '@temporalio/client';
 import Fastify from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { HookflowConfig } from '../config/schema';
-import { installHttpMetrics } from '../observability/http-metrics';
 import { requestId, type HookflowLoggerOptions } from '../observability/logger';
+import { processMetrics } from '../observability/metrics';
 import { installErrorHandler } from './error-handler';
 import { installOpenApi, serveOpenApiOf } from './openapi';
 import { dataConverterFor } from '../temporal/data-converter';
@@ -36,9 +36,9 @@ export async function buildApp({ config, client, logger }: AppDeps) {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandler(app);
-  // Before the routes: each of these attaches to routes as they are registered.
+  // Before the routes: it attaches to routes as they are registered.
   await installOpenApi(app);
-  installHttpMetrics(app, config);
+  processMetrics();
 
   await app.register(healthRoutes);
   // With server.ops.port they are served by buildOpsApp on their own listener instead.

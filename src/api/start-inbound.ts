@@ -1,9 +1,8 @@
 import type { Client } from '@temporalio/client';
 import type { HookflowConfig } from '../config/schema';
-import { inboundWorkflowId, type InboundWorkflowInput } from '../shared/inbound';
+import { inboundWorkflowId, type InboundWorkflow, type InboundWorkflowInput } from '../shared/inbound';
 import { keywordValue } from '../shared/bounded';
 import { SA } from '../shared/search-attributes';
-import type { inboundWorkflow } from '../workflows/inbound';
 import { startDurably } from './temporal-start';
 
 /**
@@ -12,7 +11,7 @@ import { startDurably } from './temporal-start';
  */
 export function startInbound(client: Client, config: HookflowConfig, input: InboundWorkflowInput) {
   const { event } = input;
-  return startDurably<typeof inboundWorkflow>(
+  return startDurably<InboundWorkflow>(
     client,
     'inboundWorkflow',
     {

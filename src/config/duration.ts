@@ -48,8 +48,5 @@ export function boundedDurationMs(bounds: DurationBounds = DEFAULT_DURATION_BOUN
     .describe(`ISO-8601 duration, ${bounds.min} to ${bounds.max}`);
 }
 
-/** An ISO-8601 duration string (within the default bounds), converted to milliseconds. */
-export const isoDurationMs = boundedDurationMs();
-
 /** The same, with a default when absent. */
 export const isoDuration = (fallback: string, bounds: DurationBounds = DEFAULT_DURATION_BOUNDS) => boundedDurationMs(bounds).prefault(fallback);

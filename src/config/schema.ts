@@ -1,82 +1,7 @@
 import { z } from 'zod';
 import { isoDuration } from './duration';
-import { templateBase } from '../sources/follow-up-url';
+import { sourceConfigSchema } from '../sources';
 import { createSubscriptionSchema } from '../subscriptions/schema';
-
-const secret = z.string().min(1, 'must not be empty');
-const sourceId = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'use lower-case letters, digits, - and _ (max 63)')
-  .refine((id) => id !== 'api', '"api" is reserved for events published through the admin API');
-
-/** How hookflow authenticates to a source's API for the follow-up fetch. */
-const outboundAuth = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('none') }),
-  z.strictObject({ type: z.literal('basic'), username: z.string(), password: secret }),
-  z.strictObject({ type: z.literal('bearer'), token: secret }),
-  z.strictObject({ type: z.literal('header'), name: z.string().min(1), value: secret }),
-]);
-
-const followUp = z.strictObject({
-  /**
-   * Event type -> URL template; `*` matches any type without its own entry. `{Name}` is replaced by the
-   * event's value percent-encoded, `{+Name}` verbatim (for Ongoing's `path`), as in RFC 6570.
-   */
-  urls: z.record(
-    z.string(),
-    // Scheme, host, port and the path before the first expression are literal: every expansion keeps them.
-    z.string().superRefine((template, ctx) => {
-      const base = templateBase(template);
-      if (typeof base === 'string') ctx.addIssue({ code: 'custom', message: base });
-    }),
-  ),
-  auth: outboundAuth.default({ type: 'none' }),
-  /** Within the follow-up activity's own 2-minute timeout. */
-  timeout: isoDuration('PT10S', { min: 'PT1S', max: 'PT1M' }),
-});
-
-const filter = z
-  .strictObject({
-    warehouses: z.array(z.string().min(1)).min(1).optional(),
-    goodsOwners: z.array(z.number().int()).min(1).optional(),
-  })
-  .default({});
-
-const common = {
-  id: sourceId,
-  filter,
-  followUp: followUp.optional(),
-  /** Overrides server.rateLimit for this source's callback URL. */
-  rateLimit: z.strictObject({ max: z.number().int().positive(), window: isoDuration('PT1M') }).optional(),
-};
-
-export const sourceSchema = z.discriminatedUnion('kind', [
-  z.strictObject({
-    ...common,
-    kind: z.literal('extend-commerce'),
-    /** The webhook's Secret in Extend: verifies `ms-signature`. */
-    secret,
-  }),
-  z.strictObject({
-    ...common,
-    kind: z.literal('ongoing-wms'),
-    auth: z.discriminatedUnion('type', [
-      z.strictObject({ type: z.literal('none') }),
-      z.strictObject({ type: z.literal('basic'), username: z.string().min(1), password: secret }),
-      z.strictObject({ type: z.literal('x-auth-token'), token: secret }),
-    ]),
-  }),
-  z.strictObject({
-    ...common,
-    kind: z.literal('automation-api'),
-    /** Verifies `X-Signature`; without it requests are unsigned (then configure `key`). */
-    secret: secret.optional(),
-    /** The `key` query parameter the Automation API appends; must match when set. */
-    key: secret.optional(),
-    /** OrderDueDateUpdated can repeat per order: retries within this window are one event. */
-    dedupWindow: isoDuration('PT1M'),
-  }),
-]);
 
 const encryptionKey = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'use letters, digits, - and _'),
@@ -212,7 +137,7 @@ export const configSchema = z.strictObject({
   /** Subscriptions declared here are created or updated (by id) when the worker starts. */
   subscriptions: z.array(createSubscriptionSchema).default([]),
   sources: z
-    .array(sourceSchema)
+    .array(sourceConfigSchema)
     .default([])
     .superRefine((sources, ctx) => {
       const seen = new Set<string>();
@@ -224,6 +149,6 @@ export const configSchema = z.strictObject({
 });
 
 export type HookflowConfig = z.output<typeof configSchema>;
-export type SourceConfig = z.output<typeof sourceSchema>;
-export type OutboundAuth = z.output<typeof outboundAuth>;
-export type SourceOf<K extends SourceConfig['kind']> = Extract<SourceConfig, { kind: K }>;
+/** A source's entry: the union of the source modules' own schemas (src/sources/index.ts). */
+export type { SourceConfig, SourceOf } from '../sources';
+export type { OutboundAuth } from '../sources/source-config';

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { createSubscriptionSchema, updateSubscriptionSchema, type CreateSubscriptionInput, type UpdateSubscriptionInput } from '../subscriptions/schema';
-import type { SubscriptionView } from '../subscriptions/seal';
+import { SECRET_FIELD_PATHS, type SubscriptionView } from '../subscriptions/seal';
 
 /** Form fields of the subscription page, named as their path in the API's JSON (`filter.warehouses`). */
 export const FORM_FIELDS = [
@@ -196,6 +196,5 @@ export function valuesOf(s: SubscriptionView): FormValues {
 
 /** What a failed save shows again: what was typed, less every secret. */
 export function withoutSecrets(v: FormValues): FormValues {
-  const secrets = new Set(['secret', 'key', 'auth.password', 'auth.token', 'tls.clientKey']);
-  return Object.fromEntries(Object.entries(v).filter(([name]) => !secrets.has(name)));
+  return Object.fromEntries(Object.entries(v).filter(([name]) => !SECRET_FIELD_PATHS.has(name)));
 }

@@ -2,12 +2,16 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import type { HookflowConfig } from '../config/schema';
+import { SOURCE_SECRET_HEADERS } from '../sources';
 
 export type LogLevel = HookflowConfig['logging']['level'];
 const LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
-/** Credentials sources send us (headers) or that configs and subscriptions carry (fields). */
-const SECRET_HEADERS = ['authorization', 'cookie', 'ms-signature', 'x-signature', 'x-auth-token', 'webhook-signature'];
+/**
+ * Credentials clients send us (headers: each source module lists its own, plus the generic ones and the
+ * Standard Webhooks signature subscribers' test peers echo) or that configs and subscriptions carry (fields).
+ */
+const SECRET_HEADERS = [...new Set(['authorization', 'cookie', 'webhook-signature', ...SOURCE_SECRET_HEADERS])];
 const SECRET_FIELDS = ['secret', 'password', 'token', 'clientKey'];
 
 /** `secret`, `*.secret`, `*.*.secret`, `*.*.*.secret` for each field: wildcards only go one level each. */

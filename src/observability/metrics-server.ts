@@ -37,15 +37,3 @@ export async function startMetricsServer(port: number, host = '127.0.0.1', regis
       }),
   };
 }
-
-/** A free loopback port for Temporal core's exporter, which cannot report an ephemeral port it bound itself. */
-export async function freeLoopbackPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve, reject) => {
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}

@@ -1,31 +1,11 @@
-import type { LogLevel as TemporalLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/common';
-import { Runtime, makeTelemetryFilterString } from '@temporalio/worker';
+import type { LogLevel as TemporalLevel } from '@temporalio/common';
+import { DefaultLogger, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import type { LogLevel } from './logger';
 
-/** The SDK's Logger interface on top of pino: worker, workflow (via sinks) and activity logs come out as JSON lines. */
-export class PinoTemporalLogger implements TemporalLogger {
-  constructor(private readonly pino: Logger) {}
-
-  log(level: TemporalLevel, message: string, meta?: LogMetadata): void {
-    const method = level.toLowerCase() as 'trace' | 'debug' | 'info' | 'warn' | 'error';
-    this.pino[method]({ ...meta }, message);
-  }
-  trace(message: string, meta?: LogMetadata): void {
-    this.log('TRACE', message, meta);
-  }
-  debug(message: string, meta?: LogMetadata): void {
-    this.log('DEBUG', message, meta);
-  }
-  info(message: string, meta?: LogMetadata): void {
-    this.log('INFO', message, meta);
-  }
-  warn(message: string, meta?: LogMetadata): void {
-    this.log('WARN', message, meta);
-  }
-  error(message: string, meta?: LogMetadata): void {
-    this.log('ERROR', message, meta);
-  }
+/** The SDK's logger writing to pino (which filters by level): worker, workflow (via sinks) and activity logs come out as JSON lines. */
+function pinoTemporalLogger(pino: Logger): DefaultLogger {
+  return new DefaultLogger('TRACE', ({ level, message, meta }) => pino[level.toLowerCase() as 'trace' | 'debug' | 'info' | 'warn' | 'error']({ ...meta }, message));
 }
 
 function coreLevel(level: LogLevel): TemporalLevel {
@@ -58,7 +38,7 @@ export function installTemporalRuntime(logger: Logger, level: LogLevel, coreMetr
   if (Runtime._instance) return { installed: false };
   try {
     Runtime.install({
-      logger: new PinoTemporalLogger(logger),
+      logger: pinoTemporalLogger(logger),
       telemetryOptions: {
         logging: { filter: makeTelemetryFilterString({ core: coreLevel(level) }), forward: {} },
         ...(coreMetricsAddress ? { metrics: { prometheus: { bindAddress: coreMetricsAddress } } } : {}),

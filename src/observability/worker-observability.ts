@@ -2,7 +2,8 @@ import type { Logger } from 'pino';
 import type { HookflowConfig } from '../config/schema';
 import { createLogger, logLevel } from './logger';
 import { setCoreMetricsUrl } from './metrics';
-import { freeLoopbackPort, startMetricsServer, type MetricsServer } from './metrics-server';
+import { freePort } from '../stack/dev-server';
+import { startMetricsServer, type MetricsServer } from './metrics-server';
 import { installTemporalRuntime } from './temporal-logger';
 
 export interface WorkerObservability {
@@ -21,7 +22,7 @@ export async function startWorkerObservability(config: HookflowConfig): Promise<
   const logger = createLogger(level);
   const port = config.metrics.workerPort;
   // Core's exporter gets its own loopback port; the worker's /metrics fetches it and appends it.
-  const coreAddress = port ? `127.0.0.1:${await freeLoopbackPort()}` : undefined;
+  const coreAddress = port ? `127.0.0.1:${await freePort()}` : undefined;
   const runtime = installTemporalRuntime(logger, level, coreAddress);
   if (runtime.coreMetricsUrl) setCoreMetricsUrl(runtime.coreMetricsUrl);
 

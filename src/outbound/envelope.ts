@@ -1,5 +1,5 @@
 import type { OutboundEvent, SignatureScheme } from '../shared/outbound';
-import { SOURCE_KINDS } from '../shared/inbound';
+import { SOURCE_KINDS } from '../sources';
 
 /** The event type without its source namespace (`extend-commerce.OrderCreated` -> `OrderCreated`). */
 function bareType(type: string): string {

@@ -12,6 +12,22 @@ export interface OpenedCredentials {
   key?: string;
 }
 
+/** Signature headers of one attempt over `body`, per scheme: the compiler checks every scheme has one. */
+type Signer = (secret: string, body: string, event: OutboundEvent, nowMs: number) => Record<string, string>;
+
+const SIGNERS: Record<SignatureScheme, Signer> = {
+  'ms-signature': (secret, body) => ({ 'ms-signature': signMsSignature(secret, body) }),
+  'x-signature': (secret, body) => ({ 'x-signature': signXSignature(secret, body) }),
+  'standard-webhooks': (secret, body, event, nowMs) => {
+    const timestamp = Math.floor(nowMs / 1000);
+    return {
+      'webhook-id': event.uuid,
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': signStandardWebhook(secret, event.uuid, timestamp, body),
+    };
+  },
+};
+
 /** Headers (signature, auth) and URL (key parameter) of one delivery attempt over `body`. */
 export function signRequest(
   url: string,
@@ -31,16 +47,7 @@ export function signRequest(
     'x-hookflow-attempt': String(attempt),
   };
   const { secret, auth, key } = credentials;
-  if (secret !== undefined) {
-    if (scheme === 'ms-signature') headers['ms-signature'] = signMsSignature(secret, body);
-    if (scheme === 'x-signature') headers['x-signature'] = signXSignature(secret, body);
-    if (scheme === 'standard-webhooks') {
-      const timestamp = Math.floor(nowMs / 1000);
-      headers['webhook-id'] = event.uuid;
-      headers['webhook-timestamp'] = String(timestamp);
-      headers['webhook-signature'] = signStandardWebhook(secret, event.uuid, timestamp, body);
-    }
-  }
+  if (secret !== undefined) Object.assign(headers, SIGNERS[scheme](secret, body, event, nowMs));
   if (auth.type === 'basic') headers.authorization = basicAuthHeader(auth.username, auth.password);
   if (auth.type === 'x-auth-token') headers['x-auth-token'] = auth.token;
   let target = url;

@@ -26,10 +26,6 @@ export class Keyring {
     this.byId = new Map(keys.map((k) => [k.id, k.key]));
   }
 
-  get currentKeyId(): string {
-    return this.keys[0]!.id;
-  }
-
   /** `aad` binds the ciphertext to its purpose so it cannot be replayed elsewhere. */
   encrypt(plaintext: Buffer, aad: string): { keyId: string; data: Buffer } {
     const { id, key } = this.keys[0]!;

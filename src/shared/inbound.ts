@@ -1,9 +1,9 @@
 /** Types shared by the front door (client side) and the inbound workflow (worker side). */
 
+import type { SourceKindName } from '../sources';
 import { boundedWorkflowId } from './bounded';
 
-export const SOURCE_KINDS = ['extend-commerce', 'ongoing-wms', 'automation-api'] as const;
-export type SourceKindName = (typeof SOURCE_KINDS)[number];
+export type { SourceKindName };
 
 /** One notification from a source, parsed and validated by the front door. */
 export interface InboundEvent {
@@ -64,6 +64,9 @@ export interface InboundWorkflowResult {
   /** Delivery workflows started for the matching subscriptions. */
   deliveries?: Array<{ subscriptionId: string; workflowId: string }>;
 }
+
+/** The inbound workflow's signature, for the client side (which must not import workflow code). */
+export type InboundWorkflow = (input: InboundWorkflowInput) => Promise<InboundWorkflowResult>;
 
 export function inboundWorkflowId(sourceId: string, eventKey: string): string {
   return boundedWorkflowId(`inbound/${sourceId}/${eventKey}`);

@@ -143,3 +143,6 @@ export const TEST_EVENT_TYPE = 'hookflow.test';
 export function triggersMatch(triggers: readonly string[], type: string): boolean {
   return triggers.some((trigger) => trigger === '*' || trigger === type || (trigger.endsWith('.*') && type.startsWith(trigger.slice(0, -1))));
 }
+
+/** The delivery workflow's signature, for the client side (which must not import workflow code). */
+export type DeliveryWorkflow = (input: DeliveryInput) => Promise<DeliveryResult>;

@@ -1,9 +1,9 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
 /**
- * hookflow's custom search attributes. Registered on the dev server at start (scripts/temporal-dev.sh)
- * and on a production server by scripts/register-search-attributes.sh; `SEARCH_ATTRIBUTE_TYPES` is the
- * single list both read.
+ * hookflow's custom search attributes. `SEARCH_ATTRIBUTE_TYPES` is what the dev server registers at start
+ * (src/stack/dev-server.ts); a production server registers scripts/prod/search-attributes.txt, which
+ * scripts/prod/check-compose.sh compares with this list.
  */
 export const SA = {
   source: defineSearchAttributeKey('HookflowSource', SearchAttributeType.KEYWORD),

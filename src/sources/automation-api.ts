@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import type { SourceOf } from '../config/schema';
 import { verifyToken } from '../signing/credentials';
 import { X_SIGNATURE_HEADER, verifyXSignature } from '../signing/x-signature';
+import { isoDuration } from '../config/duration';
+import { secret, sourceConfig } from './source-config';
 import { header, type SourceKind } from './source-kind';
 import { keyText, parseOrThrow } from './zod-errors';
 
@@ -23,8 +24,20 @@ export const automationPayload = z.looseObject({
   eventType: keyText.max(100),
 });
 
-export const automationApi: SourceKind<SourceOf<'automation-api'>> = {
+/** A `sources[]` entry of kind automation-api (its `key` query parameter is masked in logs by name). */
+export const automationApiConfig = sourceConfig('automation-api', {
+  /** Verifies `X-Signature`; without it requests are unsigned (then configure `key`). */
+  secret: secret.optional(),
+  /** The `key` query parameter the Automation API appends; must match when set. */
+  key: secret.optional(),
+  /** OrderDueDateUpdated can repeat per order: retries within this window are one event. */
+  dedupWindow: isoDuration('PT1M'),
+});
+
+export const automationApi: SourceKind<typeof automationApiConfig> = {
   kind: 'automation-api',
+  configSchema: automationApiConfig,
+  secretHeaders: [X_SIGNATURE_HEADER],
 
   verify(request, config) {
     if (config.key !== undefined) {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { SourceOf } from '../config/schema';
 import { MS_SIGNATURE_HEADER, verifyMsSignature } from '../signing/ms-signature';
+import { secret, sourceConfig } from './source-config';
 import { header, scalarFields, type ParsedNotification, type SourceKind } from './source-kind';
 import { keyText, parseOrThrow } from './zod-errors';
 
@@ -96,8 +96,16 @@ function isKnownAction(action: string): action is ExtendAction {
   return Object.prototype.hasOwnProperty.call(EXTEND_DETAILS, action);
 }
 
-export const extendCommerce: SourceKind<SourceOf<'extend-commerce'>> = {
+/** A `sources[]` entry of kind extend-commerce. */
+export const extendCommerceConfig = sourceConfig('extend-commerce', {
+  /** The webhook's Secret in Extend: verifies `ms-signature`. */
+  secret,
+});
+
+export const extendCommerce: SourceKind<typeof extendCommerceConfig> = {
   kind: 'extend-commerce',
+  configSchema: extendCommerceConfig,
+  secretHeaders: [MS_SIGNATURE_HEADER],
 
   verify(request, config) {
     const signature = header(request.headers, MS_SIGNATURE_HEADER);

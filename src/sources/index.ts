@@ -1,18 +1,32 @@
-import type { SourceConfig } from '../config/schema';
-import type { SourceKindName } from '../shared/inbound';
+import { z } from 'zod';
 import { automationApi } from './automation-api';
 import { extendCommerce } from './extend-commerce';
 import { ongoingWms } from './ongoing-wms';
 import type { SourceKind } from './source-kind';
 
-const KINDS: { [K in SourceKindName]: SourceKind<Extract<SourceConfig, { kind: K }>> } = {
-  'extend-commerce': extendCommerce,
-  'ongoing-wms': ongoingWms,
-  'automation-api': automationApi,
-};
+/**
+ * Every source kind hookflow accepts webhooks from. Adding one: a module beside this file implementing
+ * SourceKind, and one line here. The config union, the source-kind list and the log redaction list follow.
+ */
+export const SOURCES = [extendCommerce, ongoingWms, automationApi] as const;
+
+export type SourceKindName = (typeof SOURCES)[number]['kind'];
+export const SOURCE_KINDS: readonly SourceKindName[] = SOURCES.map((source) => source.kind);
+
+type ConfigSchema = (typeof SOURCES)[number]['configSchema'];
+
+/** One `sources[]` entry of the config file, discriminated by `kind`. */
+export const sourceConfigSchema = z.discriminatedUnion('kind', SOURCES.map((source) => source.configSchema) as [ConfigSchema, ...ConfigSchema[]]);
+export type SourceConfig = z.output<typeof sourceConfigSchema>;
+export type SourceOf<K extends SourceKindName> = Extract<SourceConfig, { kind: K }>;
+
+/** Request headers that carry some source's credentials (the logger redacts them). */
+export const SOURCE_SECRET_HEADERS: readonly string[] = [...new Set(SOURCES.flatMap((source) => source.secretHeaders))];
+
+const BY_KIND = new Map<string, SourceKind>(SOURCES.map((source) => [source.kind, source as unknown as SourceKind]));
 
 export function sourceKindOf(config: SourceConfig): SourceKind {
-  return KINDS[config.kind] as SourceKind;
+  return BY_KIND.get(config.kind)!;
 }
 
 export type { SourceKind, WebhookRequest, ParsedNotification } from './source-kind';

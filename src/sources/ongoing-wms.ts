@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { SourceOf } from '../config/schema';
 import { verifyBasicAuth, verifyToken } from '../signing/credentials';
+import { secret, sourceConfig } from './source-config';
 import { header, scalarFields, type SourceKind } from './source-kind';
 import { parseOrThrow } from './zod-errors';
 
@@ -118,8 +118,20 @@ function templateVarsOf(payload: Record<string, unknown>): Record<string, string
   return vars;
 }
 
-export const ongoingWms: SourceKind<SourceOf<'ongoing-wms'>> = {
+
+/** A `sources[]` entry of kind ongoing-wms. */
+export const ongoingWmsConfig = sourceConfig('ongoing-wms', {
+  auth: z.discriminatedUnion('type', [
+    z.strictObject({ type: z.literal('none') }),
+    z.strictObject({ type: z.literal('basic'), username: z.string().min(1), password: secret }),
+    z.strictObject({ type: z.literal('x-auth-token'), token: secret }),
+  ]),
+});
+
+export const ongoingWms: SourceKind<typeof ongoingWmsConfig> = {
   kind: 'ongoing-wms',
+  configSchema: ongoingWmsConfig,
+  secretHeaders: ['authorization', 'x-auth-token'],
 
   verify(request, config) {
     const auth = config.auth;

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { SourceConfig } from '../config/schema';
-import type { InboundEvent, SourceKindName } from '../shared/inbound';
+import type { z } from 'zod';
+import type { InboundEvent } from '../shared/inbound';
 
 /** What a source module sees of one webhook request. */
 export interface WebhookRequest {
@@ -16,12 +16,20 @@ export type ParsedNotification = Omit<InboundEvent, 'sourceId' | 'sourceKind' | 
   templateVars: Record<string, string>;
 };
 
+/** The schema of a source's `sources[]` entry (built with `sourceConfig` in ./source-config.ts). */
+export type SourceConfigSchema = z.ZodType<{ kind: string; id: string }>;
+
 /**
  * Everything that differs between source systems. Adding a source system is adding one module that
- * implements this and listing it in ./index.ts.
+ * implements this and listing it in ./index.ts: the config union, the source-kind list and the log
+ * redaction list are derived from that list.
  */
-export interface SourceKind<C extends SourceConfig = SourceConfig> {
-  readonly kind: SourceKindName;
+export interface SourceKind<S extends SourceConfigSchema = SourceConfigSchema, C extends z.output<S> = z.output<S>> {
+  readonly kind: C['kind'];
+  /** Its entry in `sources[]` of the config file. */
+  readonly configSchema: S;
+  /** Request headers (lower case) that carry the source's credentials: redacted from every log line. */
+  readonly secretHeaders: readonly string[];
   /** Checks credentials over the exact raw body; returns the reason for refusal, or undefined if valid. */
   verify(request: WebhookRequest, config: C): string | undefined;
   /** Parses the JSON body into notifications (with dedup key and filter fields); throws InvalidPayloadError. */

@@ -3,39 +3,74 @@ import { seal } from '../security/sealed';
 import type { Subscription, SubscriptionPatch } from '../shared/outbound';
 import type { CreateSubscriptionInput, UpdateSubscriptionInput } from './schema';
 
+type Auth = { type: 'none' } | { type: 'basic'; username: string; password: string } | { type: 'x-auth-token'; token: string };
+
+/**
+ * The secret fields of a subscription, each plain text (API input, an attempt's opened credentials),
+ * sealed (stored) or masked (shown). `null` clears a field in a patch.
+ */
+interface SecretFields {
+  secret?: string | null;
+  key?: string | null;
+  auth?: Auth;
+  tls?: { clientKey?: string | null };
+}
+
+/**
+ * The one place that knows which fields of a subscription are secret: `secret`, `key`, the auth
+ * password or token, and the TLS client key. Maps each one that is set through `f` (seal, unseal,
+ * mask) and leaves every other field, and absent or null secrets, as they are.
+ */
+export function mapSecrets<S extends SecretFields>(fields: S, f: (value: string) => string): S {
+  const map = <V extends string | null | undefined>(value: V): V => (value === undefined || value === null ? value : (f(value) as V));
+  const out: S = { ...fields };
+  if ('secret' in fields) out.secret = map(fields.secret);
+  if ('key' in fields) out.key = map(fields.key);
+  if (fields.auth !== undefined) out.auth = mapAuth(fields.auth, f);
+  if (fields.tls !== undefined) out.tls = { ...fields.tls, clientKey: map(fields.tls.clientKey) };
+  return out;
+}
+
+/** The same fields as form/field paths (the console drops them from a form it shows again). */
+export const SECRET_FIELD_PATHS: ReadonlySet<string> = new Set(['secret', 'key', 'auth.password', 'auth.token', 'tls.clientKey']);
+
+function mapAuth(auth: Auth, f: (value: string) => string): Auth {
+  switch (auth.type) {
+    case 'none':
+      return auth;
+    case 'basic':
+      return { ...auth, password: f(auth.password) };
+    case 'x-auth-token':
+      return { ...auth, token: f(auth.token) };
+  }
+}
+
 /** Turns validated API/config input into the stored form: secrets sealed, durations in ms. */
 export function toPatch(input: CreateSubscriptionInput | UpdateSubscriptionInput, keyring: Keyring): SubscriptionPatch {
-  const { connectionTimeout, secret, key, auth, tls, ...rest } = input as UpdateSubscriptionInput & { id?: string };
-  const patch: SubscriptionPatch = { ...rest };
+  const { connectionTimeout, ...rest } = input as UpdateSubscriptionInput & { id?: string };
+  const patch: SubscriptionPatch = mapSecrets(rest, (plain) => seal(keyring, plain));
   if (connectionTimeout !== undefined) patch.timeoutMs = connectionTimeout;
-  if (secret !== undefined) patch.secret = secret === null ? null : seal(keyring, secret);
-  if (key !== undefined) patch.key = key === null ? null : seal(keyring, key);
-  if (auth !== undefined) {
-    patch.auth =
-      auth.type === 'basic'
-        ? { type: 'basic', username: auth.username, password: seal(keyring, auth.password) }
-        : auth.type === 'x-auth-token'
-          ? { type: 'x-auth-token', token: seal(keyring, auth.token) }
-          : { type: 'none' };
-  }
-  if (tls !== undefined) {
-    patch.tls = { verify: tls.verify, ca: tls.ca, clientCert: tls.clientCert, clientKey: tls.clientKey ? seal(keyring, tls.clientKey) : undefined };
-  }
   return patch;
+}
+
+/** A subscription's credentials for one attempt, opened from their sealed form (`open` may refuse). */
+export function openSecrets(subscription: Subscription, open: (sealed: string) => string) {
+  const { secret, key, auth } = mapSecrets({ secret: subscription.secret, key: subscription.key, auth: subscription.auth }, open);
+  return { secret, key, auth };
 }
 
 const MASK = '********';
 
 /** What the API shows: everything but secrets, which appear only as "set". */
 export function publicView(subscription: Subscription) {
-  const { secret, key, auth, tls, timeoutMs, ...rest } = subscription;
+  const { secret, key, auth, tls, timeoutMs, ...rest } = mapSecrets(subscription, () => MASK);
   return {
     ...rest,
     connectionTimeout: `PT${timeoutMs / 1000}S`,
-    secret: secret ? MASK : null,
-    key: key ? MASK : null,
-    auth: auth.type === 'basic' ? { type: auth.type, username: auth.username, password: MASK } : auth.type === 'x-auth-token' ? { type: auth.type, token: MASK } : auth,
-    tls: { verify: tls.verify, ca: tls.ca ?? null, clientCert: tls.clientCert ?? null, clientKey: tls.clientKey ? MASK : null },
+    secret: secret ?? null,
+    key: key ?? null,
+    auth,
+    tls: { verify: tls.verify, ca: tls.ca ?? null, clientCert: tls.clientCert ?? null, clientKey: tls.clientKey ?? null },
   };
 }
 

@@ -94,7 +94,7 @@ export async function inboundWorkflow(input: InboundWorkflowInput): Promise<Inbo
  * (ABANDON): started with the workflow task that decided it, no activity and no client round trip. An
  * id that already exists (a reset or retried inbound workflow) is the same delivery: nothing is started twice.
  */
-async function startDelivery({ subscriptionId, workflowId, schedule }: PlannedDelivery, event: OutboundEvent): Promise<void> {
+export async function startDelivery({ subscriptionId, workflowId, schedule }: PlannedDelivery, event: OutboundEvent): Promise<void> {
   const args: [DeliveryInput] = [{ subscriptionId, event, schedule }];
   try {
     await startChild<typeof deliveryWorkflow>('deliveryWorkflow', {

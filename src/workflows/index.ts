@@ -1,7 +1,15 @@
+import type { InboundWorkflow } from '../shared/inbound';
+import type { DeliveryWorkflow } from '../shared/outbound';
+import { deliveryWorkflow } from './delivery';
+import { inboundWorkflow } from './inbound';
+
 // Every workflow the worker runs; the worker bundles this file.
-export { inboundWorkflow } from './inbound';
-export { deliveryWorkflow } from './delivery';
+export { inboundWorkflow, deliveryWorkflow };
 export { subscriptionWorkflow } from './subscription';
 export { envelopeWorkflow } from './envelope';
 export { laneWorkflow } from './lane';
 export { replayWorkflow } from './replay';
+
+// Activities start these by the signatures in their contract modules: the compiler checks they match.
+const contracts: [InboundWorkflow, DeliveryWorkflow] = [inboundWorkflow, deliveryWorkflow];
+void contracts;

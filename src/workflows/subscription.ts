@@ -7,15 +7,17 @@ import {
   deleteSubscriptionUpdate,
   getSubscriptionQuery,
   testSignal,
+  type OutboundEvent,
   type Subscription,
   type SubscriptionPatch,
 } from '../shared/outbound';
 import { SA } from '../shared/search-attributes';
 import { storedSubscriptionProblem, subscriptionSearchAttributes } from '../shared/subscription-limits';
+import { startDelivery } from './inbound';
 
-// Not a local activity: fanOut may query this very workflow (before its memo is written), which cannot
-// answer while a local activity holds its workflow task open.
-const { fanOut } = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: { maximumInterval: '30 seconds' } });
+// Not local activities: they may query this very workflow (before its memo is written), which cannot
+// answer while a local activity holds its workflow task open. fanOut: test signals from before 'test-child-delivery'.
+const { fanOut, planDeliveries } = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: { maximumInterval: '30 seconds' } });
 
 const REQUIRED: Array<keyof Subscription> = ['id', 'name', 'contactEmail', 'url', 'active', 'triggers', 'filter', 'retryPolicy', 'auth', 'timeoutMs', 'signature', 'tls'];
 
@@ -91,16 +93,20 @@ export async function subscriptionWorkflow(input: { subscription: Subscription |
       pendingTests -= 1;
       // Through the normal delivery path: a delivery workflow, signed and retried like any other.
       const id = uuid4();
-      await fanOut({
-        onlySubscriptionId: subscription.id,
-        event: {
-          id: `test/${id}`,
-          uuid: id,
-          type: TEST_EVENT_TYPE,
-          occurredAt: new Date().toISOString(),
-          data: { message: `Test webhook for subscription ${subscription.name}`, subscriptionId: subscription.id },
-        },
-      });
+      const event: OutboundEvent = {
+        id: `test/${id}`,
+        uuid: id,
+        type: TEST_EVENT_TYPE,
+        occurredAt: new Date().toISOString(),
+        data: { message: `Test webhook for subscription ${subscription.name}`, subscriptionId: subscription.id },
+      };
+      if (patched('test-child-delivery')) {
+        // The delivery as a child workflow, as the inbound workflow starts them: no activity starts workflows.
+        const { planned } = await planDeliveries({ event, query: true, onlySubscriptionId: subscription.id });
+        await Promise.all(planned.map((delivery) => startDelivery(delivery, event)));
+      } else {
+        await fanOut({ onlySubscriptionId: subscription.id, event });
+      }
     }
     if (workflowInfo().continueAsNewSuggested) {
       // Let in-flight updates finish so none is lost across the new run.

@@ -1,4 +1,4 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { InjectOptions } from 'fastify';
@@ -7,6 +7,7 @@ import { deliveryWorkflowId } from '../../src/shared/outbound';
 import { FakeHttpPeer } from '../support/fake-http';
 import { ADMIN_TOKEN, eventually, startHarness, testConfig, type Harness } from '../support/harness';
 import { createSubscription } from '../support/outbound';
+import { sign } from '../support/signatures';
 import { trickle as trickleClient } from '../support/trickle';
 
 /**
@@ -64,8 +65,8 @@ afterAll(async () => {
 // ---------------------------------------------------------------------------------------------------
 // Building requests
 
-const hmacHex = (secret: string, body: string | Buffer) => createHmac('sha256', secret).update(body).digest('hex');
-const msSignature = (body: string | Buffer, secret = EXTEND_SECRET) => `sha256=${hmacHex(secret, body).toUpperCase()}`;
+const hmacHex = sign.x;
+const msSignature = (body: string | Buffer, secret = EXTEND_SECRET) => sign.ms(secret, body);
 const basic = (credentials: string) => `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}`;
 const JSON_TYPE = { 'content-type': 'application/json' };
 

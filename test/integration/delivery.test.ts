@@ -4,8 +4,8 @@ import { deliveryWorkflowId, type DeliveryResult } from '../../src/shared/outbou
 import { SA } from '../../src/shared/search-attributes';
 import { FakeHttpPeer, type Responder } from '../support/fake-http';
 import { eventually, startHarness, testConfig, type Harness } from '../support/harness';
-import { adminApi, createSubscription, json, publish, verify } from '../support/outbound';
-import { post, sign } from '../support/webhooks';
+import { adminApi, deliverPublished, json, publish, subscribe, verify } from '../support/outbound';
+import { erpSourceYaml, post, sign } from '../support/webhooks';
 
 const SECRET = 'subscriber-secret-123';
 let receiver: FakeHttpPeer;
@@ -19,10 +19,7 @@ beforeAll(async () => {
     testConfig(`
 delivery: { oneDay: { initialInterval: PT0.2S, backoffCoefficient: 2, maximumInterval: PT2S, window: PT20S } }
 sources:
-  - id: erp
-    kind: extend-commerce
-    secret: extend-secret
-    followUp: { urls: { OrderCreated: "${sourceApi.url}/orders/{OrderNumber}" } }
+${erpSourceYaml('extend-secret', sourceApi.url)}
 `),
   );
 });
@@ -33,21 +30,8 @@ afterAll(async () => {
   await sourceApi?.stop();
 });
 
-/** A fresh path on the receiver with its own responder, and a subscription pointing at it. */
-async function subscriber(responder: Responder, fields: Record<string, unknown> = {}) {
-  const path = `/hook/${randomUUID()}`;
-  receiver.on(path, responder);
-  const id = await createSubscription(h, { url: `${receiver.url}${path}`, secret: SECRET, triggers: ['shop.*'], retryPolicy: 'one-day', ...fields });
-  return { id, path, requests: () => receiver.requestsTo(path) };
-}
-
-/** Publishes an event and returns the handle of its delivery to the subscription (started by fan-out). */
-async function deliver(subscriptionId: string, extra: Record<string, unknown> = {}) {
-  const { eventId, workflowId } = await publish(h, { type: 'shop.OrderPaid', data: { orderNumber: 'SO-1', amount: 42 }, ...extra });
-  const { deliveries } = await h.client.workflow.getHandle(workflowId).result();
-  expect(deliveries).toContainEqual({ subscriptionId, workflowId: deliveryWorkflowId(eventId, subscriptionId) });
-  return h.client.workflow.getHandle(deliveryWorkflowId(eventId, subscriptionId));
-}
+const subscriber = (responder: Responder, fields: Record<string, unknown> = {}) => subscribe(h, receiver, responder, { secret: SECRET, ...fields });
+const deliver = (subscriptionId: string, extra: Record<string, unknown> = {}) => deliverPublished(h, subscriptionId, extra);
 
 describe('signature schemes, checked by independent verifiers', () => {
   test('ms-signature: Extend envelope with fetched data, signed per attempt', async () => {

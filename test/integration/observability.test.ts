@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { freeLoopbackPort } from '../../src/observability/metrics-server';
+import { freePort } from '../../src/stack/dev-server';
 import { setCoreMetricsUrl } from '../../src/observability/metrics';
 import { FakeHttpPeer } from '../support/fake-http';
 import { startHarness, testConfig, type Harness } from '../support/harness';
 import { createSubscription, publish } from '../support/outbound';
-import { extendBody, post, sign } from '../support/webhooks';
+import { erpSourceYaml, extendBody, post, sign } from '../support/webhooks';
 
 const SECRET = 'extend-secret-obs';
 let receiver: FakeHttpPeer;
@@ -15,15 +15,12 @@ let workerPort: number;
 beforeAll(async () => {
   receiver = await new FakeHttpPeer(() => ({ status: 200 })).start();
   sourceApi = await new FakeHttpPeer(() => ({ status: 200, body: { ok: true } })).start();
-  workerPort = await freeLoopbackPort();
+  workerPort = await freePort();
   h = await startHarness(
     testConfig(`
 metrics: { workerPort: ${workerPort} }
 sources:
-  - id: erp
-    kind: extend-commerce
-    secret: ${SECRET}
-    followUp: { urls: { OrderCreated: "${sourceApi.url}/orders/{OrderNumber}" } }
+${erpSourceYaml(SECRET, sourceApi.url)}
   - { id: limited, kind: extend-commerce, secret: ${SECRET}, rateLimit: { max: 3, window: PT1M } }
   - { id: other, kind: extend-commerce, secret: ${SECRET} }
 `),
@@ -80,6 +77,29 @@ describe('metrics', () => {
     await h.client.workflow.getHandle(ok.json().events[0].workflowId).result();
     expect(sourceApi.requestsTo(`/orders/${orderNumber}`)).toHaveLength(1);
     expect(sample(await workerMetrics(), 'hookflow_followup_fetches_total', { outcome: 'fetched' })).toBeGreaterThanOrEqual(1);
+  });
+
+  test('rejections carry the code of their response, repeats count as duplicates, other routes count nothing', async () => {
+    const before = await apiMetrics();
+    const text = 'not json';
+    const invalid = await post(h.app, '/webhooks/erp', text, { 'ms-signature': sign.ms(SECRET, text) });
+    expect(invalid.statusCode).toBe(400);
+    const unknown = await postExtend('nowhere', extendBody([{ Action: 'OrderCreated', Details: { OrderNumber: 'X' } }]));
+    expect(unknown.statusCode).toBe(404);
+    const body = extendBody([{ Action: 'OrderCreated', Details: { OrderNumber: `DUP-${randomUUID()}`, Warehouse: 'W' } }]);
+    expect((await postExtend('other', body)).json().events[0].duplicate).toBe(false);
+    expect((await postExtend('other', body)).json().events[0].duplicate).toBe(true);
+    expect((await h.app.inject('/healthz')).statusCode).toBe(200);
+    expect((await h.app.inject({ method: 'POST', url: '/webhooks' })).statusCode).toBe(404);
+    const after = await apiMetrics();
+
+    const delta = (name: string, labels: Record<string, string>) => sample(after, name, labels) - sample(before, name, labels);
+    expect(delta('hookflow_webhooks_rejected_total', { source: 'erp', reason: invalid.json().error })).toBe(1);
+    expect(delta('hookflow_webhooks_rejected_total', { source: '(unknown)', reason: unknown.json().error })).toBe(1);
+    expect(delta('hookflow_webhooks_received_total', { source: '(unknown)' })).toBe(1);
+    expect(delta('hookflow_webhooks_received_total', { source: 'other' })).toBe(2);
+    expect(delta('hookflow_webhooks_accepted_total', { source: 'other' })).toBe(1);
+    expect(delta('hookflow_webhooks_duplicates_total', { source: 'other' })).toBe(1);
   });
 
   test('a delivered webhook shows as a delivery outcome in the worker registry', async () => {

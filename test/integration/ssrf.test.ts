@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import type { InboundWorkflowResult } from '../../src/shared/inbound';
-import { deliveryWorkflowId, type DeliveryResult } from '../../src/shared/outbound';
+import type { DeliveryResult } from '../../src/shared/outbound';
 import { SA } from '../../src/shared/search-attributes';
 import { FakeHttpPeer, type Responder } from '../support/fake-http';
 import { startHarness, testConfig, type Harness } from '../support/harness';
-import { adminApi, createSubscription, publish } from '../support/outbound';
-import { extendBody, post, sign } from '../support/webhooks';
+import { adminApi, deliverPublished, subscribe } from '../support/outbound';
+import { erpSourceYaml, extendBody, post, sign } from '../support/webhooks';
 
 // Everything in these tests listens on loopback, which is exactly what the SSRF guard refuses: `closed`
 // allows nothing (and keeps the default one-day schedule, whose next attempt would be a minute away),
@@ -24,10 +24,7 @@ beforeAll(async () => {
       testConfig(`
 network: { allow: [] }
 sources:
-  - id: erp
-    kind: extend-commerce
-    secret: extend-secret
-    followUp: { urls: { OrderCreated: "${sourceApi.url}/orders/{OrderNumber}" } }
+${erpSourceYaml('extend-secret', sourceApi.url)}
 `),
     ),
     startHarness(
@@ -45,20 +42,8 @@ afterAll(async () => {
   await sourceApi?.stop();
 });
 
-/** A fresh path on the receiver and a one-day subscription of `h` to it at `base` (default: the receiver's 127.0.0.1 URL). */
-async function subscriber(h: Harness, responder: Responder, base = receiver.url) {
-  const path = `/hook/${randomUUID()}`;
-  receiver.on(path, responder);
-  const id = await createSubscription(h, { url: `${base}${path}`, secret: 'shh', triggers: ['shop.*'], retryPolicy: 'one-day' });
-  return { id, requests: () => receiver.requestsTo(path) };
-}
-
-/** Publishes an event and returns the handle of its delivery to the subscription. */
-async function deliver(h: Harness, subscriptionId: string) {
-  const { eventId, workflowId } = await publish(h, { type: 'shop.OrderPaid', data: { orderNumber: 'SO-1' } });
-  await h.client.workflow.getHandle(workflowId).result();
-  return h.client.workflow.getHandle(deliveryWorkflowId(eventId, subscriptionId));
-}
+const subscriber = (h: Harness, responder: Responder, base = receiver.url) => subscribe(h, receiver, responder, { secret: 'shh' }, base);
+const deliver = deliverPublished;
 
 /** The delivery's failure: DeliveryFailed, caused by the activity's SsrfRefused. */
 async function refusal(handle: Awaited<ReturnType<typeof deliver>>) {

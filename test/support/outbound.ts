@@ -1,7 +1,8 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { deliveryWorkflowId } from '../../src/shared/outbound';
 import type { Harness } from './harness';
 import { ADMIN_TOKEN, eventually } from './harness';
-import type { RecordedRequest } from './fake-http';
+import type { FakeHttpPeer, RecordedRequest, Responder } from './fake-http';
 
 /** Calls the admin API with the admin token. */
 export async function adminApi(h: Harness, method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, body?: unknown) {
@@ -33,27 +34,25 @@ export async function publish(h: Harness, body: Record<string, unknown>) {
   return res.json() as { eventId: string; workflowId: string; duplicate: boolean };
 }
 
-/** Independent verifiers of the three signature schemes, written from their specifications. */
-export const verify = {
-  ms(secret: string, request: RecordedRequest): boolean {
-    const expected = `sha256=${createHmac('sha256', secret).update(request.body).digest('hex').toUpperCase()}`;
-    return request.headers['ms-signature'] === expected;
-  },
-  x(secret: string, request: RecordedRequest): boolean {
-    return request.headers['x-signature'] === createHmac('sha256', secret).update(request.body).digest('hex');
-  },
-  standard(secret: string, request: RecordedRequest): boolean {
-    const id = String(request.headers['webhook-id']);
-    const timestamp = String(request.headers['webhook-timestamp']);
-    const key = secret.startsWith('whsec_') ? Buffer.from(secret.slice(6), 'base64') : Buffer.from(secret);
-    const expected = createHmac('sha256', key).update(`${id}.${timestamp}.`).update(request.body).digest();
-    const given = String(request.headers['webhook-signature'] ?? '')
-      .split(' ')
-      .filter((part) => part.startsWith('v1,'))
-      .map((part) => Buffer.from(part.slice(3), 'base64'));
-    const fresh = Math.abs(Date.now() / 1000 - Number(timestamp)) < 300;
-    return fresh && given.some((g) => g.length === expected.length && timingSafeEqual(g, expected));
-  },
-};
+/**
+ * A fresh path on `receiver` with its own responder, and a one-day subscription of `h` to `shop.*` there
+ * (at `base`: by default the receiver's own URL). `fields` override the subscription's.
+ */
+export async function subscribe(h: Harness, receiver: FakeHttpPeer, responder: Responder, fields: Record<string, unknown> = {}, base = receiver.url) {
+  const path = `/hook/${randomUUID()}`;
+  receiver.on(path, responder);
+  const id = await createSubscription(h, { url: `${base}${path}`, secret: 'subscriber-secret', triggers: ['shop.*'], retryPolicy: 'one-day', ...fields });
+  return { id, path, requests: () => receiver.requestsTo(path) };
+}
+
+/** Publishes a `shop.OrderPaid` event and returns the handle of its delivery to the subscription (started by fan-out). */
+export async function deliverPublished(h: Harness, subscriptionId: string, extra: Record<string, unknown> = {}) {
+  const { eventId, workflowId } = await publish(h, { type: 'shop.OrderPaid', data: { orderNumber: 'SO-1', amount: 42 }, ...extra });
+  const { deliveries } = await h.client.workflow.getHandle(workflowId).result();
+  expect(deliveries).toContainEqual({ subscriptionId, workflowId: deliveryWorkflowId(eventId, subscriptionId) });
+  return h.client.workflow.getHandle(deliveryWorkflowId(eventId, subscriptionId));
+}
+
+export { verify } from './signatures';
 
 export const json = (request: RecordedRequest) => JSON.parse(request.body.toString('utf8'));

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { SEARCH_ATTRIBUTE_TYPES } from '../../src/shared/search-attributes';
 import { temporal } from '@temporalio/proto';
 
@@ -30,4 +31,29 @@ export async function startTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
     throw err;
   }
   return env;
+}
+
+/**
+ * Worker logs at WARN, minus the failed attempts and workflows the tests cause on purpose (they would
+ * bury a real warning). Once per process: the Runtime cannot be installed twice.
+ */
+export function quietExpectedFailures(): void {
+  const expected = new Set(['Activity failed', 'Workflow failed']);
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN', (entry) => void (expected.has(entry.message) || console.warn(entry.level, entry.message, entry.meta ?? ''))) });
+  } catch {
+    // already installed by an earlier test file in this process
+  }
+}
+
+/** A worker of the test workflow bundle with these activities on `taskQueue`, running until `stop()`. */
+export async function startTestWorker(env: TestWorkflowEnvironment, taskQueue: string, activities: object) {
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: { codePath: process.env.HOOKFLOW_TEST_BUNDLE! }, activities });
+  const running = worker.run();
+  return {
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+    },
+  };
 }

@@ -1,11 +1,12 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { HookflowApp } from '../../src/api/app';
 
-/** Independent signers for tests (not the code under test). */
-export const sign = {
-  ms: (secret: string, body: string) => `sha256=${createHmac('sha256', secret).update(body).digest('hex').toUpperCase()}`,
-  x: (secret: string, body: string) => createHmac('sha256', secret).update(body).digest('hex'),
-};
+export { sign } from './signatures';
+
+/** The `erp` Extend source (a `sources:` item) whose OrderCreated events are fetched from `<sourceApiUrl>/orders/<OrderNumber>`. */
+export function erpSourceYaml(secret: string, sourceApiUrl: string): string {
+  return `  - { id: erp, kind: extend-commerce, secret: ${secret}, followUp: { urls: { OrderCreated: "${sourceApiUrl}/orders/{OrderNumber}" } } }`;
+}
 
 export function extendBody(notifications: Array<{ Action: string; Details: Record<string, unknown> }>, notificationId = randomUUID()) {
   return { Id: randomUUID().replace(/-/g, ''), Attempt: 1, Properties: { NotificationId: notificationId }, Notifications: notifications };

@@ -2,7 +2,6 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { Agent } from 'undici';
 import { createActivities } from '../../src/activities';
 import { deliverySchedule } from '../../src/activities/fan-out';
@@ -12,16 +11,9 @@ import type { DeliveryInput, DeliveryResult, DeliverySchedule, RetryPolicyName }
 import { createSubscriptionSchema } from '../../src/subscriptions/schema';
 import { SubscriptionStore } from '../../src/subscriptions/store';
 import { FakeHttpPeer, type Responder } from '../support/fake-http';
-import { startTimeSkippingEnv } from '../support/time-skipping';
+import { quietExpectedFailures, startTestWorker, startTimeSkippingEnv } from '../support/time-skipping';
 
-// Worker logs at WARN, minus the failed attempts and deliveries these tests cause on purpose (18 of them
-// would bury a real warning).
-const EXPECTED = new Set(['Activity failed', 'Workflow failed']);
-try {
-  Runtime.install({ logger: new DefaultLogger('WARN', (entry) => void (EXPECTED.has(entry.message) || console.warn(entry.level, entry.message, entry.meta ?? ''))) });
-} catch {
-  // already installed by an earlier test file in this process
-}
+quietExpectedFailures();
 
 /**
  * When each attempt of the `one-day` schedule starts, relative to the first (0): then one after each backoff
@@ -54,23 +46,15 @@ describe('delivery retry policies over skipped time (Java time-skipping test ser
   const http = new Agent({ keepAliveTimeout: 1_000 });
   const receivers: FakeHttpPeer[] = [];
   let env: TestWorkflowEnvironment;
-  let worker: Worker;
-  let running: Promise<void>;
+  let worker: Awaited<ReturnType<typeof startTestWorker>> | undefined;
 
   beforeAll(async () => {
     env = await startTimeSkippingEnv();
-    worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowBundle: { codePath: process.env.HOOKFLOW_TEST_BUNDLE! },
-      activities: createActivities({ config, http, client: env.client, keyring }),
-    });
-    running = worker.run();
+    worker = await startTestWorker(env, taskQueue, createActivities({ config, http, client: env.client, keyring }));
   }, 120_000);
 
   afterAll(async () => {
-    if (worker && worker.getState() === 'RUNNING') worker.shutdown();
-    await running;
+    await worker?.stop();
     await env?.teardown();
     await http.close();
     await Promise.all(receivers.map((r) => r.stop()));

@@ -2,7 +2,8 @@ import { Writable } from 'node:stream';
 import type { Client } from '@temporalio/client';
 import { buildApp, type HookflowApp } from '../../src/api/app';
 import { parseConfig } from '../../src/config/load';
-import { createLogger, loggerOptions, maskCredentialParams } from '../../src/observability/logger';
+import { createLogger, loggerOptions, maskCredentialParams, REDACT_PATHS } from '../../src/observability/logger';
+import { SOURCES } from '../../src/sources';
 
 /** A pino destination that keeps every line. */
 function capture() {
@@ -52,6 +53,21 @@ sources:
     for (const header of Object.keys(SECRETS)) expect(incoming.req.headers[header]).toBe('[Redacted]');
     expect(incoming.req.headers['content-type']).toBe('application/json'); // the rest stays readable
     for (const secret of [...Object.values(SECRETS), QUERY_KEY]) expect(out.text()).not.toContain(secret);
+  });
+
+  test.each(SOURCES.map((source) => [source.kind, source.secretHeaders] as const))('every secret header of the %s module is redacted', (_kind, headers) => {
+    expect(headers.length).toBeGreaterThan(0);
+    const log = capture();
+    const sent = Object.fromEntries(headers.map((name) => [name, `secret-of-${name}`]));
+    createLogger('info', log.stream).info({ req: { method: 'POST', url: '/webhooks/x', headers: { ...sent, 'content-type': 'application/json' } } }, 'incoming request');
+    const line = JSON.parse(log.lines[0]!);
+    for (const name of headers) {
+      expect(name).toBe(name.toLowerCase()); // Node lower-cases incoming header names
+      expect(REDACT_PATHS).toContain(`req.headers["${name}"]`);
+      expect(line.req.headers[name]).toBe('[Redacted]');
+    }
+    expect(line.req.headers['content-type']).toBe('application/json');
+    for (const value of Object.values(sent)) expect(log.text()).not.toContain(value);
   });
 
   test('secret, password, token and clientKey fields up to three levels deep', () => {

@@ -15,9 +15,11 @@ const EXTEND_VECTOR = {
 describe('ms-signature (Extend Commerce)', () => {
   const body = Buffer.from(EXTEND_VECTOR.body, 'utf8');
 
-  test('the seed body is the documented 16 bytes', () => {
-    expect(body.length).toBe(16);
-    expect(body.toString('hex').toUpperCase()).toBe(EXTEND_VECTOR.bodyHex);
+  test('the documented bytes of the seed body (hex) are signed and verified as the seed says', () => {
+    const documented = decodeHex(EXTEND_VECTOR.bodyHex)!;
+    expect(documented).toHaveLength(16);
+    expect(signMsSignature(EXTEND_VECTOR.secret, documented)).toBe(EXTEND_VECTOR.signature);
+    expect(verifyMsSignature(EXTEND_VECTOR.secret, documented, EXTEND_VECTOR.signature)).toBe(true);
   });
 
   test('signing reproduces the seed signature exactly', () => {

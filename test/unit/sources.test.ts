@@ -38,7 +38,7 @@ describe('Extend Commerce', () => {
   });
 
   test('every action of the complete list parses with its sample Details', () => {
-    expect(EXTEND_ACTIONS.sort()).toEqual(Object.keys(actionSamples).sort());
+    expect([...EXTEND_ACTIONS].sort()).toEqual(Object.keys(actionSamples).sort());
     for (const [action, sample] of Object.entries(actionSamples)) {
       const body = { Id: 'abc', Attempt: 1, Properties: { NotificationId: `n-${action}` }, Notifications: [{ Action: action, ...sample }] };
       const [event] = extendCommerce.parse(body, request(body), extendConfig);

@@ -14,6 +14,7 @@ import { MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth';
 import { startInbound } from '../start-inbound';
 import { startDurably } from '../temporal-start';
 import { installWebhookRateLimits } from '../rate-limit';
+import { installWebhookMetrics } from '../../observability/http-metrics';
 
 export interface WebhookRouteDeps {
   config: HookflowConfig;
@@ -77,6 +78,7 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteDeps> = async (app
 
   app.decorateRequest('source', null);
   const limits = await installWebhookRateLimits(app, config);
+  const metrics = installWebhookMetrics(app, config);
   app.addHook('onRequest', async (request) => {
     await limits.refuseBlockedClient(request);
     const { sourceId } = request.params as { sourceId?: string };
@@ -155,6 +157,8 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteDeps> = async (app
           config.server.ackTimeout,
         );
         request.log.info({ sourceId: source.id, notifications: notifications.length, envelope: envelope.workflowId, duplicate: envelope.duplicate }, 'envelope accepted');
+        // Its notifications are started by the envelope workflow: counted here as accepted (or as repeats).
+        metrics.countAccepted(source.id, envelope.duplicate ? 0 : notifications.length, envelope.duplicate ? notifications.length : 0);
         return reply.status(202).send({ accepted: notifications.length, events: [], envelope });
       }
 
@@ -164,7 +168,9 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteDeps> = async (app
           return { eventKey: notification.eventKey, ...started };
         }),
       );
-      request.log.info({ sourceId: source.id, events: events.length, duplicates: events.filter((e) => e.duplicate).length }, 'webhook accepted');
+      const duplicates = events.filter((e) => e.duplicate).length;
+      request.log.info({ sourceId: source.id, events: events.length, duplicates }, 'webhook accepted');
+      metrics.countAccepted(source.id, events.length - duplicates, duplicates);
       return reply.status(202).send({ accepted: events.length, events });
     },
   );

@@ -1,8 +1,8 @@
-import { createHmac } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Pool } from 'undici';
+import { sign } from '../../support/signatures';
 
 /**
  * The source side of the fault tests: Extend Commerce webhooks, signed as Extend signs them, sent the
@@ -23,7 +23,7 @@ export function extendWebhook(secret: string, notificationId: string): Webhook {
     Properties: { NotificationId: notificationId },
     Notifications: [{ Action: 'OrderCreated', Details: { OrderNumber: `SO-${notificationId.slice(0, 8)}`, Warehouse: 'W1' } }],
   });
-  const signature = `sha256=${createHmac('sha256', secret).update(body).digest('hex').toUpperCase()}`;
+  const signature = sign.ms(secret, body);
   return { notificationId, body, headers: { 'content-type': 'application/json', 'ms-signature': signature } };
 }
 
