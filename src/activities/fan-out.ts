@@ -1,6 +1,9 @@
+import { createHash } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { log } from '@temporalio/activity';
 import type { HookflowConfig } from '../config/schema';
+import { boundedWorkflowId } from '../shared/bounded';
+import { coalesceKeyValues, coalesceTypeMatches } from '../shared/coalesce';
 import { deliverySearchAttributes } from '../shared/delivery-start';
 import { filterRejection } from '../shared/filter';
 import { deliveryWorkflowId, triggersMatch, type DeliveryInput, type DeliverySchedule, type OutboundEvent, type PlannedDelivery, type Subscription } from '../shared/outbound';
@@ -25,6 +28,22 @@ export function deliverySchedule(subscription: Subscription, config: HookflowCon
 }
 
 /**
+ * The coalescer of this event for this subscription, when the subscription coalesces its type and the
+ * event has every key field: `coalesce/<subscriptionId>/<hash of the key's names and values>`.
+ */
+export function coalescePlan(subscription: Subscription, event: OutboundEvent): { workflowId: string; windowMs: number; key: Record<string, string> } | undefined {
+  const settings = subscription.coalesce;
+  if (!settings || !coalesceTypeMatches(settings.types, event.type)) return undefined;
+  const key = coalesceKeyValues(event.data, settings.key);
+  if (!key) return undefined;
+  const hash = createHash('sha256')
+    .update(JSON.stringify(settings.key.map((field) => [field, key[field]])))
+    .digest('hex')
+    .slice(0, 32);
+  return { workflowId: boundedWorkflowId(`coalesce/${subscription.id}/${hash}`), windowMs: settings.windowMs, key };
+}
+
+/**
  * Which subscriptions get this event. Candidates come from visibility (triggers, active); each is then
  * checked against its workflow's current state (readSubscription: the memo written with each
  * acknowledged change), so a change made a moment ago (disable, new filter) is honoured. Candidates
@@ -33,7 +52,7 @@ export function deliverySchedule(subscription: Subscription, config: HookflowCon
 async function plan(
   { config, client }: FanOutDeps,
   event: OutboundEvent,
-  options: { onlySubscriptionId?: string; candidates?: string[]; query: boolean },
+  options: { onlySubscriptionId?: string; candidates?: string[]; query: boolean; coalesce?: boolean },
 ): Promise<{ planned: PlannedDelivery[]; unread: string[] }> {
   const { onlySubscriptionId } = options;
   const ids = onlySubscriptionId ? [onlySubscriptionId] : (options.candidates ?? (await listSubscriptionIds(client, candidateQuery(config.temporal.taskQueue, event.type))));
@@ -47,7 +66,10 @@ async function plan(
       }
       if (!subscription) return undefined;
       if (!onlySubscriptionId && (!subscription.active || !triggersMatch(subscription.triggers, event.type) || filterRejection(event, subscription.filter))) return undefined;
-      return { subscriptionId: subscription.id, workflowId: deliveryWorkflowId(event.id, subscription.id), schedule: deliverySchedule(subscription, config) };
+      const delivery: PlannedDelivery = { subscriptionId: subscription.id, workflowId: deliveryWorkflowId(event.id, subscription.id), schedule: deliverySchedule(subscription, config) };
+      // Coalescing applies to the inbound workflow's path (planDeliveries); fanOut (test signal, old runs) delivers directly.
+      const coalesce = options.coalesce ? coalescePlan(subscription, event) : undefined;
+      return coalesce ? { ...delivery, workflowId: coalesce.workflowId, coalesce: { windowMs: coalesce.windowMs, key: coalesce.key, deliveryWorkflowId: delivery.workflowId } } : delivery;
     }),
   );
   const matched = planned.filter((p): p is PlannedDelivery => p !== undefined);
@@ -65,7 +87,7 @@ async function plan(
  */
 export function createPlanDeliveriesActivity(deps: FanOutDeps) {
   return async function planDeliveries(input: { event: OutboundEvent; query: boolean; candidates?: string[] }): Promise<{ planned: PlannedDelivery[]; unread: string[] }> {
-    return plan(deps, input.event, { query: input.query, candidates: input.candidates });
+    return plan(deps, input.event, { query: input.query, candidates: input.candidates, coalesce: true });
   };
 }
 

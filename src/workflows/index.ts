@@ -3,3 +3,4 @@ export { inboundWorkflow } from './inbound';
 export { deliveryWorkflow } from './delivery';
 export { subscriptionWorkflow } from './subscription';
 export { envelopeWorkflow } from './envelope';
+export { coalesceWorkflow } from './coalesce';
