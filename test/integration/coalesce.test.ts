@@ -187,3 +187,12 @@ test('bad coalesce and refreshFollowUpAfter values are 400s naming the field', a
     expect(res.json().details.map((d: { path: string }) => d.path).join(' ')).toMatch(field);
   }
 });
+
+test('the OpenAPI document shows coalesce and refreshFollowUpAfter on create and update', async () => {
+  const doc = (await h.app.inject('/docs/json')).json();
+  for (const [path, method] of [['/api/subscriptions', 'post'], ['/api/subscriptions/{id}', 'patch']] as const) {
+    const schema = doc.paths[path][method].requestBody.content['application/json'].schema;
+    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['coalesce', 'refreshFollowUpAfter']));
+    expect(JSON.stringify(schema.properties.coalesce)).toMatch(/window.*key.*types/);
+  }
+});
