@@ -33,7 +33,10 @@ export function deliverySchedule(subscription: Subscription, config: HookflowCon
  */
 export function coalescePlan(subscription: Subscription, event: OutboundEvent): { workflowId: string; windowMs: number; key: Record<string, string> } | undefined {
   const settings = subscription.coalesce;
-  if (!settings || !coalesceTypeMatches(settings.types, event.type)) return undefined;
+  // Defensive: state written by other clients (`temporal workflow update`) is not schema-checked; a malformed
+  // setting delivers as usual rather than failing every event's planning.
+  if (!settings || !Array.isArray(settings.types) || !Array.isArray(settings.key) || !(settings.windowMs > 0)) return undefined;
+  if (!coalesceTypeMatches(settings.types.filter((t) => typeof t === 'string'), event.type)) return undefined;
   const key = coalesceKeyValues(event.data, settings.key);
   if (!key) return undefined;
   const hash = createHash('sha256')

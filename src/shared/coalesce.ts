@@ -67,7 +67,9 @@ export function coalesceKeyValues(data: Record<string, unknown>, fields: readonl
   const read = (from: Record<string, unknown> | undefined, path: string): unknown =>
     path.split('.').reduce<unknown>((value, part) => (value && typeof value === 'object' ? (value as Record<string, unknown>)[part] : undefined), from);
   const values: Record<string, string> = {};
+  if (fields.length === 0) return undefined;
   for (const field of fields) {
+    if (typeof field !== 'string') return undefined;
     const value = read(details, field) ?? read(data, field);
     if (typeof value !== 'string' && typeof value !== 'number') return undefined;
     values[field] = String(value);
