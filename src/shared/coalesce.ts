@@ -32,7 +32,7 @@ export interface CoalesceInput {
   /** The notification that started this run (the rest arrive as signals). */
   first?: CoalesceItem;
   /** Carried over continue-as-new: the batch in progress and the last delivered notification. */
-  carried?: { latest?: CoalesceItem; count: number; delivered?: AcceptanceOrder; deliveries: number };
+  carried?: { latest?: CoalesceItem; count: number; delivered?: AcceptanceOrder; deliveries: number; windowEndsAt?: number };
 }
 
 export interface CoalesceResult {

@@ -5,7 +5,6 @@ import {
   continueAsNew,
   log,
   setHandler,
-  sleep,
   startChild,
   upsertSearchAttributes,
   workflowInfo,
@@ -32,6 +31,7 @@ export async function coalesceWorkflow(input: CoalesceInput): Promise<CoalesceRe
   let count = input.carried?.count ?? 0;
   let delivered: AcceptanceOrder | undefined = input.carried?.delivered;
   let deliveries = input.carried?.deliveries ?? 0;
+  let windowEndsAt = input.carried?.windowEndsAt;
   let superseded = 0;
 
   const accept = (item: CoalesceItem) => {
@@ -48,7 +48,15 @@ export async function coalesceWorkflow(input: CoalesceInput): Promise<CoalesceRe
   if (input.first) accept(input.first);
 
   while (count > 0) {
-    await sleep(input.windowMs);
+    // The window, from the batch's first notification. Every signal carries a whole notification (with its
+    // follow-up data): a long window of a big storm may fill the history first, so the batch moves to a new
+    // run (same window end) whenever Temporal suggests it.
+    windowEndsAt ??= Date.now() + input.windowMs;
+    if (await condition(() => workflowInfo().continueAsNewSuggested, Math.max(1, windowEndsAt - Date.now()))) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof coalesceWorkflow>({ ...input, first: undefined, carried: { latest, count, delivered, deliveries, windowEndsAt } });
+    }
+    windowEndsAt = undefined;
     const batch = latest!;
     const n = count;
     latest = undefined;
