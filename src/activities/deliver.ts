@@ -14,8 +14,11 @@ import {
   type AttemptReport,
   type DeliveryAttemptResult,
   type DeliveryInput,
+  type OutboundEvent,
   type Subscription,
 } from '../shared/outbound';
+import type { FollowUpResult } from '../shared/inbound';
+import { attemptClockMs } from './follow-up';
 import { isRetryableStatus, parseRetryAfterMs, readLimited, ssrfFailure } from './http';
 import { readSubscription } from './subscriptions-lookup';
 import type { TlsAgents } from './tls-agents';
@@ -25,6 +28,18 @@ export interface DeliverDeps {
   keyring?: Keyring;
   agents: TlsAgents;
   now?: () => number;
+  /** The inbound follow-up fetch (src/activities/follow-up.ts), for refreshFollowUpAfter. */
+  fetchFollowUp?: (input: { sourceId: string; url: string; maxTimeoutMs?: number }) => Promise<FollowUpResult>;
+}
+
+/** A refresh at send time waits at most this long for the source's API (inside the attempt's own timeout). */
+export const REFRESH_TIMEOUT_MS = 5_000;
+
+function refreshFailure(err: unknown): NonNullable<OutboundEvent['refreshFailed']> {
+  const type = err instanceof ApplicationFailure ? err.type : undefined;
+  if (type === 'FollowUpNotFound') return 'not-found';
+  if (type === 'FollowUpRejected' || type === 'FollowUpUrlRefused' || type === 'FollowUpNotConfigured' || type === 'FollowUpTooLarge') return 'rejected';
+  return 'unavailable'; // 5xx, 408, 429, timeouts, connection errors
 }
 
 function openCredentials(subscription: Subscription, keyring: Keyring | undefined): OpenedCredentials {
@@ -39,7 +54,28 @@ function openCredentials(subscription: Subscription, keyring: Keyring | undefine
  * attempt, POST it. 2xx = delivered; 3xx, 5xx, 408, 429, timeouts and connection errors = retry
  * (honouring Retry-After); 410 = stop and disable the subscription; other 4xx = stop.
  */
-export function createDeliverActivity({ client, keyring, agents, now = Date.now }: DeliverDeps) {
+export function createDeliverActivity({ client, keyring, agents, now = Date.now, fetchFollowUp }: DeliverDeps) {
+  /**
+   * README "Fresh data at send time": an attempt that starts more than `refreshFollowUpAfter` after the
+   * follow-up was fetched fetches it again (same URL, same confinement and credentials as the inbound
+   * fetch) and delivers that, with its `fetchedAt`. If the refresh fails the attempt still goes out, with
+   * the earlier snapshot and `refreshFailed` saying why (not-found, unavailable, rejected). The fresh data
+   * lives only in this attempt: it is never written to the workflow's history.
+   */
+  const withFreshFollowUp = async (event: OutboundEvent, subscription: Subscription): Promise<OutboundEvent> => {
+    const after = subscription.refreshFollowUpAfterMs;
+    if (after === undefined || !event.followUpSource || !event.fetchedAt || !fetchFollowUp) return event;
+    if (attemptClockMs(now) - Date.parse(event.fetchedAt) <= after) return event;
+    try {
+      const fresh = await fetchFollowUp({ ...event.followUpSource, maxTimeoutMs: REFRESH_TIMEOUT_MS });
+      return { ...event, followUp: fresh.data, fetchedAt: fresh.fetchedAt };
+    } catch (err) {
+      const refreshFailed = refreshFailure(err);
+      log.warn('follow-up refresh failed: delivering the earlier snapshot', { eventId: event.id, refreshFailed, error: (err as Error).message });
+      return { ...event, refreshFailed };
+    }
+  };
+
   const report = async (report: AttemptReport) => {
     const workflowId = Context.current().info.workflowExecution?.workflowId;
     if (!workflowId) return;
@@ -58,8 +94,10 @@ export function createDeliverActivity({ client, keyring, agents, now = Date.now 
       return { status: 'skipped', attempt, reason: `subscription is disabled${subscription.disabledReason ? `: ${subscription.disabledReason}` : ''}` };
     }
 
-    const body = buildBody(input.event, subscription.signature, attempt);
-    const signed = signRequest(subscription.url, input.event, subscription.signature, body, openCredentials(subscription, keyring), attempt, now());
+    const event = await withFreshFollowUp(input.event, subscription);
+    const snapshot = event.fetchedAt && subscription.refreshFollowUpAfterMs !== undefined ? { fetchedAt: event.fetchedAt, ...(event.refreshFailed ? { refreshFailed: event.refreshFailed } : {}) } : {};
+    const body = buildBody(event, subscription.signature, attempt);
+    const signed = signRequest(subscription.url, event, subscription.signature, body, openCredentials(subscription, keyring), attempt, now());
     const timeout = subscription.timeoutMs;
 
     let status: number;
@@ -90,7 +128,7 @@ export function createDeliverActivity({ client, keyring, agents, now = Date.now 
     }
 
     log.info('delivery attempt', { subscriptionId: subscription.id, eventId: input.event.id, attempt, status });
-    if (status >= 200 && status < 300) return { status: 'delivered', httpStatus: status, attempt };
+    if (status >= 200 && status < 300) return { status: 'delivered', httpStatus: status, attempt, ...snapshot };
 
     const error = `receiver answered HTTP ${status}`;
     await report({ attempt, httpStatus: status, error });

@@ -52,9 +52,9 @@ export function createSplitEnvelopeActivity({ config, client }: EnvelopeDeps) {
     while (progress.next < notifications.length) {
       const batch = notifications.slice(progress.next, progress.next + ENVELOPE_BATCH);
       const outcomes = await Promise.all(
-        batch.map(async (notification) => {
+        batch.map(async (notification, i) => {
           try {
-            return await startInbound(client, config, inboundInput(source, notification, receivedAt));
+            return await startInbound(client, config, inboundInput(source, notification, receivedAt, progress.next + i));
           } catch (err) {
             // Permanent for this notification (a small request would get 422): record it, go on with the rest.
             if (err instanceof UnprocessableError) return { refused: { eventKey: notification.eventKey, reason: err.message } };

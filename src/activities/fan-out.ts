@@ -1,6 +1,9 @@
+import { createHash } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { log } from '@temporalio/activity';
 import type { HookflowConfig } from '../config/schema';
+import { boundedWorkflowId } from '../shared/bounded';
+import { coalesceKeyValues, coalesceTypeMatches } from '../shared/coalesce';
 import { deliverySearchAttributes } from '../shared/delivery-start';
 import { filterRejection } from '../shared/filter';
 import type { LaneTiming } from '../shared/lane';
@@ -38,6 +41,25 @@ export function laneTiming(config: HookflowConfig): LaneTiming {
 }
 
 /**
+ * The coalescer of this event for this subscription, when the subscription coalesces its type and the
+ * event has every key field: `coalesce/<subscriptionId>/<hash of the key's names and values>`.
+ */
+export function coalescePlan(subscription: Subscription, event: OutboundEvent): { workflowId: string; windowMs: number; key: Record<string, string> } | undefined {
+  const settings = subscription.coalesce;
+  // Defensive: state written by other clients (`temporal workflow update`) is not schema-checked; a malformed
+  // setting delivers as usual rather than failing every event's planning.
+  if (!settings || !Array.isArray(settings.types) || !Array.isArray(settings.key) || !(settings.windowMs > 0)) return undefined;
+  if (!coalesceTypeMatches(settings.types.filter((t) => typeof t === 'string'), event.type)) return undefined;
+  const key = coalesceKeyValues(event.data, settings.key);
+  if (!key) return undefined;
+  const hash = createHash('sha256')
+    .update(JSON.stringify(settings.key.map((field) => [field, key[field]])))
+    .digest('hex')
+    .slice(0, 32);
+  return { workflowId: boundedWorkflowId(`coalesce/${subscription.id}/${hash}`), windowMs: settings.windowMs, key };
+}
+
+/**
  * Which subscriptions get this event. Candidates come from visibility (triggers, active); each is then
  * checked against its workflow's current state (readSubscription: the memo written with each
  * acknowledged change), so a change made a moment ago (disable, new filter) is honoured. Candidates
@@ -46,7 +68,7 @@ export function laneTiming(config: HookflowConfig): LaneTiming {
 async function plan(
   { config, client }: FanOutDeps,
   event: OutboundEvent,
-  options: { onlySubscriptionId?: string; candidates?: string[]; query: boolean },
+  options: { onlySubscriptionId?: string; candidates?: string[]; query: boolean; coalesce?: boolean },
 ): Promise<{ planned: PlannedDelivery[]; unread: string[] }> {
   const { onlySubscriptionId } = options;
   const ids = onlySubscriptionId ? [onlySubscriptionId] : (options.candidates ?? (await listSubscriptionIds(client, candidateQuery(config.temporal.taskQueue, event.type))));
@@ -60,10 +82,14 @@ async function plan(
       }
       if (!subscription) return undefined;
       if (!onlySubscriptionId && (!subscription.active || !triggersMatch(subscription.triggers, event.type) || filterRejection(event, subscription.filter))) return undefined;
-      const planned: PlannedDelivery = { subscriptionId: subscription.id, workflowId: deliveryWorkflowId(event.id, subscription.id), schedule: deliverySchedule(subscription, config) };
+      const delivery: PlannedDelivery = { subscriptionId: subscription.id, workflowId: deliveryWorkflowId(event.id, subscription.id), schedule: deliverySchedule(subscription, config) };
+      // Coalescing applies to the inbound workflow's path (planDeliveries); fanOut (old runs) and the test signal deliver directly.
+      const coalesce = options.coalesce ? coalescePlan(subscription, event) : undefined;
+      // A coalesced event goes to its coalescer, whose one delivery per window does not join a lane (README "Beyond delivery").
+      if (coalesce) return { ...delivery, workflowId: coalesce.workflowId, coalesce: { windowMs: coalesce.windowMs, key: coalesce.key, deliveryWorkflowId: delivery.workflowId } };
       // Ordered delivery goes through the entity's lane (an event without an entity has no lane).
-      if (subscription.ordering === 'entity' && event.entity !== undefined) planned.lane = laneTiming(config);
-      return planned;
+      if (subscription.ordering === 'entity' && event.entity !== undefined) delivery.lane = laneTiming(config);
+      return delivery;
     }),
   );
   const matched = planned.filter((p): p is PlannedDelivery => p !== undefined);
@@ -81,7 +107,7 @@ async function plan(
  */
 export function createPlanDeliveriesActivity(deps: FanOutDeps) {
   return async function planDeliveries(input: { event: OutboundEvent; query: boolean; candidates?: string[]; onlySubscriptionId?: string }): Promise<{ planned: PlannedDelivery[]; unread: string[] }> {
-    return plan(deps, input.event, { query: input.query, candidates: input.candidates, onlySubscriptionId: input.onlySubscriptionId });
+    return plan(deps, input.event, { query: input.query, candidates: input.candidates, onlySubscriptionId: input.onlySubscriptionId, coalesce: !input.onlySubscriptionId });
   };
 }
 

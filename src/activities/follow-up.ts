@@ -1,4 +1,4 @@
-import { ApplicationFailure, log } from '@temporalio/activity';
+import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import { request, type Dispatcher } from 'undici';
 import type { HookflowConfig } from '../config/schema';
 import { allowedFollowUpUrl } from '../sources/follow-up-url';
@@ -19,12 +19,13 @@ export interface FollowUpDeps {
  * errors are retried by the workflow's retry policy.
  */
 export function createFollowUpActivity({ config, http }: FollowUpDeps) {
-  return async function fetchFollowUp(input: { sourceId: string; url: string }): Promise<FollowUpResult> {
+  return async function fetchFollowUp(input: { sourceId: string; url: string; maxTimeoutMs?: number }): Promise<FollowUpResult> {
     const source = config.sources.find((s) => s.id === input.sourceId);
     if (!source?.followUp) {
       throw ApplicationFailure.create({ type: 'FollowUpNotConfigured', message: `source ${input.sourceId} has no follow-up configured`, nonRetryable: true });
     }
-    const { timeout, auth } = source.followUp;
+    const { auth } = source.followUp;
+    const timeout = Math.min(source.followUp.timeout, input.maxTimeoutMs ?? Infinity);
     // Checked again here (the front door plans the URL): an invalid URL, or one outside the source's
     // templates (scheme, host, port, path prefix), fails at once instead of being retried, and never
     // receives the source API's credentials.
@@ -77,6 +78,14 @@ export function createFollowUpActivity({ config, http }: FollowUpDeps) {
         throw ApplicationFailure.create({ type: 'FollowUpRejected', message: 'follow-up answered invalid JSON', nonRetryable: true });
       }
     }
-    return { url: input.url, status, data };
+    return { url: input.url, status, data, fetchedAt: new Date(attemptClockMs()).toISOString() };
   };
+}
+
+/**
+ * Now, for an activity attempt: the worker's clock, or the time Temporal scheduled this attempt when that
+ * is later (the same instant in production; under a time-skipping test server only the latter moves).
+ */
+export function attemptClockMs(now: () => number = Date.now): number {
+  return Math.max(now(), Context.current().info.currentAttemptScheduledTimestampMs);
 }

@@ -22,11 +22,12 @@ export interface ActivityDeps {
 /** All activities, built from their dependencies so tests can pass their own config, HTTP agent and client. */
 export function createActivities(deps: ActivityDeps) {
   const agents = new TlsAgents(deps.http, deps.keyring, deps.config.network.allow);
+  const fetchFollowUp = createFollowUpActivity(deps);
   return {
-    fetchFollowUp: createFollowUpActivity(deps),
+    fetchFollowUp,
     fanOut: createFanOutActivity(deps),
     planDeliveries: createPlanDeliveriesActivity(deps),
-    deliver: createDeliverActivity({ ...deps, agents }),
+    deliver: createDeliverActivity({ ...deps, agents, fetchFollowUp }),
     splitEnvelope: createSplitEnvelopeActivity(deps),
     ...createReplayActivities(deps),
     ...createLaneActivities(deps),

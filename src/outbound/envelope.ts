@@ -11,6 +11,9 @@ function bareType(type: string): string {
  * The body a subscriber receives. `ms-signature` subscribers get Extend's envelope (as if Extend sent
  * it, `Attempt` the real attempt number, fetched data under `Data`); the others get hookflow's JSON
  * event in the Standard Webhooks shape (`type`, `timestamp`, `data`).
+ * Next to the fetched data: when it was fetched (`fetchedAt` / `FetchedAt`) and, when a refresh at send
+ * time failed, `refreshFailed` / `RefreshFailed`. A delivery standing for several notifications
+ * (coalescing) says how many: `coalesced: { count, replaced }` / `Coalesced: { Count, Replaced }`.
  */
 export function buildBody(event: OutboundEvent, scheme: SignatureScheme, attempt: number): string {
   if (scheme === 'ms-signature') {
@@ -19,7 +22,16 @@ export function buildBody(event: OutboundEvent, scheme: SignatureScheme, attempt
       Id: event.uuid.replace(/-/g, ''),
       Attempt: attempt,
       Properties: { NotificationId: event.uuid },
-      Notifications: [{ Action: bareType(event.type), Details: details, ...(event.followUp !== undefined ? { Data: event.followUp } : {}) }],
+      Notifications: [
+        {
+          Action: bareType(event.type),
+          Details: details,
+          ...(event.followUp !== undefined ? { Data: event.followUp } : {}),
+          ...(event.followUp !== undefined && event.fetchedAt ? { FetchedAt: event.fetchedAt } : {}),
+          ...(event.refreshFailed ? { RefreshFailed: event.refreshFailed } : {}),
+          ...(event.coalesced ? { Coalesced: { Count: event.coalesced.count, Replaced: event.coalesced.replaced } } : {}),
+        },
+      ],
     });
   }
   return JSON.stringify({
@@ -33,5 +45,8 @@ export function buildBody(event: OutboundEvent, scheme: SignatureScheme, attempt
     goodsOwnerId: event.goodsOwnerId,
     data: event.data,
     ...(event.followUp !== undefined ? { followUp: event.followUp } : {}),
+    ...(event.followUp !== undefined && event.fetchedAt ? { fetchedAt: event.fetchedAt } : {}),
+    ...(event.refreshFailed ? { refreshFailed: event.refreshFailed } : {}),
+    ...(event.coalesced ? { coalesced: event.coalesced } : {}),
   });
 }

@@ -45,6 +45,8 @@ export function signRequest(
     'x-hookflow-event-id': headerValue(event.id),
     'x-hookflow-event-type': headerValue(event.type),
     'x-hookflow-attempt': String(attempt),
+    // Coalescing: how many notifications this delivery stands for (it carries the latest).
+    ...(event.coalesced ? { 'x-hookflow-coalesced': String(event.coalesced.count) } : {}),
   };
   const { secret, auth, key } = credentials;
   if (secret !== undefined) Object.assign(headers, SIGNERS[scheme](secret, body, event, nowMs));

@@ -23,6 +23,8 @@ export interface InboundEvent {
   warehouse?: string;
   goodsOwnerId?: number;
   receivedAt: string;
+  /** Index of the notification in its request (acceptance order inside one request). */
+  position?: number;
   /** The notification itself (for Extend: `{ Id, Attempt, NotificationId, Action, Details }`). */
   payload: Record<string, unknown>;
 }
@@ -50,6 +52,8 @@ export interface FollowUpResult {
   url: string;
   status: number;
   data: unknown;
+  /** When it was fetched (ISO-8601). */
+  fetchedAt?: string;
 }
 
 export interface EnrichedEvent {

@@ -49,8 +49,21 @@ export interface Subscription {
   ordering?: Ordering;
   /** Why hookflow disabled it (e.g. the receiver answered 410 Gone). */
   disabledReason?: string;
+  /** Coalescing of storms (README "Coalescing stock storms"): one delivery per key and window. */
+  coalesce?: CoalesceSettings;
+  /** Re-fetch the follow-up before an attempt that starts this long after it was fetched (README "Fresh data at send time"). */
+  refreshFollowUpAfterMs?: number;
   createdAt: string;
   updatedAt: string;
+}
+
+/** `coalesce` of a subscription, stored form (the API takes `window` as ISO-8601). */
+export interface CoalesceSettings {
+  windowMs: number;
+  /** Field names read from the notification's Details (Extend) or top level (other sources). */
+  key: string[];
+  /** Event types it applies to: bare (`AvailableBalanceChanged`) or namespaced (`extend-commerce.AvailableBalanceChanged`). */
+  types: string[];
 }
 
 /** A partial change; `null` clears an optional field. */
@@ -83,6 +96,14 @@ export interface OutboundEvent {
   data: Record<string, unknown>;
   /** Data fetched from the source's API, when a follow-up was configured. */
   followUp?: unknown;
+  /** When `followUp` was fetched (ISO-8601); delivered next to it. */
+  fetchedAt?: string;
+  /** Where `followUp` came from, for a refresh at send time (`refreshFollowUpAfter`). */
+  followUpSource?: { sourceId: string; url: string };
+  /** Set on the attempt's copy when a refresh at send time failed: the older snapshot is delivered. */
+  refreshFailed?: 'not-found' | 'unavailable' | 'rejected';
+  /** Set when this delivery stands for several notifications (coalescing): how many, including itself. */
+  coalesced?: { count: number; replaced: number };
 }
 
 /** The retry schedule of a delivery, resolved from the subscription's policy when the delivery starts. */
@@ -118,6 +139,9 @@ export interface DeliveryAttemptResult {
   httpStatus?: number;
   attempt: number;
   reason?: string;
+  /** Which follow-up snapshot the delivered body carried (subscriptions with refreshFollowUpAfter). */
+  fetchedAt?: string;
+  refreshFailed?: OutboundEvent['refreshFailed'];
 }
 
 export interface DeliveryResult extends DeliveryAttemptResult {
@@ -132,6 +156,8 @@ export interface PlannedDelivery {
   schedule: DeliverySchedule;
   /** Set for a subscription with `ordering: entity`: the delivery goes through the entity's lane. */
   lane?: LaneTiming;
+  /** The subscription coalesces this event: it goes to this coalescer workflow instead (`workflowId` is then the coalescer's). */
+  coalesce?: { windowMs: number; key: Record<string, string>; deliveryWorkflowId: string };
 }
 
 export const deliveryWorkflowId = (eventId: string, subscriptionId: string) => boundedWorkflowId(`delivery/${eventId}/${subscriptionId}`);

@@ -8,7 +8,7 @@ import type { ParsedNotification } from './source-kind';
  * The inbound workflow input of one parsed notification. The front door (small requests) and the
  * envelope activity (large ones) both build it here, so both start the same workflow for a notification.
  */
-export function inboundInput(source: SourceConfig, { templateVars, ...notification }: ParsedNotification, receivedAt: Date): InboundWorkflowInput {
+export function inboundInput(source: SourceConfig, { templateVars, ...notification }: ParsedNotification, receivedAt: Date, position?: number): InboundWorkflowInput {
   return {
     event: {
       ...notification,
@@ -16,6 +16,7 @@ export function inboundInput(source: SourceConfig, { templateVars, ...notificati
       sourceId: source.id,
       sourceKind: source.kind,
       receivedAt: receivedAt.toISOString(),
+      ...(position !== undefined ? { position } : {}),
     },
     filter: source.filter,
     followUp: planFollowUp(source, notification.eventType, templateVars),

@@ -30,6 +30,31 @@ const receiverUrl = z
 export const CONNECTION_TIMEOUT_BOUNDS: DurationBounds = { min: 'PT1S', max: 'PT5M' };
 const connectionTimeout = boundedDurationMs(CONNECTION_TIMEOUT_BOUNDS);
 
+/** Coalescing window (README "Coalescing stock storms"): the delivery of a batch waits this long after its first notification. */
+export const COALESCE_WINDOW_BOUNDS: DurationBounds = { min: 'PT1S', max: 'PT1H' };
+/** Age of a follow-up snapshot after which an attempt fetches it again (README "Fresh data at send time"). */
+export const REFRESH_FOLLOW_UP_BOUNDS: DurationBounds = { min: 'PT1M', max: 'P7D' };
+
+const keyField = z
+  .string()
+  .max(100)
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/, 'use a field name of the notification such as ProductNumber (dots for nested fields)');
+const coalesceType = z
+  .string()
+  .max(L.triggerChars)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use an event type such as AvailableBalanceChanged or extend-commerce.AvailableBalanceChanged');
+
+const coalesce = z
+  .strictObject({
+    window: boundedDurationMs(COALESCE_WINDOW_BOUNDS),
+    key: z.array(keyField).min(1).max(5).refine((key) => new Set(key).size === key.length, 'each field once'),
+    types: z.array(coalesceType).min(1).max(50),
+  })
+  .describe('one delivery per key and window, carrying the latest notification and how many it stands for');
+const refreshFollowUpAfter = boundedDurationMs(REFRESH_FOLLOW_UP_BOUNDS).describe(
+  `an attempt that starts this long after the follow-up was fetched fetches it again (ISO-8601, ${REFRESH_FOLLOW_UP_BOUNDS.min} to ${REFRESH_FOLLOW_UP_BOUNDS.max})`,
+);
+
 const secretText = (max: number) => z.string().min(1).max(max);
 
 export const subscriptionIdSchema = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'use lower-case letters, digits, - and _ (max 63)');
@@ -72,6 +97,8 @@ const fields = {
   signature: z.enum(SIGNATURE_SCHEMES),
   tls,
   ordering: z.enum(ORDERINGS).describe('entity: events about the same entity (order, product) arrive in the order hookflow accepted them; none (default): as soon as each is ready'),
+  coalesce: coalesce.optional(),
+  refreshFollowUpAfter: refreshFollowUpAfter.optional(),
 };
 
 function checkCombination(s: { signature?: string; secret?: string | null; tls?: { clientCert?: string; clientKey?: string } }, ctx: z.RefinementCtx) {
@@ -114,6 +141,8 @@ export const updateSubscriptionSchema = z
     signature: fields.signature,
     tls: fields.tls,
     ordering: fields.ordering,
+    coalesce: coalesce.nullable(),
+    refreshFollowUpAfter: refreshFollowUpAfter.nullable(),
   })
   .partial()
   .superRefine(checkCombination);

@@ -47,8 +47,10 @@ function mapAuth(auth: Auth, f: (value: string) => string): Auth {
 
 /** Turns validated API/config input into the stored form: secrets sealed, durations in ms. */
 export function toPatch(input: CreateSubscriptionInput | UpdateSubscriptionInput, keyring: Keyring): SubscriptionPatch {
-  const { connectionTimeout, ...rest } = input as UpdateSubscriptionInput & { id?: string };
+  const { connectionTimeout, coalesce, refreshFollowUpAfter, ...rest } = input as UpdateSubscriptionInput & { id?: string };
   const patch: SubscriptionPatch = mapSecrets(rest, (plain) => seal(keyring, plain));
+  if (coalesce !== undefined) patch.coalesce = coalesce === null ? null : { windowMs: coalesce.window, key: coalesce.key, types: coalesce.types };
+  if (refreshFollowUpAfter !== undefined) patch.refreshFollowUpAfterMs = refreshFollowUpAfter;
   if (connectionTimeout !== undefined) patch.timeoutMs = connectionTimeout;
   return patch;
 }
@@ -63,10 +65,12 @@ const MASK = '********';
 
 /** What the API shows: everything but secrets, which appear only as "set". */
 export function publicView(subscription: Subscription) {
-  const { secret, key, auth, tls, timeoutMs, ...rest } = mapSecrets(subscription, () => MASK);
+  const { secret, key, auth, tls, timeoutMs, coalesce, refreshFollowUpAfterMs, ...rest } = mapSecrets(subscription, () => MASK);
   return {
     ...rest,
     connectionTimeout: `PT${timeoutMs / 1000}S`,
+    coalesce: coalesce ? { window: `PT${coalesce.windowMs / 1000}S`, key: coalesce.key, types: coalesce.types } : null,
+    refreshFollowUpAfter: refreshFollowUpAfterMs !== undefined ? `PT${refreshFollowUpAfterMs / 1000}S` : null,
     secret: secret ?? null,
     key: key ?? null,
     auth,

@@ -13,13 +13,15 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
+import { coalesceSignal, type CoalesceInput, type CoalesceItem } from '../shared/coalesce';
+import { keywordValue } from '../shared/bounded';
 import { deliverySearchAttributes } from '../shared/delivery-start';
 import { filterRejection } from '../shared/filter';
-import { keywordValue } from '../shared/bounded';
 import { enqueueSignal, laneWorkflowId, type LaneItem } from '../shared/lane';
-import type { EnrichedEvent, InboundStatus, InboundWorkflowInput, InboundWorkflowResult } from '../shared/inbound';
+import type { EnrichedEvent, InboundEvent, InboundStatus, InboundWorkflowInput, InboundWorkflowResult } from '../shared/inbound';
 import type { DeliveryInput, OutboundEvent, PlannedDelivery } from '../shared/outbound';
 import { SA } from '../shared/search-attributes';
+import type { coalesceWorkflow } from './coalesce';
 import type { deliveryWorkflow } from './delivery';
 import type { laneWorkflow } from './lane';
 
@@ -84,7 +86,11 @@ export async function inboundWorkflow(input: InboundWorkflowInput): Promise<Inbo
   }
   const { planned, unread } = await local.planDeliveries({ event: outbound, query: false });
   if (unread.length) planned.push(...(await regular.planDeliveries({ event: outbound, query: true, candidates: unread })).planned);
-  await Promise.all(planned.map((delivery) => (delivery.lane ? enqueueInLane(delivery, outbound) : startDelivery(delivery, outbound))));
+  await Promise.all(
+    planned.map((delivery) =>
+      delivery.coalesce ? feedCoalescer(delivery, event, outbound) : delivery.lane ? enqueueInLane(delivery, outbound) : startDelivery(delivery, outbound),
+    ),
+  );
   setStatus('handed-off');
   return { status: 'handed-off', enriched, deliveries: planned.map(({ subscriptionId, workflowId }) => ({ subscriptionId, workflowId })) };
 }
@@ -150,6 +156,44 @@ async function enqueueInLane({ subscriptionId, workflowId, schedule, lane }: Pla
   }
 }
 
+/**
+ * Hands the notification to its coalescer (README "Coalescing stock storms"), `coalesce/<subscription>/<hash>`:
+ * signal-with-start done from the workflow, which the TypeScript SDK has no single command for. Signal the
+ * running coalescer; if there is none (never started, or its run has just closed), start it as a child
+ * (ABANDON) with this notification as its first; if another inbound workflow started it in between
+ * (already started), signal again. Each step is a workflow command (no activity, no client).
+ */
+async function feedCoalescer({ subscriptionId, workflowId, schedule, coalesce }: PlannedDelivery, event: InboundEvent, outbound: OutboundEvent): Promise<void> {
+  const { windowMs, key, deliveryWorkflowId } = coalesce!;
+  const item: CoalesceItem = { event: outbound, order: { receivedAt: event.receivedAt, position: event.position ?? 0, eventId: outbound.id }, schedule, deliveryWorkflowId };
+  for (let round = 1; ; round++) {
+    try {
+      await getExternalWorkflowHandle(workflowId).signal(coalesceSignal, item);
+      return;
+    } catch (err) {
+      // Not found (no running coalescer): start one below. Anything else after a few rounds fails the task, which is retried.
+      if (round > 5) throw err;
+    }
+    const args: [CoalesceInput] = [{ subscriptionId, key, windowMs, first: item }];
+    try {
+      await startChild<typeof coalesceWorkflow>('coalesceWorkflow', {
+        workflowId,
+        args,
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        typedSearchAttributes: [
+          { key: SA.subscription, value: subscriptionId },
+          { key: SA.entity, value: keywordValue(Object.values(key).join('/')) },
+          { key: SA.eventType, value: keywordValue(outbound.type) },
+          { key: SA.status, value: 'coalescing' },
+        ],
+      });
+      return;
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+  }
+}
+
 export function toOutboundEvent({ event, followUp }: EnrichedEvent): OutboundEvent {
   return {
     id: `${event.sourceId}/${event.eventKey}`,
@@ -162,5 +206,6 @@ export function toOutboundEvent({ event, followUp }: EnrichedEvent): OutboundEve
     goodsOwnerId: event.goodsOwnerId,
     data: event.payload,
     ...(followUp ? { followUp: followUp.data } : {}),
+    ...(followUp?.fetchedAt ? { fetchedAt: followUp.fetchedAt, followUpSource: { sourceId: event.sourceId, url: followUp.url } } : {}),
   };
 }

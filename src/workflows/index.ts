@@ -9,6 +9,7 @@ export { subscriptionWorkflow } from './subscription';
 export { envelopeWorkflow } from './envelope';
 export { laneWorkflow } from './lane';
 export { replayWorkflow } from './replay';
+export { coalesceWorkflow } from './coalesce';
 
 // Activities start these by the signatures in their contract modules: the compiler checks they match.
 const contracts: [InboundWorkflow, DeliveryWorkflow] = [inboundWorkflow, deliveryWorkflow];

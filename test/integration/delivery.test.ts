@@ -47,7 +47,8 @@ describe('signature schemes, checked by independent verifiers', () => {
     const [request] = sub.requests();
     expect(verify.ms(SECRET, request!)).toBe(true);
     const envelope = json(request!);
-    expect(envelope).toMatchObject({ Attempt: 1, Properties: { NotificationId: expect.any(String) }, Notifications: [{ Action: 'OrderCreated', Details: { OrderNumber: 'E-1' }, Data: { order: 'E-1', lines: 2 } }] });
+    expect(envelope).toMatchObject({ Attempt: 1, Properties: { NotificationId: expect.any(String) }, Notifications: [{ Action: 'OrderCreated', Details: { OrderNumber: 'E-1' }, Data: { order: 'E-1', lines: 2 }, FetchedAt: expect.any(String) }] });
+    expect(Date.parse(envelope.Notifications[0].FetchedAt)).toBeGreaterThan(Date.now() - 60_000);
     expect(envelope.Id).toMatch(/^[0-9a-f]{32}$/);
   });
 

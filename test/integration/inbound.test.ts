@@ -76,7 +76,7 @@ describe('Extend Commerce', () => {
     const outcome = await result(workflowId);
     expect(outcome.status).toBe('handed-off');
     expect(outcome.enriched?.event).toMatchObject({ sourceId: 'erp', eventType: 'PurchasePartiallyDelivered', entity: 'RP-101', warehouse: 'GreenWarehouse' });
-    expect(outcome.enriched?.followUp).toEqual({ url: `${api.url}/purchases/RP-101`, status: 200, data: { orderNumber: 'RP-101', rows: 3 } });
+    expect(outcome.enriched?.followUp).toEqual({ url: `${api.url}/purchases/RP-101`, status: 200, data: { orderNumber: 'RP-101', rows: 3 }, fetchedAt: expect.any(String) });
     expect(api.requestsTo('/purchases/RP-101')[0]?.headers.authorization).toBe('Bearer api-token');
 
     const description = await h.client.workflow.getHandle(workflowId).describe();

@@ -163,8 +163,8 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteDeps> = async (app
       }
 
       const events = await Promise.all(
-        notifications.map(async (notification) => {
-          const started = await startInbound(client, config, inboundInput(source, notification, webhook.receivedAt));
+        notifications.map(async (notification, position) => {
+          const started = await startInbound(client, config, inboundInput(source, notification, webhook.receivedAt, position));
           return { eventKey: notification.eventKey, ...started };
         }),
       );
