@@ -12,6 +12,7 @@ import { extendBody, post, sign } from '../support/webhooks';
 // every notification is still its own inbound workflow, and 1,000 of them took this 2-core machine (shared
 // with other test runs, load 8-9) up to 74 s to process. The window counts from the first notification of a key.
 const WINDOW = process.env.COALESCE_TEST_WINDOW ?? 'PT90S';
+const windowSeconds = Number(/^PT(\d+)S$/.exec(WINDOW)?.[1] ?? NaN);
 const SECRET = 'subscriber-secret-coalesce';
 const PAIRS = Array.from({ length: 10 }, (_, k) => ({ ProductNumber: `8684-${k}`, Warehouse: k % 2 ? 'YX' : 'ADR-1' }));
 const STORM = 1_000;
@@ -99,30 +100,61 @@ test('a storm of 1,000 balance events over 10 product/warehouse pairs: exactly o
   const handedOffSeconds = (Date.now() - started) / 1000;
   console.log(`coalesce storm: ${STORM} sent in ${sendSeconds.toFixed(1)} s, all handed off after ${handedOffSeconds.toFixed(1)} s`);
 
-  // Each coalescer ends after its one batch; the latest notification of each pair is the one delivered.
+  // The latest notification of each pair is the one delivered last. A window counts from the first
+  // notification to reach its coalescer: when the whole storm reached the coalescers within the window
+  // (as it does on the dev server), each pair gets exactly one delivery standing for all 100. On a machine
+  // slower than the storm, a pair's stragglers open a second window: then nothing may be lost either.
+  const stormFitsWindow = handedOffSeconds < windowSeconds;
   const done = await results<CoalesceResult>([...coalescers]);
-  expect(done).toEqual(Array(PAIRS.length).fill({ deliveries: 1, superseded: 0 }));
+  if (stormFitsWindow) expect(done).toEqual(Array(PAIRS.length).fill({ deliveries: 1, superseded: 0 }));
   const deliveries = await results<DeliveryResult>([...last.values()].map((l) => `delivery/${l.eventId}/${subscriptionId}`));
   expect(deliveries.map((d) => d.status)).toEqual(Array(PAIRS.length).fill('delivered'));
   const deliveredSeconds = (Date.now() - started) / 1000;
 
+  // Every run of every coalescer (a straggler after a run closed starts a new one), from visibility.
+  const runs = async () => {
+    const out: CoalesceResult[] = [];
+    for await (const run of h.client.workflow.list({ query: `WorkflowId STARTS_WITH 'coalesce/${subscriptionId}/'` })) {
+      out.push((await h.client.workflow.getHandle(run.workflowId, run.runId).result()) as CoalesceResult);
+    }
+    return out;
+  };
   const requests = receiver.requestsTo(path);
-  expect(requests).toHaveLength(PAIRS.length);
-  const byPair = new Map<string, { body: ReturnType<typeof json>; header: unknown }>();
+  let all = await runs();
+  for (let i = 0; i < 30 && all.reduce((n, r) => n + r.deliveries, 0) !== requests.length; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 1_000)); // visibility trails on SQL stores
+    all = await runs();
+  }
+  if (!stormFitsWindow) console.log(`coalesce storm outlasted the ${WINDOW} window: ${requests.length} deliveries, runs ${JSON.stringify(all)}`);
+  expect(requests).toHaveLength(all.reduce((n, r) => n + r.deliveries, 0));
+  const superseded = all.reduce((n, r) => n + r.superseded, 0);
+
+  const byPair = new Map<string, { body: ReturnType<typeof json>; header: unknown }[]>();
   for (const request of requests) {
     expect(verify.x(SECRET, request)).toBe(true);
     const body = json(request);
-    byPair.set(`${body.data.Details.ProductNumber}|${body.data.Details.Warehouse}`, { body, header: request.headers['x-hookflow-coalesced'] });
+    const pair = `${body.data.Details.ProductNumber}|${body.data.Details.Warehouse}`;
+    byPair.set(pair, [...(byPair.get(pair) ?? []), { body, header: request.headers['x-hookflow-coalesced'] }]);
   }
   expect(byPair.size).toBe(PAIRS.length);
+  expect(new Set(requests.map((r) => json(r).id)).size).toBe(requests.length); // no notification delivered twice
+  // Every notification is counted once: in the delivery that stands for it, or as superseded.
+  const counted = [...byPair.values()].flat().reduce((n, got) => n + got.body.coalesced.count, 0);
+  expect(counted + superseded).toBe(STORM);
   for (const [pair, expected] of last) {
-    const got = byPair.get(pair)!;
-    expect(got.body.id).toBe(expected.eventId);
-    expect(got.body.type).toBe(`extend-commerce.${expected.action}`);
-    const value = expected.action === 'BalanceChanged' ? got.body.data.Details.Balance : got.body.data.Details.AvailableBalance;
+    const sent = byPair.get(pair)!;
+    for (const { body, header } of sent) {
+      expect(body.coalesced.replaced).toBe(body.coalesced.count - 1);
+      expect(header).toBe(String(body.coalesced.count));
+    }
+    const got = sent.find(({ body }) => body.id === expected.eventId)!.body;
+    expect(got.type).toBe(`extend-commerce.${expected.action}`);
+    const value = expected.action === 'BalanceChanged' ? got.data.Details.Balance : got.data.Details.AvailableBalance;
     expect(value).toBe(expected.value);
-    expect(got.body.coalesced).toEqual({ count: STORM / PAIRS.length, replaced: STORM / PAIRS.length - 1 });
-    expect(got.header).toBe(String(STORM / PAIRS.length));
+    if (stormFitsWindow) {
+      expect(sent).toHaveLength(1);
+      expect(got.coalesced).toEqual({ count: STORM / PAIRS.length, replaced: STORM / PAIRS.length - 1 });
+    }
   }
 
   // The delivery is a normal delivery workflow, searchable like any other.
@@ -130,7 +162,7 @@ test('a storm of 1,000 balance events over 10 product/warehouse pairs: exactly o
   expect(d.typedSearchAttributes.get(SA.subscription)).toBe(subscriptionId);
   expect(d.typedSearchAttributes.get(SA.status)).toBe('delivered');
   console.log(`coalesce storm: delivered after ${deliveredSeconds.toFixed(1)} s`);
-}, 300_000);
+}, 480_000);
 
 test('types outside coalesce.types, and notifications without every key field, are delivered one by one', async () => {
   const path = `/hook/${randomUUID()}`;
