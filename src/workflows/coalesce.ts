@@ -1,20 +1,15 @@
 import {
-  ParentClosePolicy,
   allHandlersFinished,
   condition,
   continueAsNew,
   log,
   setHandler,
-  startChild,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { acceptedAfter, coalesceSignal, type AcceptanceOrder, type CoalesceInput, type CoalesceItem, type CoalesceResult } from '../shared/coalesce';
-import { deliverySearchAttributes } from '../shared/delivery-start';
-import type { DeliveryInput } from '../shared/outbound';
 import { SA } from '../shared/search-attributes';
-import type { deliveryWorkflow } from './delivery';
+import { startDelivery } from './inbound';
 
 /**
  * One subscription and one key (`coalesce/<subscriptionId>/<hash>`): collects the notifications the
@@ -73,20 +68,12 @@ export async function coalesceWorkflow(input: CoalesceInput): Promise<CoalesceRe
   return { deliveries, superseded };
 }
 
-/** The batch's one delivery: the normal delivery workflow (Web UI, retry, API as for any delivery), outliving this workflow. */
+/**
+ * The batch's one delivery: the normal delivery workflow (Web UI, retry, API as for any delivery), outliving
+ * this workflow. The same notification signalled twice (a reset inbound workflow) and delivered already
+ * is the same delivery id: nothing new starts.
+ */
 async function startBatchDelivery(subscriptionId: string, batch: CoalesceItem, count: number): Promise<void> {
   const event = { ...batch.event, coalesced: { count, replaced: count - 1 } };
-  const args: [DeliveryInput] = [{ subscriptionId, event, schedule: batch.schedule }];
-  try {
-    await startChild<typeof deliveryWorkflow>('deliveryWorkflow', {
-      workflowId: batch.deliveryWorkflowId,
-      args,
-      parentClosePolicy: ParentClosePolicy.ABANDON,
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      typedSearchAttributes: deliverySearchAttributes(subscriptionId, event),
-    });
-  } catch (err) {
-    // The same notification signalled twice (a reset inbound workflow) and delivered already: nothing new.
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-  }
+  await startDelivery({ subscriptionId, workflowId: batch.deliveryWorkflowId, schedule: batch.schedule }, event);
 }
