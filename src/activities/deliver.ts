@@ -1,26 +1,17 @@
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { request } from 'undici';
-import { buildBody } from '../outbound/envelope';
-import { signRequest, type OpenedCredentials } from '../outbound/sign-request';
+import { buildBody } from '../delivery/envelope';
+import { signRequest, type OpenedCredentials } from '../delivery/sign-request';
 import type { Keyring } from '../security/keyring';
 import { unseal } from '../security/sealed';
 import { openSecrets } from '../subscriptions/seal';
-import {
-  TEST_EVENT_TYPE,
-  applySubscriptionUpdate,
-  attemptFailedSignal,
-  subscriptionWorkflowId,
-  type AttemptReport,
-  type DeliveryAttemptResult,
-  type DeliveryInput,
-  type OutboundEvent,
-  type Subscription,
-} from '../shared/outbound';
+import { TEST_EVENT_TYPE, attemptFailedSignal, type AttemptReport, type DeliveryAttemptResult, type DeliveryInput, type OutboundEvent } from '../shared/delivery';
+import { applySubscriptionUpdate, subscriptionWorkflowId, type Subscription } from '../shared/subscription';
 import type { FollowUpResult } from '../shared/inbound';
 import { attemptClockMs } from './follow-up';
 import { isRetryableStatus, parseRetryAfterMs, readLimited, ssrfFailure } from './http';
-import { readSubscription } from './subscriptions-lookup';
+import { readSubscription } from '../subscriptions/lookup';
 import type { TlsAgents } from './tls-agents';
 
 export interface DeliverDeps {

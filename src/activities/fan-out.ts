@@ -7,17 +7,9 @@ import { coalesceKeyValues, coalesceTypeMatches } from '../shared/coalesce';
 import { deliverySearchAttributes } from '../shared/delivery-start';
 import { filterRejection } from '../shared/filter';
 import type { LaneTiming } from '../shared/lane';
-import {
-  deliveryWorkflowId,
-  triggersMatch,
-  type DeliveryInput,
-  type DeliverySchedule,
-  type DeliveryWorkflow,
-  type OutboundEvent,
-  type PlannedDelivery,
-  type Subscription,
-} from '../shared/outbound';
-import { candidateQuery, listSubscriptionIds, readSubscription } from './subscriptions-lookup';
+import { deliveryWorkflowId, type DeliveryInput, type DeliverySchedule, type DeliveryWorkflow, type OutboundEvent, type PlannedDelivery } from '../shared/delivery';
+import { triggersMatch, type Subscription } from '../shared/subscription';
+import { candidateQuery, listSubscriptionIds, readSubscription } from '../subscriptions/lookup';
 
 export interface FanOutDeps {
   config: HookflowConfig;

@@ -2,9 +2,9 @@ import { log } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { HookflowConfig } from '../config/schema';
 import { boundedWorkflowId, keywordValue } from '../shared/bounded';
-import { triggersMatch } from '../shared/outbound';
+import { triggersMatch } from '../shared/subscription';
 import { SA } from '../shared/search-attributes';
-import { readSubscription } from './subscriptions-lookup';
+import { readSubscription } from '../subscriptions/lookup';
 
 export interface LaneDeps {
   config: HookflowConfig;

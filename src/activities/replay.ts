@@ -2,9 +2,9 @@ import { ApplicationFailure, log } from '@temporalio/activity';
 import { WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { HookflowConfig } from '../config/schema';
 import type { EnrichedEvent, EventFilter, InboundWorkflowResult } from '../shared/inbound';
-import type { DeliverySchedule } from '../shared/outbound';
+import type { DeliverySchedule } from '../shared/delivery';
 import { deliverySchedule } from './fan-out';
-import { readSubscription } from './subscriptions-lookup';
+import { readSubscription } from '../subscriptions/lookup';
 
 export interface ReplayDeps {
   config: HookflowConfig;

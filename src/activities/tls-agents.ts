@@ -4,7 +4,7 @@ import { Agent, type Dispatcher } from 'undici';
 import type { Keyring } from '../security/keyring';
 import { unseal } from '../security/sealed';
 import { createSsrfGuard, type SsrfGuard } from '../security/ssrf';
-import type { Subscription } from '../shared/outbound';
+import type { Subscription } from '../shared/subscription';
 import { guardedConnector } from './http';
 
 /**

@@ -12,7 +12,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { HookflowConfig } from '../config/schema';
 import { HookflowError } from '../errors';
 import { requireKeyring } from '../security/from-config';
-import { RETRY_POLICIES, SIGNATURE_SCHEMES } from '../shared/outbound';
+import { RETRY_POLICIES, SIGNATURE_SCHEMES } from '../shared/subscription';
 import { subscriptionIdSchema } from '../subscriptions/schema';
 import { publicView, type SubscriptionView } from '../subscriptions/seal';
 import { SubscriptionStore } from '../subscriptions/store';

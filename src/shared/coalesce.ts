@@ -5,7 +5,7 @@
  * workflows import it.
  */
 import { defineSignal } from '@temporalio/workflow';
-import type { DeliverySchedule, OutboundEvent } from './outbound';
+import type { DeliverySchedule, OutboundEvent } from './delivery';
 
 /** Where a notification stands in hookflow's acceptance order: request time, then place in its request, then id. */
 export interface AcceptanceOrder {

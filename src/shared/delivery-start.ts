@@ -1,6 +1,6 @@
 import type { SearchAttributePair } from '@temporalio/common';
 import { keywordValue } from './bounded';
-import type { OutboundEvent } from './outbound';
+import type { OutboundEvent } from './delivery';
 import { SA } from './search-attributes';
 
 /**

@@ -1,6 +1,6 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import { boundedWorkflowId } from './bounded';
-import type { DeliveryInput } from './outbound';
+import type { DeliveryInput } from './delivery';
 
 /**
  * Contract of the lane workflow (ordered delivery per entity, issue 11 item 1): one lane per

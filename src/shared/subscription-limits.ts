@@ -7,7 +7,7 @@
  * these. Pure (no Node modules): the subscription workflow imports it.
  */
 import { keywordValue } from './bounded';
-import type { Subscription } from './outbound';
+import type { Subscription } from './subscription';
 import { SA } from './search-attributes';
 
 export const SUBSCRIPTION_LIMITS = {

@@ -1,6 +1,6 @@
 import type { Keyring } from '../security/keyring';
 import { seal } from '../security/sealed';
-import type { Subscription, SubscriptionPatch } from '../shared/outbound';
+import type { Subscription, SubscriptionPatch } from '../shared/subscription';
 import type { CreateSubscriptionInput, UpdateSubscriptionInput } from './schema';
 
 type Auth = { type: 'none' } | { type: 'basic'; username: string; password: string } | { type: 'x-auth-token'; token: string };

@@ -1,15 +1,8 @@
 import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import { listSubscriptionIds, readSubscription, subscriptionsQuery } from '../activities/subscriptions-lookup';
+import { listSubscriptionIds, readSubscription, subscriptionsQuery } from './lookup';
 import { ConflictError, InvalidPayloadError, NotFoundError } from '../errors';
 import type { Keyring } from '../security/keyring';
-import {
-  applySubscriptionUpdate,
-  deleteSubscriptionUpdate,
-  subscriptionWorkflowId,
-  testSignal,
-  type Subscription,
-  type SubscriptionPatch,
-} from '../shared/outbound';
+import { applySubscriptionUpdate, deleteSubscriptionUpdate, subscriptionWorkflowId, testSignal, type Subscription, type SubscriptionPatch } from '../shared/subscription';
 import { subscriptionSearchAttributes } from '../shared/subscription-limits';
 import type { subscriptionWorkflow } from '../workflows/subscription';
 import type { CreateSubscriptionInput, UpdateSubscriptionInput } from './schema';

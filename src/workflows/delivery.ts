@@ -1,7 +1,7 @@
 import { ActivityFailure, ApplicationFailure, TimeoutFailure, proxyActivities, setHandler, upsertSearchAttributes, type ActivityOptions } from '@temporalio/workflow';
 import { RetryState } from '@temporalio/common';
 import type { Activities } from '../activities';
-import { attemptFailedSignal, type DeliveryInput, type DeliveryResult, type DeliverySchedule, type DeliveryStatus } from '../shared/outbound';
+import { attemptFailedSignal, type DeliveryInput, type DeliveryResult, type DeliverySchedule, type DeliveryStatus } from '../shared/delivery';
 import { SA } from '../shared/search-attributes';
 
 /** Slack over the receiver timeout for signing, connecting and reporting. */

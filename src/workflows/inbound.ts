@@ -19,7 +19,7 @@ import { deliverySearchAttributes } from '../shared/delivery-start';
 import { filterRejection } from '../shared/filter';
 import { enqueueSignal, laneWorkflowId, type LaneItem } from '../shared/lane';
 import type { EnrichedEvent, InboundEvent, InboundStatus, InboundWorkflowInput, InboundWorkflowResult } from '../shared/inbound';
-import type { DeliveryInput, OutboundEvent, PlannedDelivery } from '../shared/outbound';
+import type { DeliveryInput, OutboundEvent, PlannedDelivery } from '../shared/delivery';
 import { SA } from '../shared/search-attributes';
 import type { coalesceWorkflow } from './coalesce';
 import type { deliveryWorkflow } from './delivery';

@@ -1,5 +1,5 @@
 import type { InboundWorkflow } from '../shared/inbound';
-import type { DeliveryWorkflow } from '../shared/outbound';
+import type { DeliveryWorkflow } from '../shared/delivery';
 import { deliveryWorkflow } from './delivery';
 import { inboundWorkflow } from './inbound';
 

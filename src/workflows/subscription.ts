@@ -1,16 +1,7 @@
 import { ApplicationFailure, allHandlersFinished, condition, continueAsNew, proxyActivities, setHandler, patched, upsertMemo, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import {
-  SUBSCRIPTION_MEMO,
-  TEST_EVENT_TYPE,
-  applySubscriptionUpdate,
-  deleteSubscriptionUpdate,
-  getSubscriptionQuery,
-  testSignal,
-  type OutboundEvent,
-  type Subscription,
-  type SubscriptionPatch,
-} from '../shared/outbound';
+import { TEST_EVENT_TYPE, type OutboundEvent } from '../shared/delivery';
+import { SUBSCRIPTION_MEMO, applySubscriptionUpdate, deleteSubscriptionUpdate, getSubscriptionQuery, testSignal, type Subscription, type SubscriptionPatch } from '../shared/subscription';
 import { SA } from '../shared/search-attributes';
 import { storedSubscriptionProblem, subscriptionSearchAttributes } from '../shared/subscription-limits';
 import { startDelivery } from './inbound';

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { InjectOptions } from 'fastify';
 import { inboundWorkflowId } from '../../src/shared/inbound';
-import { deliveryWorkflowId } from '../../src/shared/outbound';
+import { deliveryWorkflowId } from '../../src/shared/delivery';
 import { FakeHttpPeer } from '../support/fake-http';
 import { ADMIN_TOKEN, eventually, startHarness, testConfig, type Harness } from '../support/harness';
 import { createSubscription } from '../support/outbound';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { DeliveryResult } from '../../src/shared/outbound';
+import type { DeliveryResult } from '../../src/shared/delivery';
 import { inboundWorkflowId, type InboundWorkflowResult } from '../../src/shared/inbound';
 import type { CoalesceResult } from '../../src/shared/coalesce';
 import { SA } from '../../src/shared/search-attributes';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
-import { deliveryWorkflowId, type DeliveryResult } from '../../src/shared/outbound';
+import { deliveryWorkflowId, type DeliveryResult } from '../../src/shared/delivery';
 import { SA } from '../../src/shared/search-attributes';
 import { FakeHttpPeer, type Responder } from '../support/fake-http';
 import { eventually, startHarness, testConfig, type Harness } from '../support/harness';

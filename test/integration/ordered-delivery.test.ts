@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { deliveryWorkflowId } from '../../src/shared/outbound';
+import { deliveryWorkflowId } from '../../src/shared/delivery';
 import { LANE_MEMO, laneStateQuery, laneWorkflowId } from '../../src/shared/lane';
 import { SA } from '../../src/shared/search-attributes';
 import { FakeHttpPeer, type RecordedRequest } from '../support/fake-http';

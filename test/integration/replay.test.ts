@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
-import { deliveryWorkflowId } from '../../src/shared/outbound';
+import { deliveryWorkflowId } from '../../src/shared/delivery';
 import { REPLAY_MEMO, replayDeliveryId, replayProgressQuery, replayWorkflowId, type ReplayProgress } from '../../src/shared/replay';
 import { SA } from '../../src/shared/search-attributes';
 import { FakeHttpPeer } from '../support/fake-http';

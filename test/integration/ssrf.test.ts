@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import type { InboundWorkflowResult } from '../../src/shared/inbound';
-import type { DeliveryResult } from '../../src/shared/outbound';
+import type { DeliveryResult } from '../../src/shared/delivery';
 import { SA } from '../../src/shared/search-attributes';
 import { FakeHttpPeer, type Responder } from '../support/fake-http';
 import { startHarness, testConfig, type Harness } from '../support/harness';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { InboundWorkflowResult } from '../../src/shared/inbound';
-import { subscriptionWorkflowId } from '../../src/shared/outbound';
+import { subscriptionWorkflowId } from '../../src/shared/subscription';
 import { startWorker, type RunningWorker } from '../../src/worker';
 import { FakeHttpPeer } from '../support/fake-http';
 import { eventually, startHarness, testConfig, type Harness } from '../support/harness';

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { deliveryWorkflowId, subscriptionWorkflowId } from '../../src/shared/outbound';
+import { deliveryWorkflowId } from '../../src/shared/delivery';
+import { subscriptionWorkflowId } from '../../src/shared/subscription';
 import { FakeHttpPeer } from '../support/fake-http';
 import { eventually, startHarness, testConfig, type Harness } from '../support/harness';
 import { makeTestPki, type TestPki } from '../support/pki';

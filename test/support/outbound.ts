@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { deliveryWorkflowId } from '../../src/shared/outbound';
+import { deliveryWorkflowId } from '../../src/shared/delivery';
 import type { Harness } from './harness';
 import { ADMIN_TOKEN, eventually } from './harness';
 import type { FakeHttpPeer, RecordedRequest, Responder } from './fake-http';

@@ -6,7 +6,7 @@ import { createActivities } from '../../src/activities';
 import { deliverySchedule } from '../../src/activities/fan-out';
 import { parseConfig } from '../../src/config/load';
 import { keyringFromConfig } from '../../src/security/keyring';
-import type { DeliveryInput, DeliveryResult } from '../../src/shared/outbound';
+import type { DeliveryInput, DeliveryResult } from '../../src/shared/delivery';
 import { createSubscriptionSchema } from '../../src/subscriptions/schema';
 import { SubscriptionStore } from '../../src/subscriptions/store';
 import { FakeHttpPeer, type RecordedRequest } from '../support/fake-http';

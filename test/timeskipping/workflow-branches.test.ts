@@ -4,7 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Activities } from '../../src/activities';
 import type { EventFilter, FollowUpPlan, InboundWorkflowInput, InboundWorkflowResult } from '../../src/shared/inbound';
-import type { DeliveryInput } from '../../src/shared/outbound';
+import type { DeliveryInput } from '../../src/shared/delivery';
 import { quietExpectedFailures, startTestWorker, startTimeSkippingEnv } from '../support/time-skipping';
 
 /**

@@ -1,6 +1,6 @@
 import { nestsDeeperThan } from '../../src/api/json-depth';
 import { boundedWorkflowId, hasControlCharacters, headerValue, keywordValue, MAX_STORED_CHARS } from '../../src/shared/bounded';
-import { deliveryWorkflowId } from '../../src/shared/outbound';
+import { deliveryWorkflowId } from '../../src/shared/delivery';
 import { inboundWorkflowId } from '../../src/shared/inbound';
 
 describe('boundedWorkflowId: every id fits PostgreSQL visibility (VARCHAR(255)) and stays a dedup key', () => {

@@ -1,5 +1,5 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { SUBSCRIPTION_MEMO, getSubscriptionQuery, subscriptionWorkflowId, type Subscription } from '../shared/outbound';
+import { SUBSCRIPTION_MEMO, getSubscriptionQuery, subscriptionWorkflowId, type Subscription } from '../shared/subscription';
 
 /**
  * The current state of a subscription, read from its workflow; null when it does not exist or was deleted.

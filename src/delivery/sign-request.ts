@@ -3,7 +3,8 @@ import { signMsSignature } from '../signing/ms-signature';
 import { signStandardWebhook } from '../signing/standard-webhooks';
 import { signXSignature } from '../signing/x-signature';
 import { headerValue } from '../shared/bounded';
-import type { OutboundEvent, SignatureScheme } from '../shared/outbound';
+import type { OutboundEvent } from '../shared/delivery';
+import type { SignatureScheme } from '../shared/subscription';
 
 /** A subscription's credentials, opened from their sealed form for one attempt. */
 export interface OpenedCredentials {

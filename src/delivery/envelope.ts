@@ -1,4 +1,5 @@
-import type { OutboundEvent, SignatureScheme } from '../shared/outbound';
+import type { OutboundEvent } from '../shared/delivery';
+import type { SignatureScheme } from '../shared/subscription';
 import { SOURCE_KINDS } from '../sources';
 
 /** The event type without its source namespace (`extend-commerce.OrderCreated` -> `OrderCreated`). */

@@ -1,0 +1,84 @@
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { EventFilter } from './inbound';
+import type { Ordering } from './lane';
+
+/** The subscription model and the subscription workflow's messages and id: shared by the API and the workflows. */
+
+export const SIGNATURE_SCHEMES = ['ms-signature', 'x-signature', 'standard-webhooks'] as const;
+export type SignatureScheme = (typeof SIGNATURE_SCHEMES)[number];
+export const RETRY_POLICIES = ['none', 'one-day'] as const;
+export type RetryPolicyName = (typeof RETRY_POLICIES)[number];
+
+/** Secrets are stored sealed (see src/security/sealed.ts): workflows only ever carry `sealed:v1:...`. */
+export type SealedSecret = string;
+
+export type SubscriptionAuth =
+  | { type: 'none' }
+  | { type: 'basic'; username: string; password: SealedSecret }
+  | { type: 'x-auth-token'; token: SealedSecret };
+
+export interface SubscriptionTls {
+  /** Verify the receiver's certificate (default). Turning it off is an explicit, logged opt-in. */
+  verify: boolean;
+  /** PEM of the CA(s) that signed the receiver's certificate, when not a public CA. */
+  ca?: string;
+  /** PEM client certificate and sealed key for mutual TLS. */
+  clientCert?: string;
+  clientKey?: SealedSecret;
+}
+
+export interface Subscription {
+  id: string;
+  name: string;
+  contactEmail: string;
+  url: string;
+  secret?: SealedSecret;
+  active: boolean;
+  /** Event types (`extend-commerce.OrderCreated`), namespace wildcards (`ongoing-wms.*`) or `*`. */
+  triggers: string[];
+  filter: EventFilter;
+  retryPolicy: RetryPolicyName;
+  auth: SubscriptionAuth;
+  /** Appended as `?key=` (the Automation API's installation key). */
+  key?: SealedSecret;
+  timeoutMs: number;
+  signature: SignatureScheme;
+  tls: SubscriptionTls;
+  /** `entity`: events about the same entity arrive in the order hookflow accepted them (README "Ordered delivery per entity"). */
+  ordering?: Ordering;
+  /** Why hookflow disabled it (e.g. the receiver answered 410 Gone). */
+  disabledReason?: string;
+  /** Coalescing of storms (README "Coalescing stock storms"): one delivery per key and window. */
+  coalesce?: CoalesceSettings;
+  /** Re-fetch the follow-up before an attempt that starts this long after it was fetched (README "Fresh data at send time"). */
+  refreshFollowUpAfterMs?: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** `coalesce` of a subscription, stored form (the API takes `window` as ISO-8601). */
+export interface CoalesceSettings {
+  windowMs: number;
+  /** Field names read from the notification's Details (Extend) or top level (other sources). */
+  key: string[];
+  /** Event types it applies to: bare (`AvailableBalanceChanged`) or namespaced (`extend-commerce.AvailableBalanceChanged`). */
+  types: string[];
+}
+
+/** A partial change; `null` clears an optional field. */
+export type SubscriptionPatch = Partial<{ [K in keyof Subscription]: Subscription[K] | null }>;
+
+export const subscriptionWorkflowId = (id: string) => `subscription/${id}`;
+
+export const applySubscriptionUpdate = defineUpdate<Subscription, [SubscriptionPatch]>('apply');
+export const deleteSubscriptionUpdate = defineUpdate<void>('delete');
+export const getSubscriptionQuery = defineQuery<Subscription | null>('get');
+/** Memo key under which a subscription workflow keeps its current state (read with describe, no workflow task). */
+export const SUBSCRIPTION_MEMO = 'subscription';
+/** Ongoing's Test button: `temporal workflow signal --workflow-id subscription/<id> --name test`. */
+export const testSignal = defineSignal<[]>('test');
+
+/** Does a subscription's trigger list cover this event type? */
+export function triggersMatch(triggers: readonly string[], type: string): boolean {
+  return triggers.some((trigger) => trigger === '*' || trigger === type || (trigger.endsWith('.*') && type.startsWith(trigger.slice(0, -1))));
+}
