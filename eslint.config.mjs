@@ -18,14 +18,29 @@ export default tseslint.config(
   {
     files: ['src/workflows/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: [...builtinModules, ...builtinModules.map((m) => `node:${m}`)],
-        patterns: [{ group: ['@temporalio/activity', '@temporalio/client', '@temporalio/worker', 'undici', 'fastify', 'pino'], message: 'Workflow code imports only @temporalio/workflow, shared types and pure modules.' }],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [...builtinModules, ...builtinModules.map((m) => `node:${m}`)],
+          patterns: [
+            {
+              group: ['@temporalio/activity', '@temporalio/client', '@temporalio/worker', 'undici', 'fastify', 'pino'],
+              message: 'Workflow code imports only @temporalio/workflow, shared types and pure modules.',
+            },
+          ],
+        },
+      ],
     },
   },
   {
-    files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', 'src/stack/**/*.ts', 'src/api/server.ts', 'src/worker.ts'],
+    files: [
+      'test/**/*.ts',
+      'bench/**/*.ts',
+      'scripts/**/*.ts',
+      'src/stack/**/*.ts',
+      'src/api/server.ts',
+      'src/worker.ts',
+    ],
     rules: { 'no-console': 'off' },
   },
 );

@@ -32,14 +32,29 @@ const ADMIN = 'bench-admin-token-0123456789';
 async function main() {
   // Interrupted: exit through process.exit so the exit hooks stop the dev server and the worker.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
-  const results: Record<string, unknown> = { startedAt: new Date().toISOString(), n: N, levels: LEVELS, resting: RESTING, cpus: (await import('node:os')).cpus().length };
+  const results: Record<string, unknown> = {
+    startedAt: new Date().toISOString(),
+    n: N,
+    levels: LEVELS,
+    resting: RESTING,
+    cpus: (await import('node:os')).cpus().length,
+  };
   // BENCH_TEMPORAL_ADDRESS: a running server with hookflow's search attributes (the PostgreSQL tier of
   // scripts/prod), used by nothing else meanwhile; otherwise a dev server of the bench's own.
   const external = process.env.BENCH_TEMPORAL_ADDRESS;
-  const dbFile = process.env.BENCH_DB === 'file' ? join(mkdtempSync(join(tmpdir(), 'hookflow-bench-')), 'temporal.sqlite') : undefined;
-  const server = external ? { address: external, stop: async () => undefined } : await startDevServer({ cli: temporalCliPath(), headless: true, dbFile });
+  const dbFile =
+    process.env.BENCH_DB === 'file'
+      ? join(mkdtempSync(join(tmpdir(), 'hookflow-bench-')), 'temporal.sqlite')
+      : undefined;
+  const server = external
+    ? { address: external, stop: async () => undefined }
+    : await startDevServer({ cli: temporalCliPath(), headless: true, dbFile });
   results.maxCachedWorkflows = process.env.BENCH_MAX_CACHED_WORKFLOWS ?? 'default (config)';
-  results.persistence = external ? `external server at ${external}` : dbFile ? 'dev server, sqlite file' : 'dev server, in-memory sqlite';
+  results.persistence = external
+    ? `external server at ${external}`
+    : dbFile
+      ? 'dev server, sqlite file'
+      : 'dev server, in-memory sqlite';
   const receiver = await new FakeHttpPeer(() => ({ status: 200 })).start();
   const arrivals = new Map<string, number>();
   const waiters = new Map<string, () => void>();
@@ -49,7 +64,8 @@ async function main() {
     waiters.get(key)?.();
     return { status: 200 };
   });
-  const arrival = (key: string) => (arrivals.has(key) ? Promise.resolve() : new Promise<void>((ok) => waiters.set(key, ok)));
+  const arrival = (key: string) =>
+    arrivals.has(key) ? Promise.resolve() : new Promise<void>((ok) => waiters.set(key, ok));
   // Parked: the next attempt an hour away (Retry-After is honoured up to the policy's maximum interval).
   receiver.on('/failing', () => ({ status: 503, headers: { 'retry-after': '3600' } }));
   // Retry storm: every delivery retried each minute.
@@ -66,7 +82,13 @@ ${process.env.BENCH_MAX_CACHED_WORKFLOWS ? `temporal: { maxCachedWorkflows: ${Nu
   const configFile = join(mkdtempSync(join(tmpdir(), 'hookflow-bench-cfg-')), 'config.yaml');
   writeFileSync(configFile, yaml);
   // LOG_LEVEL error: failed attempts are expected here (resting cost); logging each would drown the output.
-  const env = { ...process.env, HOOKFLOW_CONFIG: configFile, TEMPORAL_ADDRESS: server.address, HOOKFLOW_TASK_QUEUE: 'bench', LOG_LEVEL: 'error' };
+  const env = {
+    ...process.env,
+    HOOKFLOW_CONFIG: configFile,
+    TEMPORAL_ADDRESS: server.address,
+    HOOKFLOW_TASK_QUEUE: 'bench',
+    LOG_LEVEL: 'error',
+  };
   const config = parseConfig(yaml, env);
 
   const worker = fork(resolve(__dirname, 'worker.ts'), { env, execArgv: ['--import', 'tsx'], stdio: 'inherit' });
@@ -81,25 +103,55 @@ ${process.env.BENCH_MAX_CACHED_WORKFLOWS ? `temporal: { maxCachedWorkflows: ${Nu
   const http = new Agent({ connections: 128, keepAliveTimeout: 30_000 });
 
   const adminCall = async (method: 'POST' | 'DELETE', path: string, body?: unknown) => {
-    const res = await request(`${api.url}${path}`, { method, dispatcher: http, headers: { authorization: `Bearer ${ADMIN}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+    const res = await request(`${api.url}${path}`, {
+      method,
+      dispatcher: http,
+      headers: { authorization: `Bearer ${ADMIN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
     const text = await res.body.text();
     if (res.statusCode >= 300) throw new Error(`${method} ${path}: ${res.statusCode} ${text}`);
     return text ? JSON.parse(text) : undefined;
   };
   const subscribe = (id: string, path: string, triggers: string[], retryPolicy = 'one-day') =>
-    adminCall('POST', '/api/subscriptions', { id, name: id, contactEmail: 'bench@example.com', url: `${receiver.url}${path}`, secret: 'sub-secret', triggers, retryPolicy, signature: 'x-signature' });
+    adminCall('POST', '/api/subscriptions', {
+      id,
+      name: id,
+      contactEmail: 'bench@example.com',
+      url: `${receiver.url}${path}`,
+      secret: 'sub-secret',
+      triggers,
+      retryPolicy,
+      signature: 'x-signature',
+    });
   const waitListed = async (count: number) => {
     for (;;) {
-      const list = await request(`${api.url}/api/subscriptions`, { dispatcher: http, headers: { authorization: `Bearer ${ADMIN}` } });
+      const list = await request(`${api.url}/api/subscriptions`, {
+        dispatcher: http,
+        headers: { authorization: `Bearer ${ADMIN}` },
+      });
       if ((JSON.parse(await list.body.text()).subscriptions as unknown[]).length >= count) return;
       await new Promise((r) => setTimeout(r, 100));
     }
   };
   const postWebhook = async (notificationId: string, action = 'OrderCreated') => {
-    const details = action === 'ProductCreated' ? { ProductNumber: notificationId.slice(0, 8) } : { OrderNumber: notificationId.slice(0, 8) };
-    const body = JSON.stringify({ Id: notificationId.replace(/-/g, ''), Attempt: 1, Properties: { NotificationId: notificationId }, Notifications: [{ Action: action, Details: details }] });
+    const details =
+      action === 'ProductCreated'
+        ? { ProductNumber: notificationId.slice(0, 8) }
+        : { OrderNumber: notificationId.slice(0, 8) };
+    const body = JSON.stringify({
+      Id: notificationId.replace(/-/g, ''),
+      Attempt: 1,
+      Properties: { NotificationId: notificationId },
+      Notifications: [{ Action: action, Details: details }],
+    });
     const signature = `sha256=${createHmac('sha256', SOURCE_SECRET).update(body).digest('hex').toUpperCase()}`;
-    const res = await request(`${api.url}/webhooks/src`, { method: 'POST', dispatcher: http, headers: { 'content-type': 'application/json', 'ms-signature': signature }, body });
+    const res = await request(`${api.url}/webhooks/src`, {
+      method: 'POST',
+      dispatcher: http,
+      headers: { 'content-type': 'application/json', 'ms-signature': signature },
+      body,
+    });
     await res.body.dump();
     if (res.statusCode !== 202) throw new Error(`webhook answered ${res.statusCode}`);
   };
@@ -122,21 +174,44 @@ ${process.env.BENCH_MAX_CACHED_WORKFLOWS ? `temporal: { maxCachedWorkflows: ${Nu
   };
 
   const table: Array<Record<string, unknown>> = [];
-  const row = (scenario: string, concurrency: number, run: { latencies: number[]; perSecond: number }, unit = 'req/s') => {
+  const row = (
+    scenario: string,
+    concurrency: number,
+    run: { latencies: number[]; perSecond: number },
+    unit = 'req/s',
+  ) => {
     const entry = { scenario, concurrency, throughput: run.perSecond, unit, ...summarize(run.latencies) };
     table.push(entry);
     console.log(JSON.stringify(entry));
   };
 
   // Warm-up: bundles cached, connections open, code paths jitted.
-  await runConcurrent(50, 10, async () => void (await client.workflow.execute('rawActivityWorkflow', { taskQueue: 'bench', workflowId: randomUUID() })));
+  await runConcurrent(
+    50,
+    10,
+    async () =>
+      void (await client.workflow.execute('rawActivityWorkflow', { taskQueue: 'bench', workflowId: randomUUID() })),
+  );
   await runConcurrent(50, 10, async () => postWebhook(randomUUID(), 'ProductCreated'));
 
   for (const c of LEVELS) {
     await drain();
-    row('raw start (client.workflow.start)', c, await runConcurrent(N, c, async () => void (await client.workflow.start('rawNoopWorkflow', { taskQueue: 'bench', workflowId: randomUUID() }))));
+    row(
+      'raw start (client.workflow.start)',
+      c,
+      await runConcurrent(
+        N,
+        c,
+        async () =>
+          void (await client.workflow.start('rawNoopWorkflow', { taskQueue: 'bench', workflowId: randomUUID() })),
+      ),
+    );
     await drain();
-    row('hookflow ingest (signed Extend webhook -> 202)', c, await runConcurrent(N, c, async () => postWebhook(randomUUID(), 'ProductCreated')));
+    row(
+      'hookflow ingest (signed Extend webhook -> 202)',
+      c,
+      await runConcurrent(N, c, async () => postWebhook(randomUUID(), 'ProductCreated')),
+    );
   }
 
   // End to end: one subscription; latency from the source's POST to the subscriber receiving it.
@@ -144,7 +219,17 @@ ${process.env.BENCH_MAX_CACHED_WORKFLOWS ? `temporal: { maxCachedWorkflows: ${Nu
   await waitListed(1);
   for (const c of LEVELS) {
     await drain();
-    row('raw workflow + 1 no-op activity (execute)', c, await runConcurrent(N, c, async () => void (await client.workflow.execute('rawActivityWorkflow', { taskQueue: 'bench', workflowId: randomUUID() }))), 'wf/s');
+    row(
+      'raw workflow + 1 no-op activity (execute)',
+      c,
+      await runConcurrent(
+        N,
+        c,
+        async () =>
+          void (await client.workflow.execute('rawActivityWorkflow', { taskQueue: 'bench', workflowId: randomUUID() })),
+      ),
+      'wf/s',
+    );
     await drain();
     // Closed loop, like the raw `execute` above: each of the c senders posts, then waits for the
     // subscriber to receive that event before sending the next.
@@ -190,7 +275,14 @@ ${process.env.BENCH_MAX_CACHED_WORKFLOWS ? `temporal: { maxCachedWorkflows: ${Nu
     openLoops.push(entry);
     console.log(JSON.stringify(entry));
   };
-  const openLoops: Array<Record<string, unknown> & { concurrency: number; subscriptions: number; deliveredPerSecond: number; e2e: { p50: number; p95: number } }> = [];
+  const openLoops: Array<
+    Record<string, unknown> & {
+      concurrency: number;
+      subscriptions: number;
+      deliveredPerSecond: number;
+      e2e: { p50: number; p95: number };
+    }
+  > = [];
   for (const c of OPEN_LEVELS) {
     await drain();
     await openLoop('open loop, 1 subscription', OPEN_N, c, ['/deliveries']);
@@ -212,10 +304,20 @@ ${process.env.BENCH_MAX_CACHED_WORKFLOWS ? `temporal: { maxCachedWorkflows: ${Nu
   await drain();
   const before = arrivals.size;
   const t0 = performance.now();
-  await runConcurrent(events, 10, async () => void (await adminCall('POST', '/api/events', { type: 'fan.Ping', data: { n: 1 } })));
+  await runConcurrent(
+    events,
+    10,
+    async () => void (await adminCall('POST', '/api/events', { type: 'fan.Ping', data: { n: 1 } })),
+  );
   await waitFor(() => arrivals.size - before >= events * 10, 'fan-out deliveries');
   const fanSeconds = (performance.now() - t0) / 1000;
-  const fanOut = { scenario: 'fan-out (1 event -> 10 subscriptions)', events, deliveries: events * 10, seconds: Math.round(fanSeconds * 10) / 10, deliveriesPerSecond: Math.round(((events * 10) / fanSeconds) * 10) / 10 };
+  const fanOut = {
+    scenario: 'fan-out (1 event -> 10 subscriptions)',
+    events,
+    deliveries: events * 10,
+    seconds: Math.round(fanSeconds * 10) / 10,
+    deliveriesPerSecond: Math.round(((events * 10) / fanSeconds) * 10) / 10,
+  };
   console.log(JSON.stringify(fanOut));
   for (let i = 0; i < 10; i++) await adminCall('DELETE', `/api/subscriptions/fan-${i}`);
 
@@ -225,8 +327,16 @@ ${process.env.BENCH_MAX_CACHED_WORKFLOWS ? `temporal: { maxCachedWorkflows: ${Nu
     await subscribe('resting', '/failing', ['rest.*']);
     await waitListed(1);
     const idle = sampleProcess(worker.pid!);
-    const publishRun = await runConcurrent(RESTING, 20, async () => void (await adminCall('POST', '/api/events', { type: 'rest.Ping', data: {} })));
-    await waitFor(() => receiver.requestsTo('/failing').length >= RESTING, 'first attempts of resting deliveries', 900_000);
+    const publishRun = await runConcurrent(
+      RESTING,
+      20,
+      async () => void (await adminCall('POST', '/api/events', { type: 'rest.Ping', data: {} })),
+    );
+    await waitFor(
+      () => receiver.requestsTo('/failing').length >= RESTING,
+      'first attempts of resting deliveries',
+      900_000,
+    );
     await new Promise((r) => setTimeout(r, 5000)); // let the burst settle
     const a = sampleProcess(worker.pid!);
     await new Promise((r) => setTimeout(r, 20_000));
@@ -249,7 +359,11 @@ ${process.env.BENCH_MAX_CACHED_WORKFLOWS ? `temporal: { maxCachedWorkflows: ${Nu
     await subscribe('storm', '/storm', ['storm.*']);
     await waitListed(1);
     const before = sampleProcess(worker.pid!);
-    await runConcurrent(STORM, 20, async () => void (await adminCall('POST', '/api/events', { type: 'storm.Ping', data: {} })));
+    await runConcurrent(
+      STORM,
+      20,
+      async () => void (await adminCall('POST', '/api/events', { type: 'storm.Ping', data: {} })),
+    );
     await waitFor(() => receiver.requestsTo('/storm').length >= STORM, 'first attempts of the retry storm', 900_000);
     const a = sampleProcess(worker.pid!);
     const requestsA = receiver.requestsTo('/storm').length;
@@ -258,7 +372,8 @@ ${process.env.BENCH_MAX_CACHED_WORKFLOWS ? `temporal: { maxCachedWorkflows: ${Nu
     storm = {
       deliveries: STORM,
       retryEvery: '60 s (Retry-After: 60)',
-      attemptsPerSecond: Math.round(((receiver.requestsTo('/storm').length - requestsA) / ((b.at - a.at) / 1000)) * 10) / 10,
+      attemptsPerSecond:
+        Math.round(((receiver.requestsTo('/storm').length - requestsA) / ((b.at - a.at) / 1000)) * 10) / 10,
       workerRssMiBBefore: before.rssMiB,
       workerRssMiB: b.rssMiB,
       workerCpuPercent: Math.round(((b.cpuSeconds - a.cpuSeconds) / ((b.at - a.at) / 1000)) * 1000) / 10,
@@ -271,35 +386,89 @@ ${process.env.BENCH_MAX_CACHED_WORKFLOWS ? `temporal: { maxCachedWorkflows: ${Nu
     const y = table.find((r) => String(r.scenario).startsWith(b) && r.concurrency === c);
     return x && y ? Math.round(((x.throughput as number) / (y.throughput as number)) * 100) / 100 : null;
   };
-  results.ratios = Object.fromEntries(LEVELS.map((c) => [`c=${c}`, { ingestVsRawStart: ratio('hookflow ingest', 'raw start', c), e2eVsRawActivityWorkflow: ratio('hookflow end to end', 'raw workflow', c) }]));
+  results.ratios = Object.fromEntries(
+    LEVELS.map((c) => [
+      `c=${c}`,
+      {
+        ingestVsRawStart: ratio('hookflow ingest', 'raw start', c),
+        e2eVsRawActivityWorkflow: ratio('hookflow end to end', 'raw workflow', c),
+      },
+    ]),
+  );
   Object.assign(results, { table, openLoops, fanOut, resting, storm });
   console.table(table);
   console.log('ratios (throughput, hookflow / raw):', JSON.stringify(results.ratios));
 
   // The goals of issue 9, next to what this run measured.
-  const find = (prefix: string, c: number) => table.find((r) => String(r.scenario).startsWith(prefix) && r.concurrency === c) as { scenario: string; p50: number; p95: number; p99: number } | undefined;
+  const find = (prefix: string, c: number) =>
+    table.find((r) => String(r.scenario).startsWith(prefix) && r.concurrency === c) as
+      { scenario: string; p50: number; p95: number; p99: number } | undefined;
   const open = (subs: number, c: number) => openLoops.find((o) => o.subscriptions === subs && o.concurrency === c);
   const goals: Array<{ goal: string; measured: string; result: 'pass' | 'short' | 'not measured' }> = [];
-  const goal = (text: string, measured: number | null | undefined, target: number, higherIsBetter: boolean, show?: string) =>
+  const goal = (
+    text: string,
+    measured: number | null | undefined,
+    target: number,
+    higherIsBetter: boolean,
+    show?: string,
+  ) =>
     goals.push({
       goal: text,
-      measured: measured === null || measured === undefined || Number.isNaN(measured) ? '-' : (show ?? String(Math.round(measured * 100) / 100)),
-      result: measured === null || measured === undefined || Number.isNaN(measured) ? 'not measured' : (higherIsBetter ? measured >= target : measured <= target) ? 'pass' : 'short',
+      measured:
+        measured === null || measured === undefined || Number.isNaN(measured)
+          ? '-'
+          : (show ?? String(Math.round(measured * 100) / 100)),
+      result:
+        measured === null || measured === undefined || Number.isNaN(measured)
+          ? 'not measured'
+          : (higherIsBetter ? measured >= target : measured <= target)
+            ? 'pass'
+            : 'short',
     });
-  for (const c of [10, 50]) goal(`open loop, 1 subscription, C=${c}: delivered/s >= 150 (Convoy's level)`, open(1, c)?.deliveredPerSecond, 150, true);
+  for (const c of [10, 50])
+    goal(
+      `open loop, 1 subscription, C=${c}: delivered/s >= 150 (Convoy's level)`,
+      open(1, c)?.deliveredPerSecond,
+      150,
+      true,
+    );
   goal('open loop, 1 subscription, C=10: e2e p50 < 1000 ms', open(1, 10)?.e2e.p50, 1000, false);
-  for (const c of [10, 50]) goal(`ingest / raw start throughput at c=${c} >= 0.9`, ratio('hookflow ingest', 'raw start', c), 0.9, true);
+  for (const c of [10, 50])
+    goal(`ingest / raw start throughput at c=${c} >= 0.9`, ratio('hookflow ingest', 'raw start', c), 0.9, true);
   {
-    const h = find('hookflow ingest', 1), r = find('raw start', 1);
-    goal('ack p99 <= raw start p99 + 5 ms at c=1 (measured: ack p99 - raw p99, ms)', h && r ? h.p99 - r.p99 : null, 5, false);
+    const h = find('hookflow ingest', 1),
+      r = find('raw start', 1);
+    goal(
+      'ack p99 <= raw start p99 + 5 ms at c=1 (measured: ack p99 - raw p99, ms)',
+      h && r ? h.p99 - r.p99 : null,
+      5,
+      false,
+    );
   }
   for (const c of [1, 10]) {
-    const h = find('hookflow end to end', c), r = find('raw workflow', c);
+    const h = find('hookflow end to end', c),
+      r = find('raw workflow', c);
     goal(`end-to-end p50 <= 1.3 x raw one-activity p50 at c=${c}`, h && r ? h.p50 / r.p50 : null, 1.3, false);
   }
-  for (const c of [10, 50]) goal(`end-to-end / raw one-activity throughput at c=${c} >= 0.8`, ratio('hookflow end to end', 'raw workflow', c), 0.8, true);
-  goal('parked deliveries: worker RSS above idle <= 300 MiB', resting.workerRssMiBAboveIdle as number | undefined, 300, false);
-  goal('parked deliveries: worker CPU ~0 (<= 5 % of a core)', resting.workerCpuPercentWhileResting as number | undefined, 5, false);
+  for (const c of [10, 50])
+    goal(
+      `end-to-end / raw one-activity throughput at c=${c} >= 0.8`,
+      ratio('hookflow end to end', 'raw workflow', c),
+      0.8,
+      true,
+    );
+  goal(
+    'parked deliveries: worker RSS above idle <= 300 MiB',
+    resting.workerRssMiBAboveIdle as number | undefined,
+    300,
+    false,
+  );
+  goal(
+    'parked deliveries: worker CPU ~0 (<= 5 % of a core)',
+    resting.workerCpuPercentWhileResting as number | undefined,
+    5,
+    false,
+  );
   goal('fan-out, 1 event -> 10 subscriptions: >= 3 x 46 = 138 deliveries/s', fanOut.deliveriesPerSecond, 138, true);
   if (external) {
     const h = find('hookflow end to end', 10);

@@ -24,11 +24,17 @@ export interface RunningWorker {
 export type StartWorkerOptions = Pick<CreateWorkerOptions, 'workflowBundle' | 'workflowsPath' | 'extraActivities'>;
 
 export async function startWorker(config: HookflowConfig, options: StartWorkerOptions = {}): Promise<RunningWorker> {
-  const keyring = config.subscriptions.length ? requireKeyring(config, 'subscriptions in the config file') : optionalKeyring(config);
+  const keyring = config.subscriptions.length
+    ? requireKeyring(config, 'subscriptions in the config file')
+    : optionalKeyring(config);
   const observability = await startWorkerObservability(config); // before any NativeConnection: it installs the Runtime
   const nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
   const connection = await Connection.connect({ address: config.temporal.address });
-  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverterFor(config) });
+  const client = new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    dataConverter: dataConverterFor(config),
+  });
   const worker = await createWorker({ config, connection: nativeConnection, client, keyring, ...options });
   const metrics = await observability.serveMetrics(); // only once nothing above can fail, so there is no server to leak
   const done = worker.run().finally(async () => {

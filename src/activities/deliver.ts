@@ -6,7 +6,14 @@ import { signRequest, type OpenedCredentials } from '../delivery/sign-request';
 import type { Keyring } from '../security/keyring';
 import { unseal } from '../security/sealed';
 import { openSecrets } from '../subscriptions/seal';
-import { TEST_EVENT_TYPE, attemptFailedSignal, type AttemptReport, type DeliveryAttemptResult, type DeliveryInput, type OutboundEvent } from '../shared/delivery';
+import {
+  TEST_EVENT_TYPE,
+  attemptFailedSignal,
+  type AttemptReport,
+  type DeliveryAttemptResult,
+  type DeliveryInput,
+  type OutboundEvent,
+} from '../shared/delivery';
 import { applySubscriptionUpdate, subscriptionWorkflowId, type Subscription } from '../shared/subscription';
 import type { FollowUpResult } from '../shared/inbound';
 import { attemptClockMs } from './follow-up';
@@ -29,13 +36,24 @@ export const REFRESH_TIMEOUT_MS = 5_000;
 function refreshFailure(err: unknown): NonNullable<OutboundEvent['refreshFailed']> {
   const type = err instanceof ApplicationFailure ? err.type : undefined;
   if (type === 'FollowUpNotFound') return 'not-found';
-  if (type === 'FollowUpRejected' || type === 'FollowUpUrlRefused' || type === 'FollowUpNotConfigured' || type === 'FollowUpTooLarge') return 'rejected';
+  if (
+    type === 'FollowUpRejected' ||
+    type === 'FollowUpUrlRefused' ||
+    type === 'FollowUpNotConfigured' ||
+    type === 'FollowUpTooLarge'
+  )
+    return 'rejected';
   return 'unavailable'; // 5xx, 408, 429, timeouts, connection errors
 }
 
 function openCredentials(subscription: Subscription, keyring: Keyring | undefined): OpenedCredentials {
   return openSecrets(subscription, (sealed) => {
-    if (!keyring) throw ApplicationFailure.create({ type: 'NoEncryptionKeys', message: 'security.encryptionKeys is not configured', nonRetryable: true });
+    if (!keyring)
+      throw ApplicationFailure.create({
+        type: 'NoEncryptionKeys',
+        message: 'security.encryptionKeys is not configured',
+        nonRetryable: true,
+      });
     return unseal(keyring, sealed);
   });
 }
@@ -62,7 +80,11 @@ export function createDeliverActivity({ client, keyring, agents, now = Date.now,
       return { ...event, followUp: fresh.data, fetchedAt: fresh.fetchedAt };
     } catch (err) {
       const refreshFailed = refreshFailure(err);
-      log.warn('follow-up refresh failed: delivering the earlier snapshot', { eventId: event.id, refreshFailed, error: (err as Error).message });
+      log.warn('follow-up refresh failed: delivering the earlier snapshot', {
+        eventId: event.id,
+        refreshFailed,
+        error: (err as Error).message,
+      });
       return { ...event, refreshFailed };
     }
   };
@@ -82,13 +104,28 @@ export function createDeliverActivity({ client, keyring, agents, now = Date.now,
     const subscription = await readSubscription(client, input.subscriptionId);
     if (!subscription) return { status: 'skipped', attempt, reason: 'subscription no longer exists' };
     if (!subscription.active && input.event.type !== TEST_EVENT_TYPE) {
-      return { status: 'skipped', attempt, reason: `subscription is disabled${subscription.disabledReason ? `: ${subscription.disabledReason}` : ''}` };
+      return {
+        status: 'skipped',
+        attempt,
+        reason: `subscription is disabled${subscription.disabledReason ? `: ${subscription.disabledReason}` : ''}`,
+      };
     }
 
     const event = await withFreshFollowUp(input.event, subscription);
-    const snapshot = event.fetchedAt && subscription.refreshFollowUpAfterMs !== undefined ? { fetchedAt: event.fetchedAt, ...(event.refreshFailed ? { refreshFailed: event.refreshFailed } : {}) } : {};
+    const snapshot =
+      event.fetchedAt && subscription.refreshFollowUpAfterMs !== undefined
+        ? { fetchedAt: event.fetchedAt, ...(event.refreshFailed ? { refreshFailed: event.refreshFailed } : {}) }
+        : {};
     const body = buildBody(event, subscription.signature, attempt);
-    const signed = signRequest(subscription.url, event, subscription.signature, body, openCredentials(subscription, keyring), attempt, now());
+    const signed = signRequest(
+      subscription.url,
+      event,
+      subscription.signature,
+      body,
+      openCredentials(subscription, keyring),
+      attempt,
+      now(),
+    );
     const timeout = subscription.timeoutMs;
 
     let status: number;
@@ -113,7 +150,10 @@ export function createDeliverActivity({ client, keyring, agents, now = Date.now,
         await report({ attempt, error: refused.message });
         throw refused;
       }
-      const error = (err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError' ? `no response within ${timeout} ms` : `connection failed: ${(err as Error).message}`;
+      const error =
+        (err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError'
+          ? `no response within ${timeout} ms`
+          : `connection failed: ${(err as Error).message}`;
       await report({ attempt, error });
       throw ApplicationFailure.create({ type: 'ConnectionError', message: error });
     }
@@ -124,10 +164,14 @@ export function createDeliverActivity({ client, keyring, agents, now = Date.now,
     const error = `receiver answered HTTP ${status}`;
     await report({ attempt, httpStatus: status, error });
     if (status === 410) {
-      await client.workflow
-        .getHandle(subscriptionWorkflowId(subscription.id))
-        .executeUpdate(applySubscriptionUpdate, { args: [{ active: false, disabledReason: `receiver answered 410 Gone (event ${input.event.id})` }] });
-      throw ApplicationFailure.create({ type: 'Http410', message: `${error}: subscription disabled`, nonRetryable: true });
+      await client.workflow.getHandle(subscriptionWorkflowId(subscription.id)).executeUpdate(applySubscriptionUpdate, {
+        args: [{ active: false, disabledReason: `receiver answered 410 Gone (event ${input.event.id})` }],
+      });
+      throw ApplicationFailure.create({
+        type: 'Http410',
+        message: `${error}: subscription disabled`,
+        nonRetryable: true,
+      });
     }
     if (isRetryableStatus(status)) {
       throw ApplicationFailure.create({ type: `Http${status}`, message: error, nextRetryDelay: retryAfter });

@@ -34,30 +34,54 @@ interface Progress {
 export function createSplitEnvelopeActivity({ config, client }: EnvelopeDeps) {
   return async function splitEnvelope(input: EnvelopeInput, body: Uint8Array): Promise<EnvelopeResult> {
     const source = config.sources.find((s) => s.id === input.sourceId);
-    if (!source) throw ApplicationFailure.nonRetryable(`source "${input.sourceId}" is not configured on this worker`, 'UnknownSource');
+    if (!source)
+      throw ApplicationFailure.nonRetryable(
+        `source "${input.sourceId}" is not configured on this worker`,
+        'UnknownSource',
+      );
     const rawBody = await gunzipAsync(body);
     const receivedAt = new Date(input.receivedAt);
     const kind = sourceKindOf(source);
     let notifications;
     try {
-      notifications = kind.parse(JSON.parse(rawBody.toString('utf8').replace(/^\uFEFF/, '')), { rawBody, headers: {}, query: {}, receivedAt }, source);
+      notifications = kind.parse(
+        JSON.parse(rawBody.toString('utf8').replace(/^\uFEFF/, '')),
+        { rawBody, headers: {}, query: {}, receivedAt },
+        source,
+      );
     } catch (err) {
-      throw ApplicationFailure.nonRetryable(`the envelope no longer parses: ${(err as Error).message}`, 'InvalidEnvelope');
+      throw ApplicationFailure.nonRetryable(
+        `the envelope no longer parses: ${(err as Error).message}`,
+        'InvalidEnvelope',
+      );
     }
     if (notifications.length !== input.notifications) {
-      throw ApplicationFailure.nonRetryable(`the front door counted ${input.notifications} notifications, the worker ${notifications.length}`, 'InvalidEnvelope');
+      throw ApplicationFailure.nonRetryable(
+        `the front door counted ${input.notifications} notifications, the worker ${notifications.length}`,
+        'InvalidEnvelope',
+      );
     }
 
-    const progress: Progress = (activityInfo().heartbeatDetails as Progress | undefined) ?? { next: 0, started: 0, duplicates: 0, refused: [] };
+    const progress: Progress = (activityInfo().heartbeatDetails as Progress | undefined) ?? {
+      next: 0,
+      started: 0,
+      duplicates: 0,
+      refused: [],
+    };
     while (progress.next < notifications.length) {
       const batch = notifications.slice(progress.next, progress.next + ENVELOPE_BATCH);
       const outcomes = await Promise.all(
         batch.map(async (notification, i) => {
           try {
-            return await startInbound(client, config, inboundInput(source, notification, receivedAt, progress.next + i));
+            return await startInbound(
+              client,
+              config,
+              inboundInput(source, notification, receivedAt, progress.next + i),
+            );
           } catch (err) {
             // Permanent for this notification (a small request would get 422): record it, go on with the rest.
-            if (err instanceof UnprocessableError) return { refused: { eventKey: notification.eventKey, reason: err.message } };
+            if (err instanceof UnprocessableError)
+              return { refused: { eventKey: notification.eventKey, reason: err.message } };
             throw err; // Temporal unavailable: the activity is retried and resumes at `progress.next`
           }
         }),
@@ -70,7 +94,18 @@ export function createSplitEnvelopeActivity({ config, client }: EnvelopeDeps) {
       progress.next += batch.length;
       heartbeat(progress);
     }
-    log.info('envelope split', { sourceId: input.sourceId, notifications: notifications.length, started: progress.started, duplicates: progress.duplicates, refused: progress.refused.length });
-    return { notifications: notifications.length, started: progress.started, duplicates: progress.duplicates, refused: progress.refused.slice(0, 100) };
+    log.info('envelope split', {
+      sourceId: input.sourceId,
+      notifications: notifications.length,
+      started: progress.started,
+      duplicates: progress.duplicates,
+      refused: progress.refused.length,
+    });
+    return {
+      notifications: notifications.length,
+      started: progress.started,
+      duplicates: progress.duplicates,
+      refused: progress.refused.slice(0, 100),
+    };
   };
 }

@@ -7,7 +7,14 @@ import { coalesceKeyValues, coalesceTypeMatches } from '../shared/coalesce';
 import { deliverySearchAttributes } from '../shared/delivery-start';
 import { filterRejection } from '../shared/filter';
 import type { LaneTiming } from '../shared/lane';
-import { deliveryWorkflowId, type DeliveryInput, type DeliverySchedule, type DeliveryWorkflow, type OutboundEvent, type PlannedDelivery } from '../shared/delivery';
+import {
+  deliveryWorkflowId,
+  type DeliveryInput,
+  type DeliverySchedule,
+  type DeliveryWorkflow,
+  type OutboundEvent,
+  type PlannedDelivery,
+} from '../shared/delivery';
 import { triggersMatch, type Subscription } from '../shared/subscription';
 import { candidateQuery, listSubscriptionIds, readSubscription } from '../subscriptions/lookup';
 
@@ -29,19 +36,33 @@ export function deliverySchedule(subscription: Subscription, config: HookflowCon
 }
 
 export function laneTiming(config: HookflowConfig): LaneTiming {
-  return { settleMs: config.delivery.ordering.settle, idleMs: config.delivery.ordering.idle, maxHoldMs: config.delivery.ordering.maxHold };
+  return {
+    settleMs: config.delivery.ordering.settle,
+    idleMs: config.delivery.ordering.idle,
+    maxHoldMs: config.delivery.ordering.maxHold,
+  };
 }
 
 /**
  * The coalescer of this event for this subscription, when the subscription coalesces its type and the
  * event has every key field: `coalesce/<subscriptionId>/<hash of the key's names and values>`.
  */
-export function coalescePlan(subscription: Subscription, event: OutboundEvent): { workflowId: string; windowMs: number; key: Record<string, string> } | undefined {
+export function coalescePlan(
+  subscription: Subscription,
+  event: OutboundEvent,
+): { workflowId: string; windowMs: number; key: Record<string, string> } | undefined {
   const settings = subscription.coalesce;
   // Defensive: state written by other clients (`temporal workflow update`) is not schema-checked; a malformed
   // setting delivers as usual rather than failing every event's planning.
-  if (!settings || !Array.isArray(settings.types) || !Array.isArray(settings.key) || !(settings.windowMs > 0)) return undefined;
-  if (!coalesceTypeMatches(settings.types.filter((t) => typeof t === 'string'), event.type)) return undefined;
+  if (!settings || !Array.isArray(settings.types) || !Array.isArray(settings.key) || !(settings.windowMs > 0))
+    return undefined;
+  if (
+    !coalesceTypeMatches(
+      settings.types.filter((t) => typeof t === 'string'),
+      event.type,
+    )
+  )
+    return undefined;
   const key = coalesceKeyValues(event.data, settings.key);
   if (!key) return undefined;
   const hash = createHash('sha256')
@@ -63,29 +84,54 @@ async function plan(
   options: { onlySubscriptionId?: string; candidates?: string[]; query: boolean; coalesce?: boolean },
 ): Promise<{ planned: PlannedDelivery[]; unread: string[] }> {
   const { onlySubscriptionId } = options;
-  const ids = onlySubscriptionId ? [onlySubscriptionId] : (options.candidates ?? (await listSubscriptionIds(client, candidateQuery(config.temporal.taskQueue, event.type))));
+  const ids = onlySubscriptionId
+    ? [onlySubscriptionId]
+    : (options.candidates ??
+      (await listSubscriptionIds(client, candidateQuery(config.temporal.taskQueue, event.type))));
   const unread: string[] = [];
   const planned = await Promise.all(
     ids.map(async (id): Promise<PlannedDelivery | undefined> => {
-      const subscription = options.query ? await readSubscription(client, id) : await readSubscription(client, id, { query: false });
+      const subscription = options.query
+        ? await readSubscription(client, id)
+        : await readSubscription(client, id, { query: false });
       if (subscription === 'unread') {
         unread.push(id);
         return undefined;
       }
       if (!subscription) return undefined;
-      if (!onlySubscriptionId && (!subscription.active || !triggersMatch(subscription.triggers, event.type) || filterRejection(event, subscription.filter))) return undefined;
-      const delivery: PlannedDelivery = { subscriptionId: subscription.id, workflowId: deliveryWorkflowId(event.id, subscription.id), schedule: deliverySchedule(subscription, config) };
+      if (
+        !onlySubscriptionId &&
+        (!subscription.active ||
+          !triggersMatch(subscription.triggers, event.type) ||
+          filterRejection(event, subscription.filter))
+      )
+        return undefined;
+      const delivery: PlannedDelivery = {
+        subscriptionId: subscription.id,
+        workflowId: deliveryWorkflowId(event.id, subscription.id),
+        schedule: deliverySchedule(subscription, config),
+      };
       // Coalescing applies to the inbound workflow's path (planDeliveries); fanOut (old runs) and the test signal deliver directly.
       const coalesce = options.coalesce ? coalescePlan(subscription, event) : undefined;
       // A coalesced event goes to its coalescer, whose one delivery per window does not join a lane (README "Beyond delivery").
-      if (coalesce) return { ...delivery, workflowId: coalesce.workflowId, coalesce: { windowMs: coalesce.windowMs, key: coalesce.key, deliveryWorkflowId: delivery.workflowId } };
+      if (coalesce)
+        return {
+          ...delivery,
+          workflowId: coalesce.workflowId,
+          coalesce: { windowMs: coalesce.windowMs, key: coalesce.key, deliveryWorkflowId: delivery.workflowId },
+        };
       // Ordered delivery goes through the entity's lane (an event without an entity has no lane).
       if (subscription.ordering === 'entity' && event.entity !== undefined) delivery.lane = laneTiming(config);
       return delivery;
     }),
   );
   const matched = planned.filter((p): p is PlannedDelivery => p !== undefined);
-  log.info('fan-out', { eventType: event.type, candidates: ids.length, deliveries: matched.length, unread: unread.length });
+  log.info('fan-out', {
+    eventType: event.type,
+    candidates: ids.length,
+    deliveries: matched.length,
+    unread: unread.length,
+  });
   return { planned: matched, unread };
 }
 
@@ -98,8 +144,18 @@ async function plan(
  * (`query: true`, `candidates`) to read.
  */
 export function createPlanDeliveriesActivity(deps: FanOutDeps) {
-  return async function planDeliveries(input: { event: OutboundEvent; query: boolean; candidates?: string[]; onlySubscriptionId?: string }): Promise<{ planned: PlannedDelivery[]; unread: string[] }> {
-    return plan(deps, input.event, { query: input.query, candidates: input.candidates, onlySubscriptionId: input.onlySubscriptionId, coalesce: !input.onlySubscriptionId });
+  return async function planDeliveries(input: {
+    event: OutboundEvent;
+    query: boolean;
+    candidates?: string[];
+    onlySubscriptionId?: string;
+  }): Promise<{ planned: PlannedDelivery[]; unread: string[] }> {
+    return plan(deps, input.event, {
+      query: input.query,
+      candidates: input.candidates,
+      onlySubscriptionId: input.onlySubscriptionId,
+      coalesce: !input.onlySubscriptionId,
+    });
   };
 }
 
@@ -111,7 +167,10 @@ export function createPlanDeliveriesActivity(deps: FanOutDeps) {
  */
 export function createFanOutActivity(deps: FanOutDeps) {
   const { config, client } = deps;
-  return async function fanOut(input: { event: OutboundEvent; onlySubscriptionId?: string }): Promise<Array<{ subscriptionId: string; workflowId: string }>> {
+  return async function fanOut(input: {
+    event: OutboundEvent;
+    onlySubscriptionId?: string;
+  }): Promise<Array<{ subscriptionId: string; workflowId: string }>> {
     const { event, onlySubscriptionId } = input;
     const { planned } = await plan(deps, event, { onlySubscriptionId, query: true });
     await Promise.all(

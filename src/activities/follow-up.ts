@@ -19,10 +19,18 @@ export interface FollowUpDeps {
  * errors are retried by the workflow's retry policy.
  */
 export function createFollowUpActivity({ config, http }: FollowUpDeps) {
-  return async function fetchFollowUp(input: { sourceId: string; url: string; maxTimeoutMs?: number }): Promise<FollowUpResult> {
+  return async function fetchFollowUp(input: {
+    sourceId: string;
+    url: string;
+    maxTimeoutMs?: number;
+  }): Promise<FollowUpResult> {
     const source = config.sources.find((s) => s.id === input.sourceId);
     if (!source?.followUp) {
-      throw ApplicationFailure.create({ type: 'FollowUpNotConfigured', message: `source ${input.sourceId} has no follow-up configured`, nonRetryable: true });
+      throw ApplicationFailure.create({
+        type: 'FollowUpNotConfigured',
+        message: `source ${input.sourceId} has no follow-up configured`,
+        nonRetryable: true,
+      });
     }
     const { auth } = source.followUp;
     const timeout = Math.min(source.followUp.timeout, input.maxTimeoutMs ?? Infinity);
@@ -43,7 +51,11 @@ export function createFollowUpActivity({ config, http }: FollowUpDeps) {
     }).catch((err: unknown) => {
       // A refused address is permanent: the event ends as follow-up-failed now; so is a URL undici refuses.
       if ((err as { code?: string }).code === 'UND_ERR_INVALID_ARG') {
-        throw ApplicationFailure.create({ type: 'FollowUpUrlRefused', message: `invalid follow-up request: ${(err as Error).message}`, nonRetryable: true });
+        throw ApplicationFailure.create({
+          type: 'FollowUpUrlRefused',
+          message: `invalid follow-up request: ${(err as Error).message}`,
+          nonRetryable: true,
+        });
       }
       throw ssrfFailure(err) ?? err;
     });
@@ -52,7 +64,11 @@ export function createFollowUpActivity({ config, http }: FollowUpDeps) {
     log.info('follow-up fetched', { sourceId: input.sourceId, status });
 
     if (status === 404 || status === 410) {
-      throw ApplicationFailure.create({ type: 'FollowUpNotFound', message: `follow-up ${input.url} answered ${status}`, nonRetryable: true });
+      throw ApplicationFailure.create({
+        type: 'FollowUpNotFound',
+        message: `follow-up ${input.url} answered ${status}`,
+        nonRetryable: true,
+      });
     }
     if (isRetryableStatus(status)) {
       const retryAfter = parseRetryAfterMs(response.headers['retry-after']);
@@ -63,10 +79,18 @@ export function createFollowUpActivity({ config, http }: FollowUpDeps) {
       });
     }
     if (status < 200 || status >= 300) {
-      throw ApplicationFailure.create({ type: 'FollowUpRejected', message: `follow-up ${input.url} answered ${status}`, nonRetryable: true });
+      throw ApplicationFailure.create({
+        type: 'FollowUpRejected',
+        message: `follow-up ${input.url} answered ${status}`,
+        nonRetryable: true,
+      });
     }
     if (!body) {
-      throw ApplicationFailure.create({ type: 'FollowUpTooLarge', message: `follow-up body is over ${FOLLOW_UP_LIMIT_BYTES} bytes`, nonRetryable: true });
+      throw ApplicationFailure.create({
+        type: 'FollowUpTooLarge',
+        message: `follow-up body is over ${FOLLOW_UP_LIMIT_BYTES} bytes`,
+        nonRetryable: true,
+      });
     }
     const text = body.toString('utf8');
     const isJson = /json/i.test(String(response.headers['content-type'] ?? ''));
@@ -75,7 +99,11 @@ export function createFollowUpActivity({ config, http }: FollowUpDeps) {
       try {
         data = JSON.parse(text);
       } catch {
-        throw ApplicationFailure.create({ type: 'FollowUpRejected', message: 'follow-up answered invalid JSON', nonRetryable: true });
+        throw ApplicationFailure.create({
+          type: 'FollowUpRejected',
+          message: 'follow-up answered invalid JSON',
+          nonRetryable: true,
+        });
       }
     }
     return { url: input.url, status, data, fetchedAt: new Date(attemptClockMs()).toISOString() };

@@ -7,7 +7,12 @@ import { basicAuthHeader } from '../signing/credentials';
 
 /** One keep-alive connection pool per worker, shared by all activities; `allow` is config.network.allow. */
 export function createHttpAgent(allow: readonly string[]): Dispatcher {
-  return new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000, connections: 128, connect: guardedConnector(createSsrfGuard(allow)) });
+  return new Agent({
+    keepAliveTimeout: 30_000,
+    keepAliveMaxTimeout: 600_000,
+    connections: 128,
+    connect: guardedConnector(createSsrfGuard(allow)),
+  });
 }
 
 /**
@@ -15,7 +20,10 @@ export function createHttpAgent(allow: readonly string[]): Dispatcher {
  * the request or redirect hop: host names through `lookup` (net/tls.connect resolve with it, so the
  * checked address is the one connected to), IP literals here, because net.connect skips lookup for them.
  */
-export function guardedConnector(guard: SsrfGuard, options: buildConnector.BuildOptions = {}): buildConnector.connector {
+export function guardedConnector(
+  guard: SsrfGuard,
+  options: buildConnector.BuildOptions = {},
+): buildConnector.connector {
   const connect = buildConnector({ ...options, lookup: guard.lookup });
   return (opts, callback) => {
     const refused = isIP(opts.hostname) ? guard.check(opts.hostname, opts.hostname) : undefined;

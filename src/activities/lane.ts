@@ -24,7 +24,8 @@ export function createLaneActivities({ config, client }: LaneDeps) {
     async earlierInboundPending(input: { subscriptionId: string; entity: string; eventId: string }): Promise<string[]> {
       let startedAt: Date;
       try {
-        startedAt = (await client.workflow.getHandle(boundedWorkflowId(`inbound/${input.eventId}`)).describe()).startTime;
+        startedAt = (await client.workflow.getHandle(boundedWorkflowId(`inbound/${input.eventId}`)).describe())
+          .startTime;
       } catch (err) {
         if (err instanceof WorkflowNotFoundError) return [];
         throw err;
@@ -46,7 +47,11 @@ export function createLaneActivities({ config, client }: LaneDeps) {
         if (triggersMatch(subscription.triggers, type)) pending.push(execution.workflowId);
         if (pending.length >= 20) break;
       }
-      if (pending.length) log.info('lane head waits for earlier events', { subscriptionId: input.subscriptionId, pending: pending.length });
+      if (pending.length)
+        log.info('lane head waits for earlier events', {
+          subscriptionId: input.subscriptionId,
+          pending: pending.length,
+        });
       return pending;
     },
   };

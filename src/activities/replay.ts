@@ -24,7 +24,12 @@ const PAGE_SIZE = 100;
 
 const instant = (value: string) => {
   const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw ApplicationFailure.create({ type: 'InvalidReplay', message: `not an ISO-8601 instant: ${JSON.stringify(value)}`, nonRetryable: true });
+  if (Number.isNaN(ms))
+    throw ApplicationFailure.create({
+      type: 'InvalidReplay',
+      message: `not an ISO-8601 instant: ${JSON.stringify(value)}`,
+      nonRetryable: true,
+    });
   return new Date(ms).toISOString();
 };
 
@@ -42,20 +47,40 @@ export function acceptedEventsQuery(taskQueue: string, from: string, to: string)
  */
 export function createReplayActivities({ config, client }: ReplayDeps) {
   return {
-    async listReplayPage(input: { subscriptionId: string; from: string; to: string; pageToken?: string }): Promise<ReplayPage> {
+    async listReplayPage(input: {
+      subscriptionId: string;
+      from: string;
+      to: string;
+      pageToken?: string;
+    }): Promise<ReplayPage> {
       const subscription = await readSubscription(client, input.subscriptionId);
-      if (!subscription) throw ApplicationFailure.create({ type: 'SubscriptionNotFound', message: `subscription "${input.subscriptionId}" does not exist`, nonRetryable: true });
+      if (!subscription)
+        throw ApplicationFailure.create({
+          type: 'SubscriptionNotFound',
+          message: `subscription "${input.subscriptionId}" does not exist`,
+          nonRetryable: true,
+        });
       const response = await client.workflowService.listWorkflowExecutions({
         namespace: config.temporal.namespace,
         query: acceptedEventsQuery(config.temporal.taskQueue, input.from, input.to),
         pageSize: PAGE_SIZE,
         nextPageToken: input.pageToken ? Buffer.from(input.pageToken, 'base64') : undefined,
       });
-      const executions = (response.executions ?? []).map((e) => ({ workflowId: e.execution?.workflowId ?? '', runId: e.execution?.runId ?? '' })).filter((e) => e.workflowId && e.runId);
+      const executions = (response.executions ?? [])
+        .map((e) => ({ workflowId: e.execution?.workflowId ?? '', runId: e.execution?.runId ?? '' }))
+        .filter((e) => e.workflowId && e.runId);
       const token = response.nextPageToken?.length ? Buffer.from(response.nextPageToken).toString('base64') : undefined;
-      log.info('replay page', { subscriptionId: input.subscriptionId, executions: executions.length, more: token !== undefined });
+      log.info('replay page', {
+        subscriptionId: input.subscriptionId,
+        executions: executions.length,
+        more: token !== undefined,
+      });
       return {
-        subscription: { triggers: subscription.triggers, filter: subscription.filter, schedule: deliverySchedule(subscription, config) },
+        subscription: {
+          triggers: subscription.triggers,
+          filter: subscription.filter,
+          schedule: deliverySchedule(subscription, config),
+        },
         executions,
         ...(token ? { nextPageToken: token } : {}),
       };

@@ -27,10 +27,15 @@ export class TlsAgents {
   for(subscription: Subscription): Dispatcher {
     const { tls } = subscription;
     if (tls.verify && !tls.ca && !tls.clientCert) return this.shared;
-    const fingerprint = createHash('sha256').update(JSON.stringify([tls.verify, tls.ca, tls.clientCert, tls.clientKey])).digest('hex');
+    const fingerprint = createHash('sha256')
+      .update(JSON.stringify([tls.verify, tls.ca, tls.clientCert, tls.clientKey]))
+      .digest('hex');
     let agent = this.agents.get(fingerprint);
     if (!agent) {
-      if (!tls.verify) log.warn('TLS certificate verification is OFF for this subscription (explicit opt-in)', { subscriptionId: subscription.id });
+      if (!tls.verify)
+        log.warn('TLS certificate verification is OFF for this subscription (explicit opt-in)', {
+          subscriptionId: subscription.id,
+        });
       if (tls.clientKey && !this.keyring) throw new Error('security.encryptionKeys is required to open the client key');
       agent = new Agent({
         keepAliveTimeout: 30_000,

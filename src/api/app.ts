@@ -66,7 +66,11 @@ export function serverTimeouts(config: HookflowConfig) {
     requestTimeout,
     connectionTimeout: requestTimeout + 5_000,
     keepAliveTimeout: 65_000,
-    http: { headersTimeout, requestTimeout, connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(headersTimeout / 2))) },
+    http: {
+      headersTimeout,
+      requestTimeout,
+      connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(headersTimeout / 2))),
+    },
   };
 }
 
@@ -75,7 +79,11 @@ export function serverTimeouts(config: HookflowConfig) {
  * /healthz, so none of them is served on the webhook port. Build it after `api` is ready.
  */
 export async function buildOpsApp({ config, client, logger, api }: AppDeps & { api: HookflowApp }) {
-  const ops = Fastify({ logger: logger ?? false, genReqId: requestId, ...serverTimeouts(config) }).withTypeProvider<ZodTypeProvider>();
+  const ops = Fastify({
+    logger: logger ?? false,
+    genReqId: requestId,
+    ...serverTimeouts(config),
+  }).withTypeProvider<ZodTypeProvider>();
   ops.setValidatorCompiler(validatorCompiler);
   ops.setSerializerCompiler(serializerCompiler);
   installErrorHandler(ops);

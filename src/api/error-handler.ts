@@ -25,7 +25,11 @@ export function installErrorHandler(app: FastifyInstance): void {
     }
     if (hasZodFastifySchemaValidationErrors(error)) {
       const details = error.validation.map((v) => ({ path: v.instancePath || '/', message: v.message }));
-      return send(400, { error: 'invalid_request', message: `request ${error.validationContext ?? ''} is invalid`.replace('  ', ' '), details });
+      return send(400, {
+        error: 'invalid_request',
+        message: `request ${error.validationContext ?? ''} is invalid`.replace('  ', ' '),
+        details,
+      });
     }
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {
@@ -37,7 +41,9 @@ export function installErrorHandler(app: FastifyInstance): void {
 
   app.setNotFoundHandler((request, reply) => {
     reply.errorCode = 'not_found';
-    void reply.status(404).send({ error: 'not_found', message: `no route for ${request.method} ${request.url.split('?')[0]}` });
+    void reply
+      .status(404)
+      .send({ error: 'not_found', message: `no route for ${request.method} ${request.url.split('?')[0]}` });
   });
 }
 

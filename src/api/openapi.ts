@@ -11,13 +11,22 @@ export async function installOpenApi(app: FastifyInstance): Promise<void> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
-      info: { title: 'hookflow', description: 'Webhook hub on Temporal: inbound webhooks from source systems, admin API for subscriptions and events.', version: '0.1.0' },
-      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'admin.token from the config' } } },
+      info: {
+        title: 'hookflow',
+        description:
+          'Webhook hub on Temporal: inbound webhooks from source systems, admin API for subscriptions and events.',
+        version: '0.1.0',
+      },
+      components: {
+        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'admin.token from the config' } },
+      },
     },
     // The admin API is behind bearer auth (the plugin is not visible to swagger, so it is declared here).
     transform: (document) => {
       const out = jsonSchemaTransform(document);
-      return document.url.startsWith('/api/') ? { ...out, schema: { ...out.schema, security: [{ bearerAuth: [] }] } } : out;
+      return document.url.startsWith('/api/')
+        ? { ...out, schema: { ...out.schema, security: [{ bearerAuth: [] }] } }
+        : out;
     },
     transformObject: jsonSchemaTransformObject,
   });

@@ -25,13 +25,19 @@ export interface WebhookRateLimits {
  *   Over it the address gets 429 before its requests are read or verified; it never touches a source's
  *   budget, so nobody without the source's credentials can make its webhooks refused.
  */
-export async function installWebhookRateLimits(app: FastifyInstance, config: HookflowConfig): Promise<WebhookRateLimits> {
+export async function installWebhookRateLimits(
+  app: FastifyInstance,
+  config: HookflowConfig,
+): Promise<WebhookRateLimits> {
   const perSource = new Map(config.sources.map((s) => [s.id, s.rateLimit ?? config.server.rateLimit]));
   const limitFor = (sourceId: string) => perSource.get(sourceId) ?? config.server.rateLimit;
   const sourceId = (request: FastifyRequest) => request.source?.id ?? '';
 
   await app.register(rateLimit, { global: false });
-  const failures = app.createRateLimit({ max: config.server.authFailureLimit.max, timeWindow: config.server.authFailureLimit.window });
+  const failures = app.createRateLimit({
+    max: config.server.authFailureLimit.max,
+    timeWindow: config.server.authFailureLimit.window,
+  });
   const notifications = app.createRateLimit({
     keyGenerator: sourceId,
     max: (_request, key) => limitFor(key).max,
@@ -42,7 +48,10 @@ export async function installWebhookRateLimits(app: FastifyInstance, config: Hoo
     async refuseBlockedClient(request) {
       const state = await failures(request, { increment: false });
       if (!state.isAllowed && state.remaining === 0) {
-        throw new RateLimitedError(`too many failed requests from ${request.ip}; retry in ${state.ttlInSeconds} s`, Math.max(1, state.ttlInSeconds));
+        throw new RateLimitedError(
+          `too many failed requests from ${request.ip}; retry in ${state.ttlInSeconds} s`,
+          Math.max(1, state.ttlInSeconds),
+        );
       }
     },
     async countFailure(request) {

@@ -14,7 +14,10 @@ export interface RunningApi {
 }
 
 /** Builds the app around a lazy Temporal client (the API starts, and answers 503, while Temporal is down) and listens. */
-export async function startApi(config: HookflowConfig, logger: HookflowLoggerOptions = loggerOptions(logLevel(config))): Promise<RunningApi> {
+export async function startApi(
+  config: HookflowConfig,
+  logger: HookflowLoggerOptions = loggerOptions(logLevel(config)),
+): Promise<RunningApi> {
   const { client, connection } = createApiClient(config);
   const app = await buildApp({ config, client, logger });
   // Timeouts (headers, request, idle, keep-alive): serverTimeouts() in app.ts.

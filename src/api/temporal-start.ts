@@ -1,4 +1,10 @@
-import { isGrpcServiceError, ServiceError, WorkflowExecutionAlreadyStartedError, type Client, type WorkflowStartOptions } from '@temporalio/client';
+import {
+  isGrpcServiceError,
+  ServiceError,
+  WorkflowExecutionAlreadyStartedError,
+  type Client,
+  type WorkflowStartOptions,
+} from '@temporalio/client';
 import { ValueError, type Workflow } from '@temporalio/common';
 import { UnavailableError, UnprocessableError } from '../errors';
 
@@ -31,9 +37,11 @@ export async function startDurably<W extends Workflow>(
     if (err instanceof WorkflowExecutionAlreadyStartedError) return { workflowId: options.workflowId, duplicate: true };
     // Permanent refusals are not outages: a 503 would have the source retry forever.
     // (JSON.stringify of a deeply nested value fails as a ValueError, or deeper still as a RangeError.)
-    if (err instanceof ValueError || err instanceof RangeError) throw new UnprocessableError('the event cannot be stored (it cannot be serialised)');
+    if (err instanceof ValueError || err instanceof RangeError)
+      throw new UnprocessableError('the event cannot be stored (it cannot be serialised)');
     const grpc = err instanceof ServiceError && isGrpcServiceError(err.cause) ? err.cause : undefined;
-    if (grpc?.code === INVALID_ARGUMENT) throw new UnprocessableError(`the workflow engine refused the event: ${grpc.details}`);
+    if (grpc?.code === INVALID_ARGUMENT)
+      throw new UnprocessableError(`the workflow engine refused the event: ${grpc.details}`);
     throw new UnavailableError('the workflow engine did not accept the event in time; retry later', 5, err);
   } finally {
     clearTimeout(timer);

@@ -4,7 +4,8 @@ import { z } from 'zod';
  * ISO-8601 durations as the seed systems write them (`PT30S`, `PT1M30S`, `P1D`, `PT0.5S`).
  * Years and months are refused: their length is not fixed.
  */
-const ISO_DURATION = /^P(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
+const ISO_DURATION =
+  /^P(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
 
 export function parseIsoDurationMs(text: string): number | undefined {
   const match = ISO_DURATION.exec(text.trim().toUpperCase());
@@ -49,4 +50,5 @@ export function boundedDurationMs(bounds: DurationBounds = DEFAULT_DURATION_BOUN
 }
 
 /** The same, with a default when absent. */
-export const isoDuration = (fallback: string, bounds: DurationBounds = DEFAULT_DURATION_BOUNDS) => boundedDurationMs(bounds).prefault(fallback);
+export const isoDuration = (fallback: string, bounds: DurationBounds = DEFAULT_DURATION_BOUNDS) =>
+  boundedDurationMs(bounds).prefault(fallback);

@@ -24,8 +24,10 @@ export function expandEnv(value: unknown, env: NodeJS.ProcessEnv, path: string[]
 
 /** `sources.0.secret` -> `sources[0].secret` */
 export function formatPath(path: ReadonlyArray<PropertyKey>): string {
-  return path.reduce<string>((out, part) => {
-    if (typeof part === 'number' || /^\d+$/.test(String(part))) return `${out}[${String(part)}]`;
-    return out ? `${out}.${String(part)}` : String(part);
-  }, '') || '(root)';
+  return (
+    path.reduce<string>((out, part) => {
+      if (typeof part === 'number' || /^\d+$/.test(String(part))) return `${out}[${String(part)}]`;
+      return out ? `${out}.${String(part)}` : String(part);
+    }, '') || '(root)'
+  );
 }

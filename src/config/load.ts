@@ -33,7 +33,8 @@ export function parseConfig(yamlText: string, env: NodeJS.ProcessEnv = process.e
   const config = result.data;
   if (env.PORT !== undefined) {
     const port = Number(env.PORT);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`PORT: "${env.PORT}" is not a port number`);
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new ConfigError(`PORT: "${env.PORT}" is not a port number`);
     config.server.port = port;
   }
   if (env.HOOKFLOW_HOST) config.server.host = env.HOOKFLOW_HOST;
@@ -50,7 +51,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HookflowConfig
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ConfigError(`cannot read config file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new ConfigError(
+      `cannot read config file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
   return parseConfig(text, env, path);
 }

@@ -5,7 +5,12 @@ import { createSubscriptionSchema } from '../subscriptions/schema';
 
 const encryptionKey = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'use letters, digits, - and _'),
-  key: z.string().refine((b64) => Buffer.from(b64, 'base64').length === 32, 'must be base64 of 32 random bytes (openssl rand -base64 32)'),
+  key: z
+    .string()
+    .refine(
+      (b64) => Buffer.from(b64, 'base64').length === 32,
+      'must be base64 of 32 random bytes (openssl rand -base64 32)',
+    ),
 });
 
 export const configSchema = z.strictObject({
@@ -13,7 +18,11 @@ export const configSchema = z.strictObject({
     .strictObject({
       host: z.string().default('127.0.0.1'),
       port: z.number().int().min(0).max(65535).default(3000),
-      bodyLimitBytes: z.number().int().positive().default(1024 * 1024),
+      bodyLimitBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(1024 * 1024),
       /** Upper bound for Temporal to accept a workflow start before the front door answers 503. */
       ackTimeout: isoDuration('PT5S'),
       /** Whole-request timeout, headers and body (slow clients get 408; checked every second at most). */
@@ -24,13 +33,17 @@ export const configSchema = z.strictObject({
        * Default per-source rate limit, counted in notifications of authenticated requests; sources may set
        * their own. A source over it gets 429 with Retry-After. Unauthenticated requests never count here.
        */
-      rateLimit: z.strictObject({ max: z.number().int().positive().default(1200), window: isoDuration('PT1M') }).prefault({}),
+      rateLimit: z
+        .strictObject({ max: z.number().int().positive().default(1200), window: isoDuration('PT1M') })
+        .prefault({}),
       /**
        * Per client address: requests refused as unauthenticated (401) or for an unknown source (404). Over
        * it the address gets 429 before its requests are read. Behind a reverse proxy every client has the
        * proxy's address: then this limits the proxy as a whole (authenticated sources are never counted).
        */
-      authFailureLimit: z.strictObject({ max: z.number().int().positive().default(100), window: isoDuration('PT1M') }).prefault({}),
+      authFailureLimit: z
+        .strictObject({ max: z.number().int().positive().default(100), window: isoDuration('PT1M') })
+        .prefault({}),
       envelopes: z
         .strictObject({
           /** Requests with more notifications are accepted with one durable start of an envelope workflow that starts them. */
@@ -51,7 +64,10 @@ export const configSchema = z.strictObject({
         })
         .prefault({}),
     })
-    .refine((server) => server.headersTimeout <= server.requestTimeout, { path: ['headersTimeout'], message: 'must not exceed server.requestTimeout' })
+    .refine((server) => server.headersTimeout <= server.requestTimeout, {
+      path: ['headersTimeout'],
+      message: 'must not exceed server.requestTimeout',
+    })
     .prefault({}),
   temporal: z
     .strictObject({
@@ -71,7 +87,9 @@ export const configSchema = z.strictObject({
       codec: z
         .strictObject({
           /** Browser origins of the Temporal Web UI allowed to call /codec/* (CORS). */
-          corsOrigins: z.array(z.string().regex(/^https?:\/\/[^/]+$/, 'an origin such as http://localhost:8233')).default(['http://localhost:8233', 'http://127.0.0.1:8233']),
+          corsOrigins: z
+            .array(z.string().regex(/^https?:\/\/[^/]+$/, 'an origin such as http://localhost:8233'))
+            .default(['http://localhost:8233', 'http://127.0.0.1:8233']),
           /** When set, /codec/* needs `Authorization: Bearer <token>` (the UI's codec "pass access token" setting). */
           token: z.string().min(16).optional(),
           /**
@@ -83,7 +101,11 @@ export const configSchema = z.strictObject({
           /** Payloads per /codec request (the Web UI sends a few at a time); more: 413. */
           maxPayloads: z.number().int().min(1).max(10_000).default(500),
           /** Body size of a /codec request in bytes; more: 413. */
-          maxBytes: z.number().int().min(1024).default(4 * 1024 * 1024),
+          maxBytes: z
+            .number()
+            .int()
+            .min(1024)
+            .default(4 * 1024 * 1024),
         })
         .prefault({}),
     })
@@ -93,7 +115,9 @@ export const configSchema = z.strictObject({
    * cloud-metadata addresses are refused unless listed here (CIDRs such as 127.0.0.0/8, or host names).
    */
   network: z.strictObject({ allow: z.array(z.string().min(1)).default([]) }).prefault({}),
-  logging: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
+  logging: z
+    .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+    .prefault({}),
   metrics: z
     .strictObject({
       /** Port of the worker's own /metrics (the API serves /metrics on its port). 0 = off. */

@@ -19,7 +19,8 @@ export interface DeliveryRow {
 export const RETRYABLE = new Set(['FAILED', 'TERMINATED', 'TIMED_OUT', 'CANCELLED']);
 
 /** Visibility query of one subscription's deliveries (ids are validated by subscriptionIdSchema: no quotes). */
-export const deliveriesQuery = (subscriptionId: string) => `WorkflowType = 'deliveryWorkflow' AND HookflowSubscription = '${subscriptionId}'`;
+export const deliveriesQuery = (subscriptionId: string) =>
+  `WorkflowType = 'deliveryWorkflow' AND HookflowSubscription = '${subscriptionId}'`;
 
 /** The latest `limit` deliveries of a subscription, newest first; running ones are described for their next attempt. */
 export async function latestDeliveries(client: Client, subscriptionId: string, limit = 50): Promise<DeliveryRow[]> {
@@ -52,7 +53,10 @@ export async function latestDeliveries(client: Client, subscriptionId: string, l
     rows
       .filter((r) => r.workflowStatus === 'RUNNING')
       .map(async (r) => {
-        const d = await client.workflow.getHandle(r.id, r.runId).describe().catch(() => undefined);
+        const d = await client.workflow
+          .getHandle(r.id, r.runId)
+          .describe()
+          .catch(() => undefined);
         const pending = d?.raw.pendingActivities?.[0];
         // Describe reads the workflow's current state; visibility (the list above) may trail it, by
         // seconds on SQL visibility, so a running row takes its status and last answer from here.
@@ -63,7 +67,10 @@ export async function latestDeliveries(client: Client, subscriptionId: string, l
         }
         // `attempt` is the number of the running or the next attempt: while it waits, one fewer were made.
         if (pending?.attempt) {
-          const made = pending.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED ? pending.attempt : pending.attempt - 1;
+          const made =
+            pending.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
+              ? pending.attempt
+              : pending.attempt - 1;
           r.attempts = Math.max(r.attempts ?? 0, made) || null;
         }
         const next = pending?.scheduledTime?.seconds;
@@ -91,7 +98,11 @@ export async function failedLastDay(client: Client, subscriptionIds: string[]): 
           failed.add(w.workflowId);
           if (failed.size >= 200) break;
         }
-        const still = await Promise.all([...failed].map(async (workflowId) => RETRYABLE.has((await client.workflow.getHandle(workflowId).describe()).status.name)));
+        const still = await Promise.all(
+          [...failed].map(async (workflowId) =>
+            RETRYABLE.has((await client.workflow.getHandle(workflowId).describe()).status.name),
+          ),
+        );
         return [id, still.filter(Boolean).length] as const;
       } catch {
         return [id, null] as const;
@@ -105,7 +116,8 @@ export async function failedLastDay(client: Client, subscriptionIds: string[]): 
 export function webUi(base: string, namespace: string) {
   const root = `${base.replace(/\/$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows`;
   return {
-    workflow: (id: string, runId?: string) => `${root}/${encodeURIComponent(id)}${runId ? `/${encodeURIComponent(runId)}` : ''}`,
+    workflow: (id: string, runId?: string) =>
+      `${root}/${encodeURIComponent(id)}${runId ? `/${encodeURIComponent(runId)}` : ''}`,
     list: (query: string) => `${root}?query=${encodeURIComponent(query)}`,
   };
 }

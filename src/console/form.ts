@@ -1,5 +1,10 @@
 import type { z } from 'zod';
-import { createSubscriptionSchema, updateSubscriptionSchema, type CreateSubscriptionInput, type UpdateSubscriptionInput } from '../subscriptions/schema';
+import {
+  createSubscriptionSchema,
+  updateSubscriptionSchema,
+  type CreateSubscriptionInput,
+  type UpdateSubscriptionInput,
+} from '../subscriptions/schema';
 import { SECRET_FIELD_PATHS, type SubscriptionView } from '../subscriptions/seal';
 
 /** Form fields of the subscription page, named as their path in the API's JSON (`filter.warehouses`). */
@@ -144,9 +149,11 @@ export function parseUpdate(v: FormValues, current: SubscriptionView): Parsed<Up
     !blank(v['tls.clientKey']);
   if (tlsChanged) candidate.tls = tls(v);
   // The schema checks "standard-webhooks needs a secret" on what is sent; a stored secret counts too.
-  if (candidate.signature === 'standard-webhooks' && candidate.secret === undefined && current.secret) delete candidate.signature;
+  if (candidate.signature === 'standard-webhooks' && candidate.secret === undefined && current.secret)
+    delete candidate.signature;
   const result = toResult(updateSubscriptionSchema.safeParse(candidate));
-  if (result.ok && v.signature === 'standard-webhooks' && candidate.signature === undefined) result.input.signature = 'standard-webhooks';
+  if (result.ok && v.signature === 'standard-webhooks' && candidate.signature === undefined)
+    result.input.signature = 'standard-webhooks';
   return result;
 }
 

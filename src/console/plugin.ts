@@ -18,7 +18,15 @@ import { publicView, type SubscriptionView } from '../subscriptions/seal';
 import { SubscriptionStore } from '../subscriptions/store';
 import { retryDelivery } from '../api/routes/deliveries';
 import { deliveriesQuery, failedLastDay, latestDeliveries, webUi } from './deliveries';
-import { parseCreate, parseUpdate, readForm, valuesOf, withoutSecrets, type FieldErrors, type FormValues } from './form';
+import {
+  parseCreate,
+  parseUpdate,
+  readForm,
+  valuesOf,
+  withoutSecrets,
+  type FieldErrors,
+  type FormValues,
+} from './form';
 
 const SESSION_COOKIE = 'hookflow_console';
 const SESSION_TTL_MS = 8 * 3600_000;
@@ -33,9 +41,13 @@ const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest();
  * UI. Server-rendered Eta templates; an encapsulated plugin, so its cookie, CSRF, form-body parser,
  * security headers and HTML error pages apply to /console only.
  */
-export async function consoleRoutes(app: FastifyInstance, { config, client }: { config: HookflowConfig; client: Client }) {
+export async function consoleRoutes(
+  app: FastifyInstance,
+  { config, client }: { config: HookflowConfig; client: Client },
+) {
   if (!config.admin) {
-    const disabled = async (_request: FastifyRequest, reply: FastifyReply) => reply.status(404).type('text/plain').send('the console is disabled: set admin.token in the config');
+    const disabled = async (_request: FastifyRequest, reply: FastifyReply) =>
+      reply.status(404).type('text/plain').send('the console is disabled: set admin.token in the config');
     app.all('/console', disabled);
     app.all('/console/*', disabled);
     return;
@@ -46,7 +58,10 @@ export async function consoleRoutes(app: FastifyInstance, { config, client }: { 
   const eta = new Eta({ views: join(__dirname, 'templates'), autoEscape: true, cache: true });
   const assets = {
     'console.css': { type: 'text/css; charset=utf-8', body: readFileSync(join(__dirname, 'assets', 'console.css')) },
-    'console.js': { type: 'text/javascript; charset=utf-8', body: readFileSync(join(__dirname, 'assets', 'console.js')) },
+    'console.js': {
+      type: 'text/javascript; charset=utf-8',
+      body: readFileSync(join(__dirname, 'assets', 'console.js')),
+    },
   };
 
   /** Sessions live in this process (sign in again after a restart); the cookie carries a random id only. */
@@ -66,13 +81,27 @@ export async function consoleRoutes(app: FastifyInstance, { config, client }: { 
 
   await app.register(helmet, {
     contentSecurityPolicy: {
-      directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'"], formAction: ["'self'"], frameAncestors: ["'none'"], upgradeInsecureRequests: null },
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        upgradeInsecureRequests: null,
+      },
     },
     // The console is served over http on a laptop too; HSTS is the TLS terminator's business.
     strictTransportSecurity: false,
   });
   await app.register(cookie, { secret: randomBytes(32).toString('base64') });
-  const cookieOpts = { path: '/console', httpOnly: true, sameSite: 'strict' as const, secure: 'auto' as const, signed: true };
+  const cookieOpts = {
+    path: '/console',
+    httpOnly: true,
+    sameSite: 'strict' as const,
+    secure: 'auto' as const,
+    signed: true,
+  };
   await app.register(csrf, { sessionPlugin: '@fastify/cookie', cookieKey: 'hookflow_console_csrf', cookieOpts });
   await app.register(formbody, { bodyLimit: FORM_BODY_LIMIT });
   // Scoped to the console (global: false): only routes with a rateLimit config are limited.
@@ -82,7 +111,10 @@ export async function consoleRoutes(app: FastifyInstance, { config, client }: { 
   });
 
   const render = (reply: FastifyReply, template: string, data: Record<string, unknown>, status = 200) =>
-    reply.status(status).type('text/html; charset=utf-8').send(eta.render(template, { signedIn: true, ...data }));
+    reply
+      .status(status)
+      .type('text/html; charset=utf-8')
+      .send(eta.render(template, { signedIn: true, ...data }));
 
   // Every page and fragment but sign-in and the static assets needs the session; every post the CSRF token.
   const signedIn = async (request: FastifyRequest, reply: FastifyReply) => {
@@ -121,18 +153,27 @@ export async function consoleRoutes(app: FastifyInstance, { config, client }: { 
 
   // Guessing the token: 10 sign-in posts per minute per client address (the console's own @fastify/rate-limit).
   const signInLimit = { rateLimit: { max: 10, timeWindow: 60_000 } };
-  app.post('/console/login', { preHandler: app.csrfProtection, bodyLimit: 16 * 1024, config: signInLimit }, async (request, reply) => {
-    const { values } = readForm(request.body);
-    const given = values.token ?? '';
-    if (!timingSafeEqual(sha256(given), adminTokenHash)) {
-      request.log.warn('console sign-in with a wrong token');
-      return render(reply, 'login', { title: 'Sign in', csrf: reply.generateCsrf(), signedIn: false, error: 'That is not the admin token.' }, 401);
-    }
-    const id = randomBytes(32).toString('base64url');
-    sessions.set(id, Date.now() + SESSION_TTL_MS);
-    void reply.setCookie(SESSION_COOKIE, id, { ...cookieOpts, maxAge: SESSION_TTL_MS / 1000 });
-    return reply.redirect('/console', 303);
-  });
+  app.post(
+    '/console/login',
+    { preHandler: app.csrfProtection, bodyLimit: 16 * 1024, config: signInLimit },
+    async (request, reply) => {
+      const { values } = readForm(request.body);
+      const given = values.token ?? '';
+      if (!timingSafeEqual(sha256(given), adminTokenHash)) {
+        request.log.warn('console sign-in with a wrong token');
+        return render(
+          reply,
+          'login',
+          { title: 'Sign in', csrf: reply.generateCsrf(), signedIn: false, error: 'That is not the admin token.' },
+          401,
+        );
+      }
+      const id = randomBytes(32).toString('base64url');
+      sessions.set(id, Date.now() + SESSION_TTL_MS);
+      void reply.setCookie(SESSION_COOKIE, id, { ...cookieOpts, maxAge: SESSION_TTL_MS / 1000 });
+      return reply.redirect('/console', 303);
+    },
+  );
 
   app.post('/console/logout', posted, async (request, reply) => {
     const id = sessionOf(request);
@@ -150,7 +191,9 @@ export async function consoleRoutes(app: FastifyInstance, { config, client }: { 
   const flashOf = (request: FastifyRequest) => {
     const f = (request.query as { done?: unknown }).done;
     // Only the console's own messages: a link cannot put words of its choosing on the page.
-    return typeof f === 'string' && /^(Created|Saved|Enabled|Disabled|Deleted|Retrying) [\w/.:@-]{1,300}\.$/.test(f) ? f : null;
+    return typeof f === 'string' && /^(Created|Saved|Enabled|Disabled|Deleted|Retrying) [\w/.:@-]{1,300}\.$/.test(f)
+      ? f
+      : null;
   };
 
   /** The list comes from visibility, which trails a create by a moment: wait (briefly) so the new row shows. */
@@ -163,11 +206,27 @@ export async function consoleRoutes(app: FastifyInstance, { config, client }: { 
     }
   };
 
-  const formPage = (reply: FastifyReply, mode: 'create' | 'edit', values: FormValues, errors: FieldErrors, current: SubscriptionView | null, status = 200) =>
+  const formPage = (
+    reply: FastifyReply,
+    mode: 'create' | 'edit',
+    values: FormValues,
+    errors: FieldErrors,
+    current: SubscriptionView | null,
+    status = 200,
+  ) =>
     render(
       reply,
       'form',
-      { title: mode === 'create' ? 'New subscription' : `Edit ${current?.name ?? ''}`, mode, values, errors, current, csrf: reply.generateCsrf(), retryPolicies: RETRY_POLICIES, signatures: SIGNATURE_SCHEMES },
+      {
+        title: mode === 'create' ? 'New subscription' : `Edit ${current?.name ?? ''}`,
+        mode,
+        values,
+        errors,
+        current,
+        csrf: reply.generateCsrf(),
+        retryPolicies: RETRY_POLICIES,
+        signatures: SIGNATURE_SCHEMES,
+      },
       status,
     );
 
@@ -179,7 +238,11 @@ export async function consoleRoutes(app: FastifyInstance, { config, client }: { 
     );
     return render(reply, 'list', {
       title: 'Subscriptions',
-      subscriptions: subscriptions.map((s) => ({ ...s, failed24h: failed.get(s.id) ?? null, uiList: ui.list(deliveriesQuery(s.id)) })),
+      subscriptions: subscriptions.map((s) => ({
+        ...s,
+        failed24h: failed.get(s.id) ?? null,
+        uiList: ui.list(deliveriesQuery(s.id)),
+      })),
       csrf: reply.generateCsrf(),
       flash: flashOf(request),
       uiHome: ui.list(`WorkflowType = 'deliveryWorkflow'`),
@@ -187,7 +250,20 @@ export async function consoleRoutes(app: FastifyInstance, { config, client }: { 
   });
 
   app.get('/console/subscriptions/new', guarded, async (_request, reply) =>
-    formPage(reply, 'create', { active: 'on', 'tls.verify': 'on', retryPolicy: 'one-day', signature: 'ms-signature', 'auth.type': 'none', connectionTimeout: 'PT30S' }, {}, null),
+    formPage(
+      reply,
+      'create',
+      {
+        active: 'on',
+        'tls.verify': 'on',
+        retryPolicy: 'one-day',
+        signature: 'ms-signature',
+        'auth.type': 'none',
+        connectionTimeout: 'PT30S',
+      },
+      {},
+      null,
+    ),
   );
 
   app.post('/console/subscriptions', posted, async (request, reply) => {
@@ -198,7 +274,8 @@ export async function consoleRoutes(app: FastifyInstance, { config, client }: { 
     try {
       await store.create(parsed.input);
     } catch (err) {
-      if (err instanceof HookflowError && err.statusCode === 409) return formPage(reply, 'create', withoutSecrets(values), { id: err.message }, null, 409);
+      if (err instanceof HookflowError && err.statusCode === 409)
+        return formPage(reply, 'create', withoutSecrets(values), { id: err.message }, null, 409);
       throw err;
     }
     await visible(parsed.input.id);
@@ -214,13 +291,15 @@ export async function consoleRoutes(app: FastifyInstance, { config, client }: { 
     const id = idOf(request);
     const current = publicView(await store.get(id));
     const { values, errors } = readForm(request.body);
-    if (Object.keys(errors).length) return formPage(reply, 'edit', { ...withoutSecrets(values), id }, errors, current, 400);
+    if (Object.keys(errors).length)
+      return formPage(reply, 'edit', { ...withoutSecrets(values), id }, errors, current, 400);
     const parsed = parseUpdate(values, current);
     if (!parsed.ok) return formPage(reply, 'edit', { ...withoutSecrets(values), id }, parsed.errors, current, 400);
     try {
       await store.update(id, parsed.input);
     } catch (err) {
-      if (err instanceof HookflowError && err.statusCode === 400) return formPage(reply, 'edit', { ...withoutSecrets(values), id }, { form: err.message }, current, 400);
+      if (err instanceof HookflowError && err.statusCode === 400)
+        return formPage(reply, 'edit', { ...withoutSecrets(values), id }, { form: err.message }, current, 400);
       throw err;
     }
     return reply.redirect(`/console?done=${encodeURIComponent(`Saved ${id}.`)}`, 303);
@@ -240,7 +319,11 @@ export async function consoleRoutes(app: FastifyInstance, { config, client }: { 
 
   app.get('/console/subscriptions/:id/delete', guarded, async (request, reply) => {
     const current = publicView(await store.get(idOf(request)));
-    return render(reply, 'delete', { title: `Delete ${current.name}`, subscription: current, csrf: reply.generateCsrf() });
+    return render(reply, 'delete', {
+      title: `Delete ${current.name}`,
+      subscription: current,
+      csrf: reply.generateCsrf(),
+    });
   });
 
   app.post('/console/subscriptions/:id/delete', posted, async (request, reply) => {
@@ -259,13 +342,20 @@ export async function consoleRoutes(app: FastifyInstance, { config, client }: { 
   // --- deliveries ------------------------------------------------------------------------------------
   app.get('/console/subscriptions/:id/deliveries', guarded, async (request, reply) => {
     const subscription = publicView(await store.get(idOf(request)));
-    const deliveries = (await latestDeliveries(client, subscription.id)).map((d) => ({ ...d, uiUrl: ui.workflow(d.id, d.runId) }));
+    const deliveries = (await latestDeliveries(client, subscription.id)).map((d) => ({
+      ...d,
+      uiUrl: ui.workflow(d.id, d.runId),
+    }));
     const testParam = (request.query as { test?: unknown }).test;
-    const testSince = typeof testParam === 'string' && !Number.isNaN(Date.parse(testParam)) ? new Date(testParam).toISOString() : null;
+    const testSince =
+      typeof testParam === 'string' && !Number.isNaN(Date.parse(testParam)) ? new Date(testParam).toISOString() : null;
     let test: { state: 'waiting' | 'answered'; row?: (typeof deliveries)[number] } | null = null;
     if (testSince) {
       const row = deliveries.find((d) => d.eventType === 'hookflow.test' && d.startedAt >= testSince);
-      test = row && (row.lastHttpStatus !== null || row.workflowStatus !== 'RUNNING') ? { state: 'answered', row } : { state: 'waiting', row };
+      test =
+        row && (row.lastHttpStatus !== null || row.workflowStatus !== 'RUNNING')
+          ? { state: 'answered', row }
+          : { state: 'waiting', row };
     }
     return render(reply, 'deliveries', {
       title: `Deliveries of ${subscription.name}`,
@@ -284,8 +374,12 @@ export async function consoleRoutes(app: FastifyInstance, { config, client }: { 
     const { values } = readForm(request.body);
     const id = values.delivery ?? '';
     const back = subscriptionIdSchema.safeParse(values.subscription);
-    if (!id.startsWith('delivery/') || !back.success) throw Object.assign(new Error('not a delivery of a subscription'), { statusCode: 400 });
+    if (!id.startsWith('delivery/') || !back.success)
+      throw Object.assign(new Error('not a delivery of a subscription'), { statusCode: 400 });
     await retryDelivery(client, config.temporal.namespace, id, 'retry from the console');
-    return reply.redirect(`/console/subscriptions/${back.data}/deliveries?done=${encodeURIComponent(`Retrying ${id}.`)}`, 303);
+    return reply.redirect(
+      `/console/subscriptions/${back.data}/deliveries?done=${encodeURIComponent(`Retrying ${id}.`)}`,
+      303,
+    );
   });
 }

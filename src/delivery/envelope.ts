@@ -18,7 +18,10 @@ function bareType(type: string): string {
  */
 export function buildBody(event: OutboundEvent, scheme: SignatureScheme, attempt: number): string {
   if (scheme === 'ms-signature') {
-    const details = event.source?.kind === 'extend-commerce' && event.data.Details && typeof event.data.Details === 'object' ? event.data.Details : event.data;
+    const details =
+      event.source?.kind === 'extend-commerce' && event.data.Details && typeof event.data.Details === 'object'
+        ? event.data.Details
+        : event.data;
     return JSON.stringify({
       Id: event.uuid.replace(/-/g, ''),
       Attempt: attempt,
@@ -30,7 +33,9 @@ export function buildBody(event: OutboundEvent, scheme: SignatureScheme, attempt
           ...(event.followUp !== undefined ? { Data: event.followUp } : {}),
           ...(event.followUp !== undefined && event.fetchedAt ? { FetchedAt: event.fetchedAt } : {}),
           ...(event.refreshFailed ? { RefreshFailed: event.refreshFailed } : {}),
-          ...(event.coalesced ? { Coalesced: { Count: event.coalesced.count, Replaced: event.coalesced.replaced } } : {}),
+          ...(event.coalesced
+            ? { Coalesced: { Count: event.coalesced.count, Replaced: event.coalesced.replaced } }
+            : {}),
         },
       ],
     });

@@ -9,7 +9,8 @@ import type { SignatureScheme } from '../shared/subscription';
 /** A subscription's credentials, opened from their sealed form for one attempt. */
 export interface OpenedCredentials {
   secret?: string;
-  auth: { type: 'none' } | { type: 'basic'; username: string; password: string } | { type: 'x-auth-token'; token: string };
+  auth:
+    { type: 'none' } | { type: 'basic'; username: string; password: string } | { type: 'x-auth-token'; token: string };
   key?: string;
 }
 

@@ -9,13 +9,18 @@ type Outcome = { outcome: string; failure_type: string };
 /** How an activity failure will be treated: the activity says so through ApplicationFailure's flag. */
 function failureOutcome(err: unknown): Outcome {
   if (err instanceof CancelledFailure) return { outcome: 'cancelled', failure_type: '' };
-  if (err instanceof ApplicationFailure) return { outcome: err.nonRetryable ? 'failed_permanent' : 'failed_retryable', failure_type: err.type ?? 'ApplicationFailure' };
+  if (err instanceof ApplicationFailure)
+    return {
+      outcome: err.nonRetryable ? 'failed_permanent' : 'failed_retryable',
+      failure_type: err.type ?? 'ApplicationFailure',
+    };
   return { outcome: 'failed_retryable', failure_type: err instanceof Error ? err.name : 'unknown' };
 }
 
 /** `deliver` resolves `{ status: 'delivered' | 'skipped' }`; `fetchFollowUp` resolves the fetched response. */
 function successOutcome(activityType: string, result: unknown): Outcome {
-  if (activityType === 'deliver') return { outcome: (result as { status?: string } | undefined)?.status ?? 'delivered', failure_type: '' };
+  if (activityType === 'deliver')
+    return { outcome: (result as { status?: string } | undefined)?.status ?? 'delivered', failure_type: '' };
   return { outcome: 'fetched', failure_type: '' };
 }
 
@@ -28,7 +33,8 @@ export function activityMetricsInterceptor(registry: Registry = defaultRegistry)
   return (ctx: Context) => {
     const type = ctx.info.activityType;
     if (type !== 'deliver' && type !== 'fetchFollowUp') return {};
-    const [counter, histogram] = type === 'deliver' ? [m.deliveries, m.deliveryDuration] : [m.followUps, m.followUpDuration];
+    const [counter, histogram] =
+      type === 'deliver' ? [m.deliveries, m.deliveryDuration] : [m.followUps, m.followUpDuration];
     const inbound: ActivityInboundCallsInterceptor = {
       async execute(input, next) {
         if (type === 'deliver') m.deliveryAttempts.inc();

@@ -17,7 +17,11 @@ export interface WebhookMetrics {
  * (encapsulation), and the route reports what it accepted. Rejections are labelled with the `error` code
  * the response carried (src/api/error-handler.ts), or the code of its status (src/errors.ts).
  */
-export function installWebhookMetrics(app: FastifyInstance, config: HookflowConfig, registry: Registry = defaultRegistry): WebhookMetrics {
+export function installWebhookMetrics(
+  app: FastifyInstance,
+  config: HookflowConfig,
+  registry: Registry = defaultRegistry,
+): WebhookMetrics {
   const m = apiMetrics(registry);
   const known = new Set(config.sources.map((s) => s.id));
   const sourceLabel = (request: FastifyRequest): string => {
@@ -29,7 +33,8 @@ export function installWebhookMetrics(app: FastifyInstance, config: HookflowConf
     const source = sourceLabel(request);
     m.received.inc({ source });
     if (reply.statusCode === 202) m.ackDuration.observe({ source }, reply.elapsedTime / 1000);
-    else if (reply.statusCode >= 400) m.rejected.inc({ source, reason: reply.errorCode ?? errorCodeOf(reply.statusCode) });
+    else if (reply.statusCode >= 400)
+      m.rejected.inc({ source, reason: reply.errorCode ?? errorCodeOf(reply.statusCode) });
   });
 
   return {
@@ -42,5 +47,7 @@ export function installWebhookMetrics(app: FastifyInstance, config: HookflowConf
 
 /** `GET /metrics` (Prometheus text format); served by the ops routes (src/api/routes/ops.ts). */
 export function metricsRoute(app: FastifyInstance, registry: Registry = defaultRegistry): void {
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => reply.type(METRICS_CONTENT_TYPE).send(await renderMetrics(registry)));
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
+    reply.type(METRICS_CONTENT_TYPE).send(await renderMetrics(registry)),
+  );
 }

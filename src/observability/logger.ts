@@ -26,8 +26,31 @@ export const REDACT_PATHS = [
  * names people put tokens, passwords and signatures under.
  */
 const CREDENTIAL_PARAMS = new Set([
-  'key', 'apikey', 'api_key', 'api-key', 'token', 'access_token', 'accesstoken', 'id_token', 'refresh_token', 'auth', 'authorization',
-  'password', 'passwd', 'pass', 'pwd', 'secret', 'client_secret', 'signature', 'sig', 'sign', 'code', 'session', 'sessionid', 'jwt', 'bearer',
+  'key',
+  'apikey',
+  'api_key',
+  'api-key',
+  'token',
+  'access_token',
+  'accesstoken',
+  'id_token',
+  'refresh_token',
+  'auth',
+  'authorization',
+  'password',
+  'passwd',
+  'pass',
+  'pwd',
+  'secret',
+  'client_secret',
+  'signature',
+  'sig',
+  'sign',
+  'code',
+  'session',
+  'sessionid',
+  'jwt',
+  'bearer',
 ]);
 
 function paramName(raw: string): string {
@@ -44,7 +67,10 @@ function paramName(raw: string): string {
 export function credentialQueryParameters(url: string): string[] {
   const query = url.split('#')[0]!.split('?').slice(1).join('?');
   if (!query) return [];
-  return query.split('&').map((pair) => pair.split('=')[0]!).filter((name) => CREDENTIAL_PARAMS.has(paramName(name)));
+  return query
+    .split('&')
+    .map((pair) => pair.split('=')[0]!)
+    .filter((name) => CREDENTIAL_PARAMS.has(paramName(name)));
 }
 
 /** Fastify logs the URL: the value of every credential-like query parameter is masked there. */

@@ -12,7 +12,11 @@ export interface MetricsServer {
  * The worker has no HTTP API, so its metrics get a tiny server of their own: `GET /metrics` only.
  * Loopback by default: scraping is for a local agent or a sidecar, not the internet.
  */
-export async function startMetricsServer(port: number, host = '127.0.0.1', registry: Registry = defaultRegistry): Promise<MetricsServer> {
+export async function startMetricsServer(
+  port: number,
+  host = '127.0.0.1',
+  registry: Registry = defaultRegistry,
+): Promise<MetricsServer> {
   const server: Server = createServer((req, res) => {
     if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');

@@ -23,10 +23,30 @@ export function processMetrics(registry: Registry = defaultRegistry): void {
 
 export function apiMetrics(registry: Registry = defaultRegistry) {
   return once(registry, 'api', () => ({
-    received: new Counter({ name: 'hookflow_webhooks_received_total', help: 'Webhook requests to a configured source', labelNames: ['source'], registers: [registry] }),
-    rejected: new Counter({ name: 'hookflow_webhooks_rejected_total', help: 'Webhook requests answered with an error, by reason', labelNames: ['source', 'reason'], registers: [registry] }),
-    accepted: new Counter({ name: 'hookflow_webhooks_accepted_total', help: 'Notifications whose workflow was started (duplicates excluded)', labelNames: ['source'], registers: [registry] }),
-    duplicates: new Counter({ name: 'hookflow_webhooks_duplicates_total', help: 'Notifications acknowledged as repeats of an earlier one', labelNames: ['source'], registers: [registry] }),
+    received: new Counter({
+      name: 'hookflow_webhooks_received_total',
+      help: 'Webhook requests to a configured source',
+      labelNames: ['source'],
+      registers: [registry],
+    }),
+    rejected: new Counter({
+      name: 'hookflow_webhooks_rejected_total',
+      help: 'Webhook requests answered with an error, by reason',
+      labelNames: ['source', 'reason'],
+      registers: [registry],
+    }),
+    accepted: new Counter({
+      name: 'hookflow_webhooks_accepted_total',
+      help: 'Notifications whose workflow was started (duplicates excluded)',
+      labelNames: ['source'],
+      registers: [registry],
+    }),
+    duplicates: new Counter({
+      name: 'hookflow_webhooks_duplicates_total',
+      help: 'Notifications acknowledged as repeats of an earlier one',
+      labelNames: ['source'],
+      registers: [registry],
+    }),
     ackDuration: new Histogram({
       name: 'hookflow_ack_duration_seconds',
       help: 'From request to 202 (workflow starts durably accepted by Temporal)',
@@ -46,15 +66,31 @@ export function workerMetrics(registry: Registry = defaultRegistry) {
       labelNames: ['outcome', 'failure_type'],
       registers: [registry],
     }),
-    deliveryAttempts: new Counter({ name: 'hookflow_delivery_attempts_total', help: 'Delivery attempts started', registers: [registry] }),
-    deliveryDuration: new Histogram({ name: 'hookflow_delivery_duration_seconds', help: 'Duration of one delivery attempt', labelNames: ['outcome'], buckets, registers: [registry] }),
+    deliveryAttempts: new Counter({
+      name: 'hookflow_delivery_attempts_total',
+      help: 'Delivery attempts started',
+      registers: [registry],
+    }),
+    deliveryDuration: new Histogram({
+      name: 'hookflow_delivery_duration_seconds',
+      help: 'Duration of one delivery attempt',
+      labelNames: ['outcome'],
+      buckets,
+      registers: [registry],
+    }),
     followUps: new Counter({
       name: 'hookflow_followup_fetches_total',
       help: 'Follow-up fetches by outcome (fetched, failed_retryable, failed_permanent, cancelled) and failure type',
       labelNames: ['outcome', 'failure_type'],
       registers: [registry],
     }),
-    followUpDuration: new Histogram({ name: 'hookflow_followup_duration_seconds', help: 'Duration of one follow-up fetch', labelNames: ['outcome'], buckets, registers: [registry] }),
+    followUpDuration: new Histogram({
+      name: 'hookflow_followup_duration_seconds',
+      help: 'Duration of one follow-up fetch',
+      labelNames: ['outcome'],
+      buckets,
+      registers: [registry],
+    }),
   }));
 }
 

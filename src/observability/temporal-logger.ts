@@ -5,7 +5,9 @@ import type { LogLevel } from './logger';
 
 /** The SDK's logger writing to pino (which filters by level): worker, workflow (via sinks) and activity logs come out as JSON lines. */
 function pinoTemporalLogger(pino: Logger): DefaultLogger {
-  return new DefaultLogger('TRACE', ({ level, message, meta }) => pino[level.toLowerCase() as 'trace' | 'debug' | 'info' | 'warn' | 'error']({ ...meta }, message));
+  return new DefaultLogger('TRACE', ({ level, message, meta }) =>
+    pino[level.toLowerCase() as 'trace' | 'debug' | 'info' | 'warn' | 'error']({ ...meta }, message),
+  );
 }
 
 function coreLevel(level: LogLevel): TemporalLevel {

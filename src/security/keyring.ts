@@ -21,7 +21,8 @@ export class Keyring {
   constructor(private readonly keys: KeyringKey[]) {
     if (keys.length === 0) throw new KeyringError('at least one encryption key is required');
     for (const { id, key } of keys) {
-      if (key.length !== 32) throw new KeyringError(`encryption key "${id}" must be 32 bytes (base64 of 32 random bytes)`);
+      if (key.length !== 32)
+        throw new KeyringError(`encryption key "${id}" must be 32 bytes (base64 of 32 random bytes)`);
     }
     this.byId = new Map(keys.map((k) => [k.id, k.key]));
   }

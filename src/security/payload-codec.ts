@@ -20,7 +20,10 @@ export class EncryptionCodec implements PayloadCodec {
 
   async encode(payloads: Payload[]): Promise<Payload[]> {
     return payloads.map((payload) => {
-      const { keyId, data } = this.keyring.encrypt(Buffer.from(temporal.api.common.v1.Payload.encode(payload).finish()), AAD);
+      const { keyId, data } = this.keyring.encrypt(
+        Buffer.from(temporal.api.common.v1.Payload.encode(payload).finish()),
+        AAD,
+      );
       return { metadata: { encoding: encoder.encode(ENCRYPTED_ENCODING), [KEY_ID]: encoder.encode(keyId) }, data };
     });
   }

@@ -8,7 +8,17 @@ import { BlockList, isIP, type LookupFunction } from 'node:net';
  * internal address past a check of the URL. `network.allow` (CIDRs or host names) makes exceptions.
  */
 
-export type RefusalReason = 'metadata' | 'loopback' | 'unspecified' | 'private' | 'link-local' | 'cgnat' | 'multicast' | 'broadcast' | 'reserved' | 'not an IP address';
+export type RefusalReason =
+  | 'metadata'
+  | 'loopback'
+  | 'unspecified'
+  | 'private'
+  | 'link-local'
+  | 'cgnat'
+  | 'multicast'
+  | 'broadcast'
+  | 'reserved'
+  | 'not an IP address';
 
 // First match wins, so the metadata addresses come before the ranges that contain them.
 const REFUSED: Array<[RefusalReason, string[]]> = [
@@ -21,7 +31,20 @@ const REFUSED: Array<[RefusalReason, string[]]> = [
   ['multicast', ['224.0.0.0/4', 'ff00::/8']],
   ['broadcast', ['255.255.255.255/32']],
   // Class E, IETF protocol, documentation and benchmark ranges, IPv4-compatible IPv6: never a real receiver.
-  ['reserved', ['240.0.0.0/4', '192.0.0.0/24', '192.0.2.0/24', '198.18.0.0/15', '198.51.100.0/24', '203.0.113.0/24', '::/96', '100::/64', '2001:db8::/32']],
+  [
+    'reserved',
+    [
+      '240.0.0.0/4',
+      '192.0.0.0/24',
+      '192.0.2.0/24',
+      '198.18.0.0/15',
+      '198.51.100.0/24',
+      '203.0.113.0/24',
+      '::/96',
+      '100::/64',
+      '2001:db8::/32',
+    ],
+  ],
 ];
 
 /** Adds `cidr` (or a bare address, a /32 or /128) to `list`; false if it is not one. */
@@ -29,7 +52,8 @@ function addCidr(list: BlockList, cidr: string): boolean {
   const [net = '', prefix, ...rest] = cidr.split('/');
   const family = isIP(net);
   const bits = family === 6 ? 128 : 32;
-  if (!family || rest.length || (prefix !== undefined && !(/^\d+$/.test(prefix) && Number(prefix) <= bits))) return false;
+  if (!family || rest.length || (prefix !== undefined && !(/^\d+$/.test(prefix) && Number(prefix) <= bits)))
+    return false;
   list.addSubnet(net, prefix === undefined ? bits : Number(prefix), family === 6 ? 'ipv6' : 'ipv4');
   return true;
 }
@@ -93,7 +117,8 @@ export function createSsrfGuard(allow: readonly string[], resolve: Resolver = re
   const allowedHosts = new Set<string>();
   for (const entry of allow) {
     if (addCidr(allowedNets, entry)) continue;
-    if (entry.includes('/') || !/^[a-z0-9.-]+$/i.test(entry)) throw new Error(`network.allow: "${entry}" is neither a CIDR nor a host name`);
+    if (entry.includes('/') || !/^[a-z0-9.-]+$/i.test(entry))
+      throw new Error(`network.allow: "${entry}" is neither a CIDR nor a host name`);
     allowedHosts.add(normalizeHost(entry));
   }
 
@@ -110,7 +135,11 @@ export function createSsrfGuard(allow: readonly string[], resolve: Resolver = re
         // Any refused answer refuses the host: a mix of public and internal records is a rebinding trick.
         const refused = addresses.map((a) => check(hostname, a.address)).find((e) => e !== undefined);
         const [first] = addresses;
-        if (refused || !first) return callback(refused ?? Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }), '');
+        if (refused || !first)
+          return callback(
+            refused ?? Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }),
+            '',
+          );
         if (options.all) callback(null, addresses);
         else callback(null, first.address, first.family);
       },

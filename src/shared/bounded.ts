@@ -46,7 +46,10 @@ export function headerValue(value: string): string {
   if (/^[\x20-\x24\x26-\x7e]*$/.test(value)) return value;
   let out = '';
   for (const byte of new TextEncoder().encode(value)) {
-    out += byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+    out +=
+      byte >= 0x20 && byte <= 0x7e && byte !== 0x25
+        ? String.fromCharCode(byte)
+        : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
   }
   return out;
 }

@@ -32,7 +32,13 @@ export interface CoalesceInput {
   /** The notification that started this run (the rest arrive as signals). */
   first?: CoalesceItem;
   /** Carried over continue-as-new: the batch in progress and the last delivered notification. */
-  carried?: { latest?: CoalesceItem; count: number; delivered?: AcceptanceOrder; deliveries: number; windowEndsAt?: number };
+  carried?: {
+    latest?: CoalesceItem;
+    count: number;
+    delivered?: AcceptanceOrder;
+    deliveries: number;
+    windowEndsAt?: number;
+  };
 }
 
 export interface CoalesceResult {
@@ -62,10 +68,19 @@ export function coalesceTypeMatches(types: readonly string[], type: string): boo
  * published events); a dotted name reads nested objects. Undefined when a field is missing or not a
  * string/number: such an event is delivered on its own.
  */
-export function coalesceKeyValues(data: Record<string, unknown>, fields: readonly string[]): Record<string, string> | undefined {
-  const details = data.Details && typeof data.Details === 'object' ? (data.Details as Record<string, unknown>) : undefined;
+export function coalesceKeyValues(
+  data: Record<string, unknown>,
+  fields: readonly string[],
+): Record<string, string> | undefined {
+  const details =
+    data.Details && typeof data.Details === 'object' ? (data.Details as Record<string, unknown>) : undefined;
   const read = (from: Record<string, unknown> | undefined, path: string): unknown =>
-    path.split('.').reduce<unknown>((value, part) => (value && typeof value === 'object' ? (value as Record<string, unknown>)[part] : undefined), from);
+    path
+      .split('.')
+      .reduce<unknown>(
+        (value, part) => (value && typeof value === 'object' ? (value as Record<string, unknown>)[part] : undefined),
+        from,
+      );
   const values: Record<string, string> = {};
   if (fields.length === 0) return undefined;
   for (const field of fields) {

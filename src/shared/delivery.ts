@@ -87,7 +87,8 @@ export interface PlannedDelivery {
   coalesce?: { windowMs: number; key: Record<string, string>; deliveryWorkflowId: string };
 }
 
-export const deliveryWorkflowId = (eventId: string, subscriptionId: string) => boundedWorkflowId(`delivery/${eventId}/${subscriptionId}`);
+export const deliveryWorkflowId = (eventId: string, subscriptionId: string) =>
+  boundedWorkflowId(`delivery/${eventId}/${subscriptionId}`);
 
 /** Event types of the test trigger. */
 export const TEST_EVENT_TYPE = 'hookflow.test';

@@ -12,7 +12,11 @@ export function filterRejection(
   if (filter?.warehouses?.length && fields.warehouse !== undefined && !filter.warehouses.includes(fields.warehouse)) {
     return `warehouse ${fields.warehouse} is not in [${filter.warehouses.join(', ')}]`;
   }
-  if (filter?.goodsOwners?.length && fields.goodsOwnerId !== undefined && !filter.goodsOwners.includes(fields.goodsOwnerId)) {
+  if (
+    filter?.goodsOwners?.length &&
+    fields.goodsOwnerId !== undefined &&
+    !filter.goodsOwners.includes(fields.goodsOwnerId)
+  ) {
     return `goods owner ${fields.goodsOwnerId} is not in [${filter.goodsOwners.join(', ')}]`;
   }
   return undefined;

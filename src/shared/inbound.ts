@@ -34,10 +34,7 @@ export interface EventFilter {
   goodsOwners?: number[];
 }
 
-export type FollowUpPlan =
-  | { kind: 'fetch'; url: string }
-  | { kind: 'none' }
-  | { kind: 'unavailable'; reason: string };
+export type FollowUpPlan = { kind: 'fetch'; url: string } | { kind: 'none' } | { kind: 'unavailable'; reason: string };
 
 export interface InboundWorkflowInput {
   event: InboundEvent;
@@ -46,7 +43,8 @@ export interface InboundWorkflowInput {
   followUp: FollowUpPlan;
 }
 
-export type InboundStatus = 'received' | 'filtered' | 'fetching' | 'enriched' | 'follow-up-not-found' | 'follow-up-failed' | 'handed-off';
+export type InboundStatus =
+  'received' | 'filtered' | 'fetching' | 'enriched' | 'follow-up-not-found' | 'follow-up-failed' | 'handed-off';
 
 export interface FollowUpResult {
   url: string;

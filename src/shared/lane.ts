@@ -12,7 +12,8 @@ export const ORDERINGS = ['none', 'entity'] as const;
 export type Ordering = (typeof ORDERINGS)[number];
 
 /** Workflow id of a lane; long entities end in a hash (boundedWorkflowId), so the id always fits. */
-export const laneWorkflowId = (subscriptionId: string, entity: string) => boundedWorkflowId(`lane/${subscriptionId}/${entity}`);
+export const laneWorkflowId = (subscriptionId: string, entity: string) =>
+  boundedWorkflowId(`lane/${subscriptionId}/${entity}`);
 
 /** Timing of a lane, from the config (`delivery.ordering`). */
 export interface LaneTiming {

@@ -33,8 +33,10 @@ export interface ReplayProgress {
 }
 
 export const REPLAY_ID_PATTERN = /^[A-Za-z0-9._:-]{1,100}$/;
-export const replayWorkflowId = (subscriptionId: string, replayId: string) => boundedWorkflowId(`replay/${subscriptionId}/${replayId}`);
-export const replayDeliveryId = (subscriptionId: string, replayId: string, eventId: string) => boundedWorkflowId(`replay/${subscriptionId}/${replayId}/${eventId}`);
+export const replayWorkflowId = (subscriptionId: string, replayId: string) =>
+  boundedWorkflowId(`replay/${subscriptionId}/${replayId}`);
+export const replayDeliveryId = (subscriptionId: string, replayId: string, eventId: string) =>
+  boundedWorkflowId(`replay/${subscriptionId}/${replayId}/${eventId}`);
 export const replayProgressQuery = defineQuery<ReplayProgress>('progress');
 /** Memo key of the replay's progress (Web UI, describe). */
 export const REPLAY_MEMO = 'replay';

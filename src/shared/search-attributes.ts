@@ -23,5 +23,11 @@ export const SA = {
 } as const;
 
 /** name -> CLI type, for `temporal server start-dev --search-attribute NAME=TYPE` and the operator API. */
-const CLI_TYPES = { [SearchAttributeType.KEYWORD]: 'Keyword', [SearchAttributeType.INT]: 'Int', [SearchAttributeType.KEYWORD_LIST]: 'KeywordList' } as Record<string, string>;
-export const SEARCH_ATTRIBUTE_TYPES: Record<string, string> = Object.fromEntries(Object.values(SA).map((key) => [key.name, CLI_TYPES[key.type] ?? 'Keyword']));
+const CLI_TYPES = {
+  [SearchAttributeType.KEYWORD]: 'Keyword',
+  [SearchAttributeType.INT]: 'Int',
+  [SearchAttributeType.KEYWORD_LIST]: 'KeywordList',
+} as Record<string, string>;
+export const SEARCH_ATTRIBUTE_TYPES: Record<string, string> = Object.fromEntries(
+  Object.values(SA).map((key) => [key.name, CLI_TYPES[key.type] ?? 'Keyword']),
+);

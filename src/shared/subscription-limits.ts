@@ -41,7 +41,13 @@ export function searchableTriggers(triggers: unknown): string[] {
   if (!Array.isArray(triggers)) return [];
   const out: string[] = [];
   for (const trigger of triggers) {
-    if (typeof trigger !== 'string' || trigger.length === 0 || trigger.length > SUBSCRIPTION_LIMITS.triggerChars || /[^\x20-\x7e]/.test(trigger)) continue;
+    if (
+      typeof trigger !== 'string' ||
+      trigger.length === 0 ||
+      trigger.length > SUBSCRIPTION_LIMITS.triggerChars ||
+      /[^\x20-\x7e]/.test(trigger)
+    )
+      continue;
     if (triggersBytes([...out, trigger]) > SUBSCRIPTION_LIMITS.triggersBytes) break;
     out.push(trigger);
   }
@@ -51,17 +57,21 @@ export function searchableTriggers(triggers: unknown): string[] {
 /** What is wrong with a stored subscription (the result of applying an update), or undefined. */
 export function storedSubscriptionProblem(subscription: Record<string, unknown>): string | undefined {
   const { id, active, triggers, name, url, ordering } = subscription;
-  if (typeof id !== 'string' || !/^[a-z0-9][a-z0-9_-]{0,62}$/.test(id)) return 'id: use lower-case letters, digits, - and _ (max 63)';
+  if (typeof id !== 'string' || !/^[a-z0-9][a-z0-9_-]{0,62}$/.test(id))
+    return 'id: use lower-case letters, digits, - and _ (max 63)';
   if (typeof active !== 'boolean') return 'active: must be true or false';
-  if (typeof name !== 'string' || name.length > SUBSCRIPTION_LIMITS.nameChars) return `name: at most ${SUBSCRIPTION_LIMITS.nameChars} characters`;
-  if (typeof url !== 'string' || url.length > SUBSCRIPTION_LIMITS.urlChars) return `url: at most ${SUBSCRIPTION_LIMITS.urlChars} characters`;
+  if (typeof name !== 'string' || name.length > SUBSCRIPTION_LIMITS.nameChars)
+    return `name: at most ${SUBSCRIPTION_LIMITS.nameChars} characters`;
+  if (typeof url !== 'string' || url.length > SUBSCRIPTION_LIMITS.urlChars)
+    return `url: at most ${SUBSCRIPTION_LIMITS.urlChars} characters`;
   if (!Array.isArray(triggers) || triggers.length === 0) return 'triggers: at least one';
   if (ordering !== undefined && ordering !== 'none' && ordering !== 'entity') return 'ordering: none or entity';
   if (searchableTriggers(triggers).length !== triggers.length) {
     return `triggers: each at most ${SUBSCRIPTION_LIMITS.triggerChars} visible ASCII characters, ${TRIGGERS_TOO_LARGE}`;
   }
   const bytes = new TextEncoder().encode(JSON.stringify(subscription)).length;
-  if (bytes > SUBSCRIPTION_LIMITS.storedBytes) return `the subscription is ${bytes} bytes stored, over the limit of ${SUBSCRIPTION_LIMITS.storedBytes}`;
+  if (bytes > SUBSCRIPTION_LIMITS.storedBytes)
+    return `the subscription is ${bytes} bytes stored, over the limit of ${SUBSCRIPTION_LIMITS.storedBytes}`;
   return undefined;
 }
 

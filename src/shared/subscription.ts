@@ -80,5 +80,8 @@ export const testSignal = defineSignal<[]>('test');
 
 /** Does a subscription's trigger list cover this event type? */
 export function triggersMatch(triggers: readonly string[], type: string): boolean {
-  return triggers.some((trigger) => trigger === '*' || trigger === type || (trigger.endsWith('.*') && type.startsWith(trigger.slice(0, -1))));
+  return triggers.some(
+    (trigger) =>
+      trigger === '*' || trigger === type || (trigger.endsWith('.*') && type.startsWith(trigger.slice(0, -1))),
+  );
 }

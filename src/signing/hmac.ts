@@ -2,7 +2,9 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /** HMAC-SHA256 of the exact body bytes; the key is the secret's UTF-8 bytes (as all three sources do). */
 export function hmacSha256(secret: string | Buffer, body: Buffer | string): Buffer {
-  return createHmac('sha256', typeof secret === 'string' ? Buffer.from(secret, 'utf8') : secret).update(body).digest();
+  return createHmac('sha256', typeof secret === 'string' ? Buffer.from(secret, 'utf8') : secret)
+    .update(body)
+    .digest();
 }
 
 /** Constant-time comparison that also hides length differences behind a fixed-size digest compare. */

@@ -13,7 +13,12 @@ export function standardWebhooksKey(secret: string): Buffer {
   return Buffer.from(secret, 'utf8');
 }
 
-export function signStandardWebhook(secret: string, id: string, timestampSeconds: number, body: string | Buffer): string {
+export function signStandardWebhook(
+  secret: string,
+  id: string,
+  timestampSeconds: number,
+  body: string | Buffer,
+): string {
   const signed = Buffer.concat([Buffer.from(`${id}.${timestampSeconds}.`, 'utf8'), Buffer.from(body)]);
   return `v1,${hmacSha256(standardWebhooksKey(secret), signed).toString('base64')}`;
 }

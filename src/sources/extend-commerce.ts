@@ -17,7 +17,13 @@ const offer = { OfferNumber: identifier };
 /** `Details` of every action in Extend Commerce's complete list; extra keys are kept. */
 export const EXTEND_DETAILS = {
   AvailableBalanceChanged: z.looseObject({ ...product, Warehouse: z.string(), AvailableBalance: z.number() }),
-  BalanceChanged: z.looseObject({ ...product, Warehouse: z.string(), Balance: z.number(), EventName: z.string().optional(), EventType: z.string().optional() }),
+  BalanceChanged: z.looseObject({
+    ...product,
+    Warehouse: z.string(),
+    Balance: z.number(),
+    EventName: z.string().optional(),
+    EventType: z.string().optional(),
+  }),
   CustomerChanged: z.looseObject(customer),
   CustomerCreated: z.looseObject(customer),
   CustomerInvoiceChanged: z.looseObject(invoice),
@@ -110,24 +116,38 @@ export const extendCommerce: SourceKind<typeof extendCommerceConfig> = {
   verify(request, config) {
     const signature = header(request.headers, MS_SIGNATURE_HEADER);
     if (!signature) return `missing ${MS_SIGNATURE_HEADER} header`;
-    return verifyMsSignature(config.secret, request.rawBody, signature) ? undefined : `${MS_SIGNATURE_HEADER} does not match the body`;
+    return verifyMsSignature(config.secret, request.rawBody, signature)
+      ? undefined
+      : `${MS_SIGNATURE_HEADER} does not match the body`;
   },
 
   parse(body) {
     const env = parseOrThrow(envelope, body, 'Extend Commerce envelope');
     const notificationId = env.Properties?.NotificationId ?? env.Id;
     // The notifications as received: what is validated is read from them, never replaced (a number stays a number).
-    const received = (body as { Notifications: Array<Record<string, unknown> & { Action: string; Details: Record<string, unknown> }> }).Notifications;
+    const received = (
+      body as { Notifications: Array<Record<string, unknown> & { Action: string; Details: Record<string, unknown> }> }
+    ).Notifications;
     return env.Notifications.map((notification, index): ParsedNotification => {
       const recognised = isKnownAction(notification.Action);
-      if (recognised) parseOrThrow(EXTEND_DETAILS[notification.Action as ExtendAction], notification.Details, `Notifications[${index}] (${notification.Action}) Details`);
+      if (recognised)
+        parseOrThrow(
+          EXTEND_DETAILS[notification.Action as ExtendAction],
+          notification.Details,
+          `Notifications[${index}] (${notification.Action}) Details`,
+        );
       const original = received[index]!;
       const details = original.Details;
-      const nestedOrder = details.Order && typeof details.Order === 'object' && !Array.isArray(details.Order) ? (details.Order as Record<string, unknown>) : undefined;
+      const nestedOrder =
+        details.Order && typeof details.Order === 'object' && !Array.isArray(details.Order)
+          ? (details.Order as Record<string, unknown>)
+          : undefined;
       const templateVars = scalarFields(details, scalarFields(nestedOrder));
       templateVars.Action = notification.Action;
       templateVars.NotificationId = notificationId;
-      const entityKey = recognised ? EXTEND_ENTITY[notification.Action as ExtendAction] : ENTITY_KEYS.find((key) => templateVars[key] !== undefined);
+      const entityKey = recognised
+        ? EXTEND_ENTITY[notification.Action as ExtendAction]
+        : ENTITY_KEYS.find((key) => templateVars[key] !== undefined);
       return {
         eventKey: `${notificationId}-${index}`,
         eventType: notification.Action,
@@ -135,7 +155,14 @@ export const extendCommerce: SourceKind<typeof extendCommerceConfig> = {
         entity: entityKey ? templateVars[entityKey] : undefined,
         warehouse: templateVars.Warehouse,
         // The notification's own fields (Action, Details and any other) untouched, with the envelope's ids.
-        payload: { ...original, Id: env.Id, Attempt: env.Attempt, NotificationId: notificationId, Action: notification.Action, Details: details },
+        payload: {
+          ...original,
+          Id: env.Id,
+          Attempt: env.Attempt,
+          NotificationId: notificationId,
+          Action: notification.Action,
+          Details: details,
+        },
         templateVars,
       };
     });

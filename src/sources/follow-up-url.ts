@@ -44,7 +44,13 @@ export function templateBase(template: string): TemplateBase | string {
   }
   const exactPath = /[?#]/.test(literal);
   // `https://h/api/v1` parses to path `/api/v1`; `http://h:1` to `/`, which every path starts with.
-  return { protocol: parsed.protocol, hostname: parsed.hostname, port: parsed.port, pathPrefix: parsed.pathname, exactPath };
+  return {
+    protocol: parsed.protocol,
+    hostname: parsed.hostname,
+    port: parsed.port,
+    pathPrefix: parsed.pathname,
+    exactPath,
+  };
 }
 
 /** The path with encoded slashes and backslashes decoded and dot segments resolved, as a lenient server might read it. */
@@ -64,13 +70,13 @@ export function confineFollowUpUrl(template: string, url: string): { url: string
   if (!parsed) return { refused: 'the expanded follow-up URL is not a valid URL' };
   if (parsed.username || parsed.password) return { refused: 'the expanded follow-up URL carries user:password@' };
   if (parsed.protocol !== base.protocol || parsed.hostname !== base.hostname || parsed.port !== base.port) {
-    return { refused: 'the expanded follow-up URL leaves the template\'s scheme, host or port' };
+    return { refused: "the expanded follow-up URL leaves the template's scheme, host or port" };
   }
   // By whole segments: `/api/v1` keeps `/api/v1/orders` but not `/api/v1-admin`.
   const under = base.pathPrefix.endsWith('/') ? base.pathPrefix : `${base.pathPrefix}/`;
   const inside = (path: string) => path === base.pathPrefix || (!base.exactPath && path.startsWith(under));
   if (!inside(parsed.pathname) || !inside(leniently(parsed.pathname))) {
-    return { refused: 'the expanded follow-up URL leaves the template\'s path' };
+    return { refused: "the expanded follow-up URL leaves the template's path" };
   }
   return { url: parsed.href };
 }
@@ -84,7 +90,10 @@ export function planFollowUp(source: SourceConfig, eventType: string, vars: Reco
   // A template for this event type that cannot be filled is a problem with the event. The catch-all `*`
   // serves every event type of the source: one without its value (an Ongoing family without `path`,
   // such as inbound and move or inventory) has no follow-up and goes on without one.
-  if ('missing' in filled) return own === undefined ? { kind: 'none' } : { kind: 'unavailable', reason: `the event has no value for {${filled.missing}}` };
+  if ('missing' in filled)
+    return own === undefined
+      ? { kind: 'none' }
+      : { kind: 'unavailable', reason: `the event has no value for {${filled.missing}}` };
   // An event value must not steer the request (with the source API's credentials) elsewhere.
   const confined = confineFollowUpUrl(template, filled.url);
   if ('refused' in confined) return { kind: 'unavailable', reason: confined.refused };

@@ -8,7 +8,12 @@ import type { ParsedNotification } from './source-kind';
  * The inbound workflow input of one parsed notification. The front door (small requests) and the
  * envelope activity (large ones) both build it here, so both start the same workflow for a notification.
  */
-export function inboundInput(source: SourceConfig, { templateVars, ...notification }: ParsedNotification, receivedAt: Date, position?: number): InboundWorkflowInput {
+export function inboundInput(
+  source: SourceConfig,
+  { templateVars, ...notification }: ParsedNotification,
+  receivedAt: Date,
+  position?: number,
+): InboundWorkflowInput {
   return {
     event: {
       ...notification,

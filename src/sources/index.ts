@@ -16,7 +16,10 @@ export const SOURCE_KINDS: readonly SourceKindName[] = SOURCES.map((source) => s
 type ConfigSchema = (typeof SOURCES)[number]['configSchema'];
 
 /** One `sources[]` entry of the config file, discriminated by `kind`. */
-export const sourceConfigSchema = z.discriminatedUnion('kind', SOURCES.map((source) => source.configSchema) as [ConfigSchema, ...ConfigSchema[]]);
+export const sourceConfigSchema = z.discriminatedUnion(
+  'kind',
+  SOURCES.map((source) => source.configSchema) as [ConfigSchema, ...ConfigSchema[]],
+);
 export type SourceConfig = z.output<typeof sourceConfigSchema>;
 export type SourceOf<K extends SourceKindName> = Extract<SourceConfig, { kind: K }>;
 

@@ -14,7 +14,11 @@ export const ONGOING_FAMILIES = [
   { page: 'shipment', idField: 'webhookShipmentsId', entity: ['shipmentId'] },
   { page: 'inbound-and-move', idField: 'webhookMovesId', entity: ['article.articleNumber'] },
   { page: 'purchase-order', idField: 'webhookPurchaseOrdersId', entity: ['purchaseOrderNumber', 'purchaseOrderId'] },
-  { page: 'purchase-order-line', idField: 'webhookPurchaseOrderLinesId', entity: ['purchaseOrderInfo.purchaseOrderNumber', 'purchaseOrderInfo.purchaseOrderId'] },
+  {
+    page: 'purchase-order-line',
+    idField: 'webhookPurchaseOrderLinesId',
+    entity: ['purchaseOrderInfo.purchaseOrderNumber', 'purchaseOrderInfo.purchaseOrderId'],
+  },
   { page: 'picking-packing-and-returns', idField: 'webhookPickingId', entity: ['order.orderNumber', 'order.orderId'] },
   { page: 'inventory', idField: 'webhookInventoryId', entity: ['article.articleNumber'] },
   { page: 'article', idField: 'webhookArticlesId', entity: ['articleNumber', 'articleSystemId'] },
@@ -75,7 +79,9 @@ function entitySchema(paths: readonly string[]): z.ZodType {
   return z.looseObject(shape);
 }
 
-const ENTITY_SCHEMAS = new Map<string, z.ZodType>(ONGOING_FAMILIES.map((family) => [family.idField, entitySchema(family.entity)]));
+const ENTITY_SCHEMAS = new Map<string, z.ZodType>(
+  ONGOING_FAMILIES.map((family) => [family.idField, entitySchema(family.entity)]),
+);
 /** An unknown family: an order number or id at the top level, as the order family has them. */
 const FALLBACK_ENTITY = ['orderNumber', 'orderId'];
 const FALLBACK_SCHEMA = entitySchema(FALLBACK_ENTITY);
@@ -96,7 +102,8 @@ function familyOf(body: Record<string, unknown>): { idField: string; id: number;
     if (typeof id === 'number') return { idField: family.idField, id, known: family };
   }
   for (const [key, id] of Object.entries(body)) {
-    if (key !== 'webhookEventId' && FAMILY_ID_FIELD.test(key) && Number.isSafeInteger(id)) return { idField: key, id: id as number };
+    if (key !== 'webhookEventId' && FAMILY_ID_FIELD.test(key) && Number.isSafeInteger(id))
+      return { idField: key, id: id as number };
   }
   return undefined;
 }
@@ -117,7 +124,6 @@ function templateVarsOf(payload: Record<string, unknown>): Record<string, string
   walk(payload, '', 3);
   return vars;
 }
-
 
 /** A `sources[]` entry of kind ongoing-wms. */
 export const ongoingWmsConfig = sourceConfig('ongoing-wms', {
@@ -163,10 +169,18 @@ export const ongoingWms: SourceKind<typeof ongoingWmsConfig> = {
     const family = familyOf(payload);
     if (!family) parseOrThrow(withEventId, body, 'Ongoing WMS webhook');
     const paths = family?.known?.entity ?? FALLBACK_ENTITY;
-    parseOrThrow(family?.known ? ENTITY_SCHEMAS.get(family.known.idField)! : FALLBACK_SCHEMA, body, 'Ongoing WMS webhook');
-    const entityValue = paths.map((path) => valueAt(payload, path)).find((value) => value !== undefined && value !== null);
+    parseOrThrow(
+      family?.known ? ENTITY_SCHEMAS.get(family.known.idField)! : FALLBACK_SCHEMA,
+      body,
+      'Ongoing WMS webhook',
+    );
+    const entityValue = paths
+      .map((path) => valueAt(payload, path))
+      .find((value) => value !== undefined && value !== null);
     const eventId = checked.webhookEventId;
-    const eventKey = family ? [family.idField, family.id, ...(eventId !== undefined ? [eventId] : [])].join('/') : String(eventId);
+    const eventKey = family
+      ? [family.idField, family.id, ...(eventId !== undefined ? [eventId] : [])].join('/')
+      : String(eventId);
     return [
       {
         eventKey,

@@ -42,7 +42,10 @@ export function header(headers: IncomingHttpHeaders, name: string): string | und
 }
 
 /** Collects the scalar fields of an object as template variables. */
-export function scalarFields(object: Record<string, unknown> | undefined, into: Record<string, string> = {}): Record<string, string> {
+export function scalarFields(
+  object: Record<string, unknown> | undefined,
+  into: Record<string, string> = {},
+): Record<string, string> {
   for (const [key, value] of Object.entries(object ?? {})) {
     if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') into[key] = String(value);
   }

@@ -37,7 +37,10 @@ export function processIdentity(pid: number): ProcessIdentity | undefined {
     }
   }
   try {
-    const started = execFileSync('ps', ['-o', 'lstart=', '-p', String(pid)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const started = execFileSync('ps', ['-o', 'lstart=', '-p', String(pid)], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
     return started ? { pid, started } : undefined;
   } catch {
     return undefined;
@@ -113,7 +116,9 @@ export async function stopStaleDevServer(file: string, dbFile: string, graceMs =
   const record = readRecord(file);
   if (!record) return undefined;
   if (record.owner.pid !== process.pid && isSame(record.owner)) {
-    throw new Error(`hookflow is already running on this data directory (pid ${record.owner.pid}, ${file}): stop it first, or set HOOKFLOW_DATA_DIR to another directory`);
+    throw new Error(
+      `hookflow is already running on this data directory (pid ${record.owner.pid}, ${file}): stop it first, or set HOOKFLOW_DATA_DIR to another directory`,
+    );
   }
   const pgid = record.server.pid;
   let targets: () => number[];

@@ -37,7 +37,9 @@ async function main(): Promise<void> {
       dieWithParent: true,
       namespace: config.temporal.namespace,
       // The Web UI decodes the encrypted payloads through the API's codec endpoint.
-      codecEndpoint: dataConverterFor(config) ? `http://${config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host}:${config.server.port}/codec` : undefined,
+      codecEndpoint: dataConverterFor(config)
+        ? `http://${config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host}:${config.server.port}/codec`
+        : undefined,
     });
     const owner = processIdentity(process.pid);
     const server = processIdentity(devServer.process.pid!);
@@ -55,9 +57,13 @@ async function main(): Promise<void> {
   console.log(`  API docs     ${opsUrl}/docs`);
   // One process: the API's /metrics shares the worker's registry, so it shows both (and Temporal core's).
   console.log(`  Metrics      ${opsUrl}/metrics${worker.metricsUrl ? `   (worker alone: ${worker.metricsUrl})` : ''}`);
-  if (devServer?.uiUrl) console.log(`  Temporal UI  ${devServer.uiUrl}${dataConverterFor(config) ? '   (payloads decoded by the API\'s /codec)' : ''}`);
+  if (devServer?.uiUrl)
+    console.log(
+      `  Temporal UI  ${devServer.uiUrl}${dataConverterFor(config) ? "   (payloads decoded by the API's /codec)" : ''}`,
+    );
   if (config.admin) console.log(`  Console      ${api.url}/console   (sign in with the admin token)`);
-  if (config.admin) console.log(`  Admin token  ${process.env.HOOKFLOW_ADMIN_TOKEN_FILE ?? 'see admin.token in the config'}`);
+  if (config.admin)
+    console.log(`  Admin token  ${process.env.HOOKFLOW_ADMIN_TOKEN_FILE ?? 'see admin.token in the config'}`);
   console.log(`  Temporal     ${config.temporal.address}  namespace ${config.temporal.namespace}`);
   console.log(`Press Ctrl-C to stop.\n`);
 

@@ -1,5 +1,10 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { SUBSCRIPTION_MEMO, getSubscriptionQuery, subscriptionWorkflowId, type Subscription } from '../shared/subscription';
+import {
+  SUBSCRIPTION_MEMO,
+  getSubscriptionQuery,
+  subscriptionWorkflowId,
+  type Subscription,
+} from '../shared/subscription';
 
 /**
  * The current state of a subscription, read from its workflow; null when it does not exist or was deleted.
@@ -12,9 +17,21 @@ import { SUBSCRIPTION_MEMO, getSubscriptionQuery, subscriptionWorkflowId, type S
  * A workflow that has not written its memo yet (the instant after a create, a run from before this
  * change) is queried as before.
  */
-export async function readSubscription(client: Client, id: string, options: { query: false }): Promise<Subscription | null | 'unread'>;
-export async function readSubscription(client: Client, id: string, options?: { query: true }): Promise<Subscription | null>;
-export async function readSubscription(client: Client, id: string, options: { query: boolean } = { query: true }): Promise<Subscription | null | 'unread'> {
+export async function readSubscription(
+  client: Client,
+  id: string,
+  options: { query: false },
+): Promise<Subscription | null | 'unread'>;
+export async function readSubscription(
+  client: Client,
+  id: string,
+  options?: { query: true },
+): Promise<Subscription | null>;
+export async function readSubscription(
+  client: Client,
+  id: string,
+  options: { query: boolean } = { query: true },
+): Promise<Subscription | null | 'unread'> {
   const handle = client.workflow.getHandle(subscriptionWorkflowId(id));
   try {
     const description = await handle.describe();

@@ -11,9 +11,16 @@ import { SUBSCRIPTION_LIMITS as L, TRIGGERS_TOO_LARGE, triggersBytes } from '../
 export const triggerSchema = z
   .string()
   .max(L.triggerChars)
-  .regex(/^(\*|[a-z0-9][a-z0-9-]*\.(\*|[A-Za-z0-9][A-Za-z0-9._-]*))$/, 'use <namespace>.<EventType>, <namespace>.* or *');
+  .regex(
+    /^(\*|[a-z0-9][a-z0-9-]*\.(\*|[A-Za-z0-9][A-Za-z0-9._-]*))$/,
+    'use <namespace>.<EventType>, <namespace>.* or *',
+  );
 
-const pem = (what: string) => z.string().max(L.pemChars).regex(/-----BEGIN [A-Z ]+-----/, `must be a PEM ${what}`);
+const pem = (what: string) =>
+  z
+    .string()
+    .max(L.pemChars)
+    .regex(/-----BEGIN [A-Z ]+-----/, `must be a PEM ${what}`);
 
 /** The receiver's URL: exactly as given (no surrounding blanks), bounded, http(s), without credentials. */
 const receiverUrl = z
@@ -38,16 +45,26 @@ export const REFRESH_FOLLOW_UP_BOUNDS: DurationBounds = { min: 'PT1M', max: 'P7D
 const keyField = z
   .string()
   .max(100)
-  .regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/, 'use a field name of the notification such as ProductNumber (dots for nested fields)');
+  .regex(
+    /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/,
+    'use a field name of the notification such as ProductNumber (dots for nested fields)',
+  );
 const coalesceType = z
   .string()
   .max(L.triggerChars)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use an event type such as AvailableBalanceChanged or extend-commerce.AvailableBalanceChanged');
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+    'use an event type such as AvailableBalanceChanged or extend-commerce.AvailableBalanceChanged',
+  );
 
 const coalesce = z
   .strictObject({
     window: boundedDurationMs(COALESCE_WINDOW_BOUNDS),
-    key: z.array(keyField).min(1).max(5).refine((key) => new Set(key).size === key.length, 'each field once'),
+    key: z
+      .array(keyField)
+      .min(1)
+      .max(5)
+      .refine((key) => new Set(key).size === key.length, 'each field once'),
     types: z.array(coalesceType).min(1).max(50),
   })
   .describe('one delivery per key and window, carrying the latest notification and how many it stands for');
@@ -57,12 +74,18 @@ const refreshFollowUpAfter = boundedDurationMs(REFRESH_FOLLOW_UP_BOUNDS).describ
 
 const secretText = (max: number) => z.string().min(1).max(max);
 
-export const subscriptionIdSchema = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'use lower-case letters, digits, - and _ (max 63)');
+export const subscriptionIdSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'use lower-case letters, digits, - and _ (max 63)');
 
 /** Auth towards the receiver, as Ongoing WMS offers it. Secrets arrive in plain text and are sealed at once. */
 const auth = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('none') }),
-  z.strictObject({ type: z.literal('basic'), username: z.string().min(1).max(L.usernameChars), password: secretText(L.secretChars) }),
+  z.strictObject({
+    type: z.literal('basic'),
+    username: z.string().min(1).max(L.usernameChars),
+    password: secretText(L.secretChars),
+  }),
   z.strictObject({ type: z.literal('x-auth-token'), token: secretText(L.tokenChars) }),
 ]);
 
@@ -96,12 +119,19 @@ const fields = {
   connectionTimeout: connectionTimeout.prefault('PT30S'),
   signature: z.enum(SIGNATURE_SCHEMES),
   tls,
-  ordering: z.enum(ORDERINGS).describe('entity: events about the same entity (order, product) arrive in the order hookflow accepted them; none (default): as soon as each is ready'),
+  ordering: z
+    .enum(ORDERINGS)
+    .describe(
+      'entity: events about the same entity (order, product) arrive in the order hookflow accepted them; none (default): as soon as each is ready',
+    ),
   coalesce: coalesce.optional(),
   refreshFollowUpAfter: refreshFollowUpAfter.optional(),
 };
 
-function checkCombination(s: { signature?: string; secret?: string | null; tls?: { clientCert?: string; clientKey?: string } }, ctx: z.RefinementCtx) {
+function checkCombination(
+  s: { signature?: string; secret?: string | null; tls?: { clientCert?: string; clientKey?: string } },
+  ctx: z.RefinementCtx,
+) {
   if (s.signature === 'standard-webhooks' && s.secret === undefined) {
     ctx.addIssue({ code: 'custom', path: ['secret'], message: 'standard-webhooks signatures need a secret' });
   }

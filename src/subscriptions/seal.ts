@@ -3,7 +3,8 @@ import { seal } from '../security/sealed';
 import type { Subscription, SubscriptionPatch } from '../shared/subscription';
 import type { CreateSubscriptionInput, UpdateSubscriptionInput } from './schema';
 
-type Auth = { type: 'none' } | { type: 'basic'; username: string; password: string } | { type: 'x-auth-token'; token: string };
+type Auth =
+  { type: 'none' } | { type: 'basic'; username: string; password: string } | { type: 'x-auth-token'; token: string };
 
 /**
  * The secret fields of a subscription, each plain text (API input, an attempt's opened credentials),
@@ -22,7 +23,8 @@ interface SecretFields {
  * mask) and leaves every other field, and absent or null secrets, as they are.
  */
 export function mapSecrets<S extends SecretFields>(fields: S, f: (value: string) => string): S {
-  const map = <V extends string | null | undefined>(value: V): V => (value === undefined || value === null ? value : (f(value) as V));
+  const map = <V extends string | null | undefined>(value: V): V =>
+    value === undefined || value === null ? value : (f(value) as V);
   const out: S = { ...fields };
   if ('secret' in fields) out.secret = map(fields.secret);
   if ('key' in fields) out.key = map(fields.key);
@@ -32,7 +34,13 @@ export function mapSecrets<S extends SecretFields>(fields: S, f: (value: string)
 }
 
 /** The same fields as form/field paths (the console drops them from a form it shows again). */
-export const SECRET_FIELD_PATHS: ReadonlySet<string> = new Set(['secret', 'key', 'auth.password', 'auth.token', 'tls.clientKey']);
+export const SECRET_FIELD_PATHS: ReadonlySet<string> = new Set([
+  'secret',
+  'key',
+  'auth.password',
+  'auth.token',
+  'tls.clientKey',
+]);
 
 function mapAuth(auth: Auth, f: (value: string) => string): Auth {
   switch (auth.type) {
@@ -47,9 +55,12 @@ function mapAuth(auth: Auth, f: (value: string) => string): Auth {
 
 /** Turns validated API/config input into the stored form: secrets sealed, durations in ms. */
 export function toPatch(input: CreateSubscriptionInput | UpdateSubscriptionInput, keyring: Keyring): SubscriptionPatch {
-  const { connectionTimeout, coalesce, refreshFollowUpAfter, ...rest } = input as UpdateSubscriptionInput & { id?: string };
+  const { connectionTimeout, coalesce, refreshFollowUpAfter, ...rest } = input as UpdateSubscriptionInput & {
+    id?: string;
+  };
   const patch: SubscriptionPatch = mapSecrets(rest, (plain) => seal(keyring, plain));
-  if (coalesce !== undefined) patch.coalesce = coalesce === null ? null : { windowMs: coalesce.window, key: coalesce.key, types: coalesce.types };
+  if (coalesce !== undefined)
+    patch.coalesce = coalesce === null ? null : { windowMs: coalesce.window, key: coalesce.key, types: coalesce.types };
   if (refreshFollowUpAfter !== undefined) patch.refreshFollowUpAfterMs = refreshFollowUpAfter;
   if (connectionTimeout !== undefined) patch.timeoutMs = connectionTimeout;
   return patch;
@@ -57,7 +68,10 @@ export function toPatch(input: CreateSubscriptionInput | UpdateSubscriptionInput
 
 /** A subscription's credentials for one attempt, opened from their sealed form (`open` may refuse). */
 export function openSecrets(subscription: Subscription, open: (sealed: string) => string) {
-  const { secret, key, auth } = mapSecrets({ secret: subscription.secret, key: subscription.key, auth: subscription.auth }, open);
+  const { secret, key, auth } = mapSecrets(
+    { secret: subscription.secret, key: subscription.key, auth: subscription.auth },
+    open,
+  );
   return { secret, key, auth };
 }
 
@@ -65,7 +79,10 @@ const MASK = '********';
 
 /** What the API shows: everything but secrets, which appear only as "set". */
 export function publicView(subscription: Subscription) {
-  const { secret, key, auth, tls, timeoutMs, coalesce, refreshFollowUpAfterMs, ...rest } = mapSecrets(subscription, () => MASK);
+  const { secret, key, auth, tls, timeoutMs, coalesce, refreshFollowUpAfterMs, ...rest } = mapSecrets(
+    subscription,
+    () => MASK,
+  );
   return {
     ...rest,
     connectionTimeout: `PT${timeoutMs / 1000}S`,
@@ -74,7 +91,12 @@ export function publicView(subscription: Subscription) {
     secret: secret ?? null,
     key: key ?? null,
     auth,
-    tls: { verify: tls.verify, ca: tls.ca ?? null, clientCert: tls.clientCert ?? null, clientKey: tls.clientKey ?? null },
+    tls: {
+      verify: tls.verify,
+      ca: tls.ca ?? null,
+      clientCert: tls.clientCert ?? null,
+      clientKey: tls.clientKey ?? null,
+    },
   };
 }
 

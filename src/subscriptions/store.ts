@@ -1,8 +1,21 @@
-import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import {
+  WithStartWorkflowOperation,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+} from '@temporalio/client';
 import { listSubscriptionIds, readSubscription, subscriptionsQuery } from './lookup';
 import { ConflictError, InvalidPayloadError, NotFoundError } from '../errors';
 import type { Keyring } from '../security/keyring';
-import { applySubscriptionUpdate, deleteSubscriptionUpdate, subscriptionWorkflowId, testSignal, type Subscription, type SubscriptionPatch } from '../shared/subscription';
+import {
+  applySubscriptionUpdate,
+  deleteSubscriptionUpdate,
+  subscriptionWorkflowId,
+  testSignal,
+  type Subscription,
+  type SubscriptionPatch,
+} from '../shared/subscription';
 import { subscriptionSearchAttributes } from '../shared/subscription-limits';
 import type { subscriptionWorkflow } from '../workflows/subscription';
 import type { CreateSubscriptionInput, UpdateSubscriptionInput } from './schema';
@@ -31,7 +44,8 @@ export class SubscriptionStore {
         typedSearchAttributes: subscriptionSearchAttributes(subscription),
       });
     } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) throw new ConflictError(`subscription "${input.id}" already exists`);
+      if (err instanceof WorkflowExecutionAlreadyStartedError)
+        throw new ConflictError(`subscription "${input.id}" already exists`);
       throw err;
     }
     return subscription;
@@ -45,7 +59,10 @@ export class SubscriptionStore {
       args: [{ subscription: null }],
       workflowIdConflictPolicy: 'USE_EXISTING',
     });
-    return this.client.workflow.executeUpdateWithStart(applySubscriptionUpdate, { args: [toPatch(input, this.keyring)], startWorkflowOperation });
+    return this.client.workflow.executeUpdateWithStart(applySubscriptionUpdate, {
+      args: [toPatch(input, this.keyring)],
+      startWorkflowOperation,
+    });
   }
 
   async get(id: string): Promise<Subscription> {
@@ -83,9 +100,12 @@ export class SubscriptionStore {
   private async apply(id: string, patch: SubscriptionPatch): Promise<Subscription> {
     await this.get(id);
     try {
-      return await this.client.workflow.getHandle(subscriptionWorkflowId(id)).executeUpdate(applySubscriptionUpdate, { args: [patch] });
+      return await this.client.workflow
+        .getHandle(subscriptionWorkflowId(id))
+        .executeUpdate(applySubscriptionUpdate, { args: [patch] });
     } catch (err) {
-      if (err instanceof WorkflowUpdateFailedError) throw new InvalidPayloadError((err.cause as Error | undefined)?.message ?? err.message);
+      if (err instanceof WorkflowUpdateFailedError)
+        throw new InvalidPayloadError((err.cause as Error | undefined)?.message ?? err.message);
       throw err;
     }
   }

@@ -13,5 +13,8 @@ export function createApiClient(config: HookflowConfig): { client: Client; conne
     connectTimeout: config.server.ackTimeout,
     interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 4 }))],
   });
-  return { connection, client: new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverterFor(config) }) };
+  return {
+    connection,
+    client: new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverterFor(config) }),
+  };
 }

@@ -23,7 +23,16 @@ export interface CreateWorkerOptions {
   extraActivities?: Record<string, (...args: never[]) => Promise<unknown>>;
 }
 
-export async function createWorker({ config, connection, client, keyring, http, workflowBundle, workflowsPath, extraActivities }: CreateWorkerOptions): Promise<Worker> {
+export async function createWorker({
+  config,
+  connection,
+  client,
+  keyring,
+  http,
+  workflowBundle,
+  workflowsPath,
+  extraActivities,
+}: CreateWorkerOptions): Promise<Worker> {
   const activities = createActivities({ config, client, keyring, http: http ?? createHttpAgent(config.network.allow) });
   return Worker.create({
     connection,

@@ -7,7 +7,14 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { acceptedAfter, coalesceSignal, type AcceptanceOrder, type CoalesceInput, type CoalesceItem, type CoalesceResult } from '../shared/coalesce';
+import {
+  acceptedAfter,
+  coalesceSignal,
+  type AcceptanceOrder,
+  type CoalesceInput,
+  type CoalesceItem,
+  type CoalesceResult,
+} from '../shared/coalesce';
 import { SA } from '../shared/search-attributes';
 import { startDelivery } from './inbound';
 
@@ -49,7 +56,11 @@ export async function coalesceWorkflow(input: CoalesceInput): Promise<CoalesceRe
     windowEndsAt ??= Date.now() + input.windowMs;
     if (await condition(() => workflowInfo().continueAsNewSuggested, Math.max(1, windowEndsAt - Date.now()))) {
       await condition(allHandlersFinished);
-      await continueAsNew<typeof coalesceWorkflow>({ ...input, first: undefined, carried: { latest, count, delivered, deliveries, windowEndsAt } });
+      await continueAsNew<typeof coalesceWorkflow>({
+        ...input,
+        first: undefined,
+        carried: { latest, count, delivered, deliveries, windowEndsAt },
+      });
     }
     windowEndsAt = undefined;
     const batch = latest!;
@@ -62,7 +73,11 @@ export async function coalesceWorkflow(input: CoalesceInput): Promise<CoalesceRe
     if (count === 0) upsertSearchAttributes([{ key: SA.status, value: 'flushed' }]);
     if (workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
-      await continueAsNew<typeof coalesceWorkflow>({ ...input, first: undefined, carried: { latest, count, delivered, deliveries } });
+      await continueAsNew<typeof coalesceWorkflow>({
+        ...input,
+        first: undefined,
+        carried: { latest, count, delivered, deliveries },
+      });
     }
   }
   return { deliveries, superseded };

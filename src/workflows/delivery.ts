@@ -1,7 +1,21 @@
-import { ActivityFailure, ApplicationFailure, TimeoutFailure, proxyActivities, setHandler, upsertSearchAttributes, type ActivityOptions } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  TimeoutFailure,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  type ActivityOptions,
+} from '@temporalio/workflow';
 import { RetryState } from '@temporalio/common';
 import type { Activities } from '../activities';
-import { attemptFailedSignal, type DeliveryInput, type DeliveryResult, type DeliverySchedule, type DeliveryStatus } from '../shared/delivery';
+import {
+  attemptFailedSignal,
+  type DeliveryInput,
+  type DeliveryResult,
+  type DeliverySchedule,
+  type DeliveryStatus,
+} from '../shared/delivery';
 import { SA } from '../shared/search-attributes';
 
 /** Slack over the receiver timeout for signing, connecting and reporting. */
@@ -62,11 +76,11 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
     const cause = err instanceof ActivityFailure ? err.cause : err;
     // When the window runs out Temporal fails the activity with the last attempt's failure and
     // retryState TIMEOUT (a TimeoutFailure only if an attempt was still running).
-    const windowExhausted = cause instanceof TimeoutFailure || (err instanceof ActivityFailure && err.retryState === RetryState.TIMEOUT);
-    const why =
-      windowExhausted
-        ? `retry window of ${input.schedule.windowMs / 3_600_000} h exhausted; last error: ${lastError ?? 'timeout'}`
-        : (cause as Error | undefined)?.message ?? String(err);
+    const windowExhausted =
+      cause instanceof TimeoutFailure || (err instanceof ActivityFailure && err.retryState === RetryState.TIMEOUT);
+    const why = windowExhausted
+      ? `retry window of ${input.schedule.windowMs / 3_600_000} h exhausted; last error: ${lastError ?? 'timeout'}`
+      : ((cause as Error | undefined)?.message ?? String(err));
     throw ApplicationFailure.create({
       type: 'DeliveryFailed',
       message: `delivery to subscription ${input.subscriptionId} failed after ${Math.max(attempts, 1)} attempt(s): ${why}`,

@@ -18,7 +18,13 @@ import { keywordValue } from '../shared/bounded';
 import { deliverySearchAttributes } from '../shared/delivery-start';
 import { filterRejection } from '../shared/filter';
 import { enqueueSignal, laneWorkflowId, type LaneItem } from '../shared/lane';
-import type { EnrichedEvent, InboundEvent, InboundStatus, InboundWorkflowInput, InboundWorkflowResult } from '../shared/inbound';
+import type {
+  EnrichedEvent,
+  InboundEvent,
+  InboundStatus,
+  InboundWorkflowInput,
+  InboundWorkflowResult,
+} from '../shared/inbound';
 import type { DeliveryInput, OutboundEvent, PlannedDelivery } from '../shared/delivery';
 import { SA } from '../shared/search-attributes';
 import type { coalesceWorkflow } from './coalesce';
@@ -85,14 +91,23 @@ export async function inboundWorkflow(input: InboundWorkflowInput): Promise<Inbo
     return { status: 'handed-off', enriched, deliveries };
   }
   const { planned, unread } = await local.planDeliveries({ event: outbound, query: false });
-  if (unread.length) planned.push(...(await regular.planDeliveries({ event: outbound, query: true, candidates: unread })).planned);
+  if (unread.length)
+    planned.push(...(await regular.planDeliveries({ event: outbound, query: true, candidates: unread })).planned);
   await Promise.all(
     planned.map((delivery) =>
-      delivery.coalesce ? feedCoalescer(delivery, event, outbound) : delivery.lane ? enqueueInLane(delivery, outbound) : startDelivery(delivery, outbound),
+      delivery.coalesce
+        ? feedCoalescer(delivery, event, outbound)
+        : delivery.lane
+          ? enqueueInLane(delivery, outbound)
+          : startDelivery(delivery, outbound),
     ),
   );
   setStatus('handed-off');
-  return { status: 'handed-off', enriched, deliveries: planned.map(({ subscriptionId, workflowId }) => ({ subscriptionId, workflowId })) };
+  return {
+    status: 'handed-off',
+    enriched,
+    deliveries: planned.map(({ subscriptionId, workflowId }) => ({ subscriptionId, workflowId })),
+  };
 }
 
 /**
@@ -100,7 +115,10 @@ export async function inboundWorkflow(input: InboundWorkflowInput): Promise<Inbo
  * (ABANDON): started with the workflow task that decided it, no activity and no client round trip. An
  * id that already exists (a reset or retried inbound workflow) is the same delivery: nothing is started twice.
  */
-export async function startDelivery({ subscriptionId, workflowId, schedule }: PlannedDelivery, event: OutboundEvent): Promise<void> {
+export async function startDelivery(
+  { subscriptionId, workflowId, schedule }: PlannedDelivery,
+  event: OutboundEvent,
+): Promise<void> {
   const args: [DeliveryInput] = [{ subscriptionId, event, schedule }];
   try {
     await startChild<typeof deliveryWorkflow>('deliveryWorkflow', {
@@ -122,7 +140,10 @@ export async function startDelivery({ subscriptionId, workflowId, schedule }: Pl
  * between (idle end), the signal fails and the lane is started again. Nothing here needs an activity
  * or the client: orchestration stays in workflows.
  */
-async function enqueueInLane({ subscriptionId, workflowId, schedule, lane }: PlannedDelivery, event: OutboundEvent): Promise<void> {
+async function enqueueInLane(
+  { subscriptionId, workflowId, schedule, lane }: PlannedDelivery,
+  event: OutboundEvent,
+): Promise<void> {
   const entity = event.entity!;
   const laneId = laneWorkflowId(subscriptionId, entity);
   const item: LaneItem = { workflowId, acceptedAt: event.occurredAt, input: { subscriptionId, event, schedule } };
@@ -163,9 +184,18 @@ async function enqueueInLane({ subscriptionId, workflowId, schedule, lane }: Pla
  * (ABANDON) with this notification as its first; if another inbound workflow started it in between
  * (already started), signal again. Each step is a workflow command (no activity, no client).
  */
-async function feedCoalescer({ subscriptionId, workflowId, schedule, coalesce }: PlannedDelivery, event: InboundEvent, outbound: OutboundEvent): Promise<void> {
+async function feedCoalescer(
+  { subscriptionId, workflowId, schedule, coalesce }: PlannedDelivery,
+  event: InboundEvent,
+  outbound: OutboundEvent,
+): Promise<void> {
   const { windowMs, key, deliveryWorkflowId } = coalesce!;
-  const item: CoalesceItem = { event: outbound, order: { receivedAt: event.receivedAt, position: event.position ?? 0, eventId: outbound.id }, schedule, deliveryWorkflowId };
+  const item: CoalesceItem = {
+    event: outbound,
+    order: { receivedAt: event.receivedAt, position: event.position ?? 0, eventId: outbound.id },
+    schedule,
+    deliveryWorkflowId,
+  };
   for (let round = 1; ; round++) {
     try {
       await getExternalWorkflowHandle(workflowId).signal(coalesceSignal, item);
@@ -206,6 +236,8 @@ export function toOutboundEvent({ event, followUp }: EnrichedEvent): OutboundEve
     goodsOwnerId: event.goodsOwnerId,
     data: event.payload,
     ...(followUp ? { followUp: followUp.data } : {}),
-    ...(followUp?.fetchedAt ? { fetchedAt: followUp.fetchedAt, followUpSource: { sourceId: event.sourceId, url: followUp.url } } : {}),
+    ...(followUp?.fetchedAt
+      ? { fetchedAt: followUp.fetchedAt, followUpSource: { sourceId: event.sourceId, url: followUp.url } }
+      : {}),
   };
 }

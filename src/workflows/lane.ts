@@ -16,12 +16,22 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { keywordValue } from '../shared/bounded';
 import { deliverySearchAttributes } from '../shared/delivery-start';
-import { LANE_MEMO, enqueueSignal, laneStateQuery, type LaneInput, type LaneItem, type LaneState } from '../shared/lane';
+import {
+  LANE_MEMO,
+  enqueueSignal,
+  laneStateQuery,
+  type LaneInput,
+  type LaneItem,
+  type LaneState,
+} from '../shared/lane';
 import { SA } from '../shared/search-attributes';
 import type { Activities } from '../activities';
 import type { deliveryWorkflow } from './delivery';
 
-const { earlierInboundPending } = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: { maximumInterval: '10 seconds' } });
+const { earlierInboundPending } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { maximumInterval: '10 seconds' },
+});
 /** Default of `delivery.ordering.maxHold` for lanes started before it existed. */
 const DEFAULT_MAX_HOLD_MS = 35 * 60_000;
 
@@ -123,7 +133,10 @@ export async function laneWorkflow(input: LaneInput): Promise<{ delivered: numbe
         args: [next.input],
         parentClosePolicy: ParentClosePolicy.ABANDON,
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        typedSearchAttributes: [...deliverySearchAttributes(subscriptionId, next.input.event), { key: SA.lane, value: keywordValue(laneId) }],
+        typedSearchAttributes: [
+          ...deliverySearchAttributes(subscriptionId, next.input.event),
+          { key: SA.lane, value: keywordValue(laneId) },
+        ],
       });
       delivered += 1;
     } catch (err) {
@@ -141,7 +154,17 @@ export async function laneWorkflow(input: LaneInput): Promise<{ delivered: numbe
     head = undefined;
     if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > HISTORY_LIMIT) {
       await condition(allHandlersFinished);
-      await continueAsNew<typeof laneWorkflow>({ subscriptionId, entity, settleMs, idleMs, maxHoldMs, queue: [...queue], recent, delivered, failed });
+      await continueAsNew<typeof laneWorkflow>({
+        subscriptionId,
+        entity,
+        settleMs,
+        idleMs,
+        maxHoldMs,
+        queue: [...queue],
+        recent,
+        delivered,
+        failed,
+      });
     }
   }
 }

@@ -1,4 +1,14 @@
-import { ApplicationFailure, ParentClosePolicy, continueAsNew, proxyActivities, setHandler, startChild, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  ParentClosePolicy,
+  continueAsNew,
+  proxyActivities,
+  setHandler,
+  startChild,
+  upsertMemo,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { keywordValue } from '../shared/bounded';
@@ -6,12 +16,21 @@ import { deliverySearchAttributes } from '../shared/delivery-start';
 import { filterRejection } from '../shared/filter';
 import { type DeliveryInput } from '../shared/delivery';
 import { triggersMatch } from '../shared/subscription';
-import { REPLAY_MEMO, replayDeliveryId, replayProgressQuery, type ReplayInput, type ReplayProgress } from '../shared/replay';
+import {
+  REPLAY_MEMO,
+  replayDeliveryId,
+  replayProgressQuery,
+  type ReplayInput,
+  type ReplayProgress,
+} from '../shared/replay';
 import { SA } from '../shared/search-attributes';
 import type { deliveryWorkflow } from './delivery';
 import { toOutboundEvent } from './inbound';
 
-const { listReplayPage, readAcceptedEvent } = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: { maximumInterval: '30 seconds' } });
+const { listReplayPage, readAcceptedEvent } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { maximumInterval: '30 seconds' },
+});
 
 /** Continue-as-new between pages once the history is this long (each event: an activity and a child start). */
 const HISTORY_LIMIT = 5_000;
@@ -29,13 +48,32 @@ const HISTORY_LIMIT = 5_000;
 export async function replayWorkflow(input: ReplayInput): Promise<ReplayProgress> {
   const { subscriptionId, replayId, from, to, types } = input;
   if (Number.isNaN(Date.parse(from)) || Number.isNaN(Date.parse(to)) || Date.parse(from) >= Date.parse(to)) {
-    throw ApplicationFailure.create({ type: 'InvalidReplay', message: 'from and to must be ISO-8601 instants with from before to', nonRetryable: true });
+    throw ApplicationFailure.create({
+      type: 'InvalidReplay',
+      message: 'from and to must be ISO-8601 instants with from before to',
+      nonRetryable: true,
+    });
   }
   // Input from the CLI has not been through the API's schema.
-  if (typeof subscriptionId !== 'string' || typeof replayId !== 'string' || (types !== undefined && !(Array.isArray(types) && types.every((t) => typeof t === 'string')))) {
-    throw ApplicationFailure.create({ type: 'InvalidReplay', message: 'subscriptionId and replayId must be strings, types a list of strings', nonRetryable: true });
+  if (
+    typeof subscriptionId !== 'string' ||
+    typeof replayId !== 'string' ||
+    (types !== undefined && !(Array.isArray(types) && types.every((t) => typeof t === 'string')))
+  ) {
+    throw ApplicationFailure.create({
+      type: 'InvalidReplay',
+      message: 'subscriptionId and replayId must be strings, types a list of strings',
+      nonRetryable: true,
+    });
   }
-  const progress: ReplayProgress = input.progress ?? { scanned: 0, matched: 0, started: 0, existing: 0, pages: 0, done: false };
+  const progress: ReplayProgress = input.progress ?? {
+    scanned: 0,
+    matched: 0,
+    started: 0,
+    existing: 0,
+    pages: 0,
+    done: false,
+  };
   setHandler(replayProgressQuery, () => progress);
   const publish = () => {
     upsertMemo({ [REPLAY_MEMO]: { subscriptionId, from, to, types: types ?? null, ...progress } });
@@ -56,7 +94,12 @@ export async function replayWorkflow(input: ReplayInput): Promise<ReplayProgress
         if (!enriched) return;
         progress.scanned += 1;
         const event = toOutboundEvent(enriched);
-        if ((types && !triggersMatch(types, event.type)) || !triggersMatch(triggers, event.type) || filterRejection(event, filter)) return;
+        if (
+          (types && !triggersMatch(types, event.type)) ||
+          !triggersMatch(triggers, event.type) ||
+          filterRejection(event, filter)
+        )
+          return;
         progress.matched += 1;
         const args: [DeliveryInput] = [{ subscriptionId, event, schedule }];
         try {

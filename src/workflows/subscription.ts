@@ -1,28 +1,66 @@
-import { ApplicationFailure, allHandlersFinished, condition, continueAsNew, proxyActivities, setHandler, patched, upsertMemo, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  proxyActivities,
+  setHandler,
+  patched,
+  upsertMemo,
+  upsertSearchAttributes,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { TEST_EVENT_TYPE, type OutboundEvent } from '../shared/delivery';
-import { SUBSCRIPTION_MEMO, applySubscriptionUpdate, deleteSubscriptionUpdate, getSubscriptionQuery, testSignal, type Subscription, type SubscriptionPatch } from '../shared/subscription';
+import {
+  SUBSCRIPTION_MEMO,
+  applySubscriptionUpdate,
+  deleteSubscriptionUpdate,
+  getSubscriptionQuery,
+  testSignal,
+  type Subscription,
+  type SubscriptionPatch,
+} from '../shared/subscription';
 import { SA } from '../shared/search-attributes';
 import { storedSubscriptionProblem, subscriptionSearchAttributes } from '../shared/subscription-limits';
 import { startDelivery } from './inbound';
 
 // Not local activities: they may query this very workflow (before its memo is written), which cannot
 // answer while a local activity holds its workflow task open. fanOut: test signals from before 'test-child-delivery'.
-const { fanOut, planDeliveries } = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: { maximumInterval: '30 seconds' } });
+const { fanOut, planDeliveries } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { maximumInterval: '30 seconds' },
+});
 
-const REQUIRED: Array<keyof Subscription> = ['id', 'name', 'contactEmail', 'url', 'active', 'triggers', 'filter', 'retryPolicy', 'auth', 'timeoutMs', 'signature', 'tls'];
+const REQUIRED: Array<keyof Subscription> = [
+  'id',
+  'name',
+  'contactEmail',
+  'url',
+  'active',
+  'triggers',
+  'filter',
+  'retryPolicy',
+  'auth',
+  'timeoutMs',
+  'signature',
+  'tls',
+];
 
 function applyPatch(current: Subscription | null, patch: SubscriptionPatch, now: string): Subscription {
   const next: Record<string, unknown> = { ...(current ?? { createdAt: now }) };
   for (const [field, value] of Object.entries(patch)) {
-    if (field === 'id' && current && value !== current.id) throw ApplicationFailure.create({ message: 'the id of a subscription cannot change', nonRetryable: true });
+    if (field === 'id' && current && value !== current.id)
+      throw ApplicationFailure.create({ message: 'the id of a subscription cannot change', nonRetryable: true });
     if (value === null) delete next[field];
     else if (value !== undefined) next[field] = value;
   }
   if (patch.active === true) delete next.disabledReason;
   next.updatedAt = now;
   const missing = REQUIRED.filter((field) => next[field] === undefined);
-  if (missing.length) throw ApplicationFailure.create({ message: `a new subscription needs ${missing.join(', ')}`, nonRetryable: true });
+  if (missing.length)
+    throw ApplicationFailure.create({ message: `a new subscription needs ${missing.join(', ')}`, nonRetryable: true });
   // The API and the config file validate each field; this also covers updates sent by other clients
   // (`temporal workflow update`): what would not fit Temporal's limits is refused, the state stays as it was.
   const problem = storedSubscriptionProblem(next);
@@ -36,7 +74,10 @@ function applyPatch(current: Subscription | null, patch: SubscriptionPatch, now:
  * `get` query, and the target of the `test` signal, which sends a test event through the normal
  * delivery path. Secrets in its state are sealed.
  */
-export async function subscriptionWorkflow(input: { subscription: Subscription | null; pendingTests?: number }): Promise<void> {
+export async function subscriptionWorkflow(input: {
+  subscription: Subscription | null;
+  pendingTests?: number;
+}): Promise<void> {
   let subscription = input.subscription;
   let pendingTests = input.pendingTests ?? 0;
   let deleted = false;
@@ -73,7 +114,9 @@ export async function subscriptionWorkflow(input: { subscription: Subscription |
   });
 
   for (;;) {
-    await condition(() => deleted || (pendingTests > 0 && subscription !== null) || workflowInfo().continueAsNewSuggested);
+    await condition(
+      () => deleted || (pendingTests > 0 && subscription !== null) || workflowInfo().continueAsNewSuggested,
+    );
     if (deleted) {
       // Queries on the closed workflow then answer null: in-flight deliveries see it is gone.
       subscription = null;

@@ -33,14 +33,24 @@ const uiUrl = process.env.HOOKFLOW_TEST_WEB_UI_URL!;
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
-  receiver = await new FakeHttpPeer(() => ({ status: receiverStatus, body: { ok: receiverStatus < 300 } }), { key: pki.serverKey, cert: pki.serverCert }).start();
+  receiver = await new FakeHttpPeer(() => ({ status: receiverStatus, body: { ok: receiverStatus < 300 } }), {
+    key: pki.serverKey,
+    cert: pki.serverCert,
+  }).start();
   h = await startHarness(testConfig(`console: { temporalUiUrl: "${uiUrl}" }\n`));
   await h.app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
   store = new SubscriptionStore(h.client, h.config.temporal.taskQueue, requireKeyring(h.config, 'test'));
-  browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox'] });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--no-sandbox'],
+  });
   // A laptop screen, in a time zone that is not UTC: dates must show in it.
-  context = await browser.newContext({ viewport: { width: 1366, height: 800 }, timezoneId: 'Europe/Stockholm', locale: 'en-GB' });
+  context = await browser.newContext({
+    viewport: { width: 1366, height: 800 },
+    timezoneId: 'Europe/Stockholm',
+    locale: 'en-GB',
+  });
   page = await context.newPage();
   page.setDefaultTimeout(15_000);
 });
@@ -68,7 +78,9 @@ test('nothing is served without signing in; a wrong token is refused', async () 
   const session = (await context.cookies()).find((c) => c.name === 'hookflow_console');
   expect(session).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/console' });
   // Not readable by scripts (HttpOnly).
-  expect(await page.evaluate(() => (globalThis as unknown as { document: { cookie: string } }).document.cookie)).toBe('');
+  expect(await page.evaluate(() => (globalThis as unknown as { document: { cookie: string } }).document.cookie)).toBe(
+    '',
+  );
 });
 
 test('create a subscription with every field; a wrong value is shown next to its field', async () => {
@@ -135,7 +147,9 @@ test('create a subscription with every field; a wrong value is shown next to its
 test('the list shows the subscription; its edit page never shows the secrets', async () => {
   await page.goto(`${base}/console`);
   const row = page.locator('#sub-erp-sync');
-  await expect(row.textContent()).resolves.toMatch(/ERP sync[\s\S]*hookflow\.\*\s*extend-commerce\.\*[\s\S]*WH1, WH2[\s\S]*12, 34[\s\S]*none[\s\S]*active/);
+  await expect(row.textContent()).resolves.toMatch(
+    /ERP sync[\s\S]*hookflow\.\*\s*extend-commerce\.\*[\s\S]*WH1, WH2[\s\S]*12, 34[\s\S]*none[\s\S]*active/,
+  );
   await shot('subscriptions');
   await row.getByRole('link', { name: 'Edit' }).click();
   const html = await page.content();
@@ -147,7 +161,13 @@ test('the list shows the subscription; its edit page never shows the secrets', a
   await page.waitForURL(/\/console\?done=/);
   await expect(row.textContent()).resolves.toContain('ERP sync (edited)');
   // Secrets left empty on the form were kept.
-  expect(publicView(await store.get('erp-sync'))).toMatchObject({ name: 'ERP sync (edited)', secret: '********', key: '********', auth: { type: 'basic' }, tls: { clientKey: '********' } });
+  expect(publicView(await store.get('erp-sync'))).toMatchObject({
+    name: 'ERP sync (edited)',
+    secret: '********',
+    key: '********',
+    auth: { type: 'basic' },
+    tls: { clientKey: '********' },
+  });
 });
 
 test('disable and enable', async () => {
@@ -175,7 +195,11 @@ test('Test sends hookflow.test to the receiver and shows its answer', async () =
   // Dates are shown in the browser's time zone (Stockholm), with the ISO instant in the title.
   const started = page.locator('tbody time').first();
   const iso = (await started.getAttribute('datetime'))!;
-  const expected = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'medium', timeZone: 'Europe/Stockholm' }).format(new Date(iso));
+  const expected = new Intl.DateTimeFormat('en-GB', {
+    dateStyle: 'medium',
+    timeStyle: 'medium',
+    timeZone: 'Europe/Stockholm',
+  }).format(new Date(iso));
   await expect(started.textContent()).resolves.toBe(expected);
 });
 
@@ -202,7 +226,10 @@ test('a failed delivery shows up with Retry, and Retry delivers it', async () =>
   await retry.click();
   await page.waitForURL(/done=Retrying/);
   await eventually(async () => receiver.requestsTo('/hook').length > before, 'the retried delivery at the receiver');
-  await eventually(async () => (await h.client.workflow.getHandle(id).describe()).status.name === 'COMPLETED', 'the retried delivery to complete');
+  await eventually(
+    async () => (await h.client.workflow.getHandle(id).describe()).status.name === 'COMPLETED',
+    'the retried delivery to complete',
+  );
   // The console shows the delivery as delivered now, once, without Retry; the list counts no failure.
   await eventually(async () => {
     await page.reload();
@@ -220,13 +247,18 @@ test('links lead to the Temporal Web UI, filtered by HookflowSubscription', asyn
   const link = new URL(href);
   expect(link.origin).toBe(new URL(uiUrl).origin);
   expect(link.pathname).toBe('/namespaces/default/workflows');
-  expect(link.searchParams.get('query')).toBe(`WorkflowType = 'deliveryWorkflow' AND HookflowSubscription = 'erp-sync'`);
+  expect(link.searchParams.get('query')).toBe(
+    `WorkflowType = 'deliveryWorkflow' AND HookflowSubscription = 'erp-sync'`,
+  );
   const rowLink = (await page.getByRole('link', { name: 'Web UI', exact: true }).first().getAttribute('href'))!;
   expect(rowLink).toMatch(new RegExp(`^${uiUrl}/namespaces/default/workflows/delivery%2F`));
   const response = await page.goto(href);
   expect(response?.status()).toBe(200);
   // The Web UI (a single-page app) lists this subscription's deliveries, found by the query in the link.
-  await page.getByText(/delivery\/test\//).first().waitFor({ timeout: 30_000 });
+  await page
+    .getByText(/delivery\/test\//)
+    .first()
+    .waitFor({ timeout: 30_000 });
   await shot('web-ui');
 });
 
@@ -246,6 +278,9 @@ test('delete asks for confirmation; signing out ends the session and the old coo
   await context.addCookies([session]);
   await page.goto(`${base}/console/subscriptions/new`);
   expect(new URL(page.url()).pathname).toBe('/console/login');
-  const refused = await fetch(`${base}/console`, { headers: { cookie: `hookflow_console=${session.value}` }, redirect: 'manual' });
+  const refused = await fetch(`${base}/console`, {
+    headers: { cookie: `hookflow_console=${session.value}` },
+    redirect: 'manual',
+  });
   expect(refused.status).toBe(303);
 });

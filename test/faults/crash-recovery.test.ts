@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
-import { duplicateReport, expectNothingLost, receivedEventIds, sendSteadily, sourceReport, waitAllDelivered } from './support/load';
+import {
+  duplicateReport,
+  expectNothingLost,
+  receivedEventIds,
+  sendSteadily,
+  sourceReport,
+  waitAllDelivered,
+} from './support/load';
 import { HookflowProcess, waitUntil } from './support/processes';
 import { extendEventId, SendStats } from './support/source';
 import { SOURCE_ID, SOURCE_SECRET, startFaultStack, type FaultStack } from './support/stack';
@@ -61,7 +68,17 @@ test('1,000 webhooks while the worker is SIGKILLed 3x and the API 1x: nothing ac
   let sendMs = 0;
 
   const send = async () => {
-    sendMs = await sendSteadily({ pool, apiUrl, sourceId: SOURCE_ID, sourceSecret: SOURCE_SECRET, notificationIds, rate: RATE, concurrency: CONCURRENCY, stats, accepted });
+    sendMs = await sendSteadily({
+      pool,
+      apiUrl,
+      sourceId: SOURCE_ID,
+      sourceSecret: SOURCE_SECRET,
+      notificationIds,
+      rate: RATE,
+      concurrency: CONCURRENCY,
+      stats,
+      accepted,
+    });
     sendDone = true;
   };
   // The faults, at points of the send; each waits for the previous replacement to be up, so every
@@ -112,7 +129,9 @@ test('1,000 webhooks while the worker is SIGKILLed 3x and the API 1x: nothing ac
     expect(worker.starts).toBe(4);
     expect(api.starts).toBe(2);
   } catch (err) {
-    console.log(`[faults] crash recovery failed; logs in ${stack.dir} (set HOOKFLOW_KEEP_FAULT_LOGS=1 to keep them)\n${stack.tails()}`);
+    console.log(
+      `[faults] crash recovery failed; logs in ${stack.dir} (set HOOKFLOW_KEEP_FAULT_LOGS=1 to keep them)\n${stack.tails()}`,
+    );
     throw err;
   } finally {
     await pool.close();

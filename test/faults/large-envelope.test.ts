@@ -29,11 +29,24 @@ sources:
 afterAll(() => h?.stop());
 
 function envelope(count: number, notificationId = randomUUID(), attempt = 1) {
-  const notifications = Array.from({ length: count }, (_, i) => ({ Action: 'OrderCreated', Details: { OrderNumber: `RP-${String(i).padStart(5, '0')}`, Warehouse: 'GreenWarehouse' } }));
-  return JSON.stringify({ Id: notificationId.replace(/-/g, ''), Attempt: attempt, Properties: { NotificationId: notificationId }, Notifications: notifications });
+  const notifications = Array.from({ length: count }, (_, i) => ({
+    Action: 'OrderCreated',
+    Details: { OrderNumber: `RP-${String(i).padStart(5, '0')}`, Warehouse: 'GreenWarehouse' },
+  }));
+  return JSON.stringify({
+    Id: notificationId.replace(/-/g, ''),
+    Attempt: attempt,
+    Properties: { NotificationId: notificationId },
+    Notifications: notifications,
+  });
 }
 const post = (source: string, text: string) =>
-  h.app.inject({ method: 'POST', url: `/webhooks/${source}`, payload: text, headers: { 'content-type': 'application/json; charset=utf-8', 'ms-signature': sign.ms(SECRET, text) } });
+  h.app.inject({
+    method: 'POST',
+    url: `/webhooks/${source}`,
+    payload: text,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'ms-signature': sign.ms(SECRET, text) },
+  });
 
 test(`${COUNT.toLocaleString('en')} notifications in one signed envelope: acknowledged, all started, a retry is a duplicate, other senders served`, async () => {
   const notificationId = randomUUID();
@@ -60,8 +73,13 @@ test(`${COUNT.toLocaleString('en')} notifications in one signed envelope: acknow
   const splitMs = Date.now() - t0;
   // Only this envelope's workflows have source erp (any visibility store can count by a search attribute).
   const query = `TaskQueue = '${h.config.temporal.taskQueue}' AND WorkflowType = 'inboundWorkflow' AND HookflowSource = 'erp'`;
-  await eventually(async () => (await h.client.workflow.count(query)).count === COUNT, `${COUNT} inbound workflows listed`, 5 * 60_000);
-  for (const i of [0, 4999, COUNT - 1]) await h.client.workflow.getHandle(inboundWorkflowId('erp', `${notificationId}-${i}`)).describe();
+  await eventually(
+    async () => (await h.client.workflow.count(query)).count === COUNT,
+    `${COUNT} inbound workflows listed`,
+    5 * 60_000,
+  );
+  for (const i of [0, 4999, COUNT - 1])
+    await h.client.workflow.getHandle(inboundWorkflowId('erp', `${notificationId}-${i}`)).describe();
 
   // The source retries (as Extend does, Attempt 2): the same envelope, nothing new started.
   const retry = await post('erp', envelope(COUNT, notificationId, 2));

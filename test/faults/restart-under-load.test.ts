@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
-import { duplicateReport, expectNothingLost, receivedEventIds, sendSteadily, sourceReport, waitAllDelivered } from './support/load';
+import {
+  duplicateReport,
+  expectNothingLost,
+  receivedEventIds,
+  sendSteadily,
+  sourceReport,
+  waitAllDelivered,
+} from './support/load';
 import { waitUntil } from './support/processes';
 import { extendEventId, SendStats } from './support/source';
 import { SOURCE_ID, SOURCE_SECRET, startFaultStack, type FaultStack } from './support/stack';
@@ -37,7 +44,10 @@ afterAll(async () => {
 
 test('two workers, one SIGKILLed mid-load, then Temporal restarted mid-load: every accepted webhook is delivered', async () => {
   const { apiUrl, receiver, temporal, api } = stack;
-  const [survivor, victim] = stack.workers as [NonNullable<FaultStack['workers'][0]>, NonNullable<FaultStack['workers'][0]>];
+  const [survivor, victim] = stack.workers as [
+    NonNullable<FaultStack['workers'][0]>,
+    NonNullable<FaultStack['workers'][0]>,
+  ];
   const notificationIds = Array.from({ length: TOTAL }, () => randomUUID());
   const accepted = new Set<string>();
   const stats = new SendStats();
@@ -47,7 +57,19 @@ test('two workers, one SIGKILLed mid-load, then Temporal restarted mid-load: eve
   let sendDone = false;
 
   const send = async () => {
-    events.sendSeconds = +((await sendSteadily({ pool, apiUrl, sourceId: SOURCE_ID, sourceSecret: SOURCE_SECRET, notificationIds, rate: RATE, concurrency: CONCURRENCY, stats, accepted })) / 1000).toFixed(1);
+    events.sendSeconds = +(
+      (await sendSteadily({
+        pool,
+        apiUrl,
+        sourceId: SOURCE_ID,
+        sourceSecret: SOURCE_SECRET,
+        notificationIds,
+        rate: RATE,
+        concurrency: CONCURRENCY,
+        stats,
+        accepted,
+      })) / 1000
+    ).toFixed(1);
     sendDone = true;
   };
   const faults = async () => {
@@ -58,7 +80,9 @@ test('two workers, one SIGKILLed mid-load, then Temporal restarted mid-load: eve
     const workerKilledAt = Date.now();
 
     await waitUntil(() => accepted.size >= 300 || sendDone, '300 accepted', 5 * 60_000);
-    events.deliveredByTheSurvivorBeforeTheRestart = receiver.requests.filter((r) => r.receivedAt > workerKilledAt).length;
+    events.deliveredByTheSurvivorBeforeTheRestart = receiver.requests.filter(
+      (r) => r.receivedAt > workerKilledAt,
+    ).length;
     events.acceptedAtTemporalStop = accepted.size;
     const stopping = Date.now();
     await temporal.stop();
@@ -86,17 +110,29 @@ test('two workers, one SIGKILLed mid-load, then Temporal restarted mid-load: eve
       )}`,
     );
 
-    expectNothingLost({ sent: new Set(notificationIds.map((id) => extendEventId(SOURCE_ID, id))), accepted, missing, stats, requests: receiver.requests });
+    expectNothingLost({
+      sent: new Set(notificationIds.map((id) => extendEventId(SOURCE_ID, id))),
+      accepted,
+      missing,
+      stats,
+      requests: receiver.requests,
+    });
     expect(accepted.size).toBe(TOTAL);
     // The faults happened during the send, and the survivor alone delivered everything (the victim
     // stayed dead). How much it delivered before the restart depends on when the victim's tasks time
     // out, so that number is reported above, not asserted.
     expect(events.acceptedAtWorkerKill).toBeLessThan(TOTAL);
     expect(events.acceptedAtTemporalStop).toBeLessThan(TOTAL);
-    expect({ victim: victim.running, survivor: survivor.running, api: api.running }).toEqual({ victim: false, survivor: true, api: true });
+    expect({ victim: victim.running, survivor: survivor.running, api: api.running }).toEqual({
+      victim: false,
+      survivor: true,
+      api: true,
+    });
     expect(survivor.starts).toBe(1);
   } catch (err) {
-    console.log(`[faults] restart under load failed; logs in ${stack.dir} (set HOOKFLOW_KEEP_FAULT_LOGS=1 to keep them)\n${stack.tails()}`);
+    console.log(
+      `[faults] restart under load failed; logs in ${stack.dir} (set HOOKFLOW_KEEP_FAULT_LOGS=1 to keep them)\n${stack.tails()}`,
+    );
     throw err;
   } finally {
     await pool.close();

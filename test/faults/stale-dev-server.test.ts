@@ -50,13 +50,23 @@ sources:
 `,
   );
   // TEMPORAL_ADDRESS empty: start.ts starts its own dev server (as `npm start` does).
-  env = { HOOKFLOW_CONFIG: configFile, HOOKFLOW_DATA_DIR: join(dir, 'data'), PORT: String(apiPort), HOOKFLOW_HOST: '127.0.0.1', TEMPORAL_UI_PORT: String(uiPort), TEMPORAL_ADDRESS: '', LOG_LEVEL: 'warn' };
+  env = {
+    HOOKFLOW_CONFIG: configFile,
+    HOOKFLOW_DATA_DIR: join(dir, 'data'),
+    PORT: String(apiPort),
+    HOOKFLOW_HOST: '127.0.0.1',
+    TEMPORAL_UI_PORT: String(uiPort),
+    TEMPORAL_ADDRESS: '',
+    LOG_LEVEL: 'warn',
+  };
 });
 
 afterAll(async () => {
   for (const stack of stacks) await stack.stop();
   // A failed test may have left a dev server it orphaned on purpose: stop it the way a start would.
-  await stopStaleDevServer(join(dir, 'data', 'dev-server.json'), join(dir, 'data', 'temporal.sqlite'), 5000).catch(() => undefined);
+  await stopStaleDevServer(join(dir, 'data', 'dev-server.json'), join(dir, 'data', 'temporal.sqlite'), 5000).catch(
+    () => undefined,
+  );
   await pool?.close();
   await receiver?.stop();
   if (!process.env.HOOKFLOW_KEEP_FAULT_LOGS) rmSync(dir, { recursive: true, force: true });
@@ -76,7 +86,8 @@ async function startStack(): Promise<HookflowProcess> {
   return stack;
 }
 
-const record = (): DevServerRecord => JSON.parse(readFileSync(join(dir, 'data', 'dev-server.json'), 'utf8')) as DevServerRecord;
+const record = (): DevServerRecord =>
+  JSON.parse(readFileSync(join(dir, 'data', 'dev-server.json'), 'utf8')) as DevServerRecord;
 
 /** Members of a process group, from /proc (this test runs on Linux). */
 function groupMembers(pgid: number): Array<{ pid: number; comm: string }> {
@@ -86,7 +97,8 @@ function groupMembers(pgid: number): Array<{ pid: number; comm: string }> {
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[2]) === pgid && fields[0] !== 'Z') members.push({ pid: Number(entry), comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) });
+      if (Number(fields[2]) === pgid && fields[0] !== 'Z')
+        members.push({ pid: Number(entry), comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) });
     } catch {
       // gone meanwhile
     }
@@ -97,10 +109,19 @@ function groupMembers(pgid: number): Array<{ pid: number; comm: string }> {
 /** A webhook goes in (202) and comes out at the subscriber: the restarted stack serves end to end. */
 async function expectServesAWebhook(): Promise<void> {
   const subscriptionId = `sub-${randomUUID().slice(0, 8)}`;
-  await createSubscriptionOverHttp(apiUrl, ADMIN_TOKEN, { id: subscriptionId, url: `${receiver.url}/${subscriptionId}`, secret: 'receiver-secret-0123456789', triggers: ['extend-commerce.*'] });
+  await createSubscriptionOverHttp(apiUrl, ADMIN_TOKEN, {
+    id: subscriptionId,
+    url: `${receiver.url}/${subscriptionId}`,
+    secret: 'receiver-secret-0123456789',
+    triggers: ['extend-commerce.*'],
+  });
   const outcome = await postOnce(pool, apiUrl, '/webhooks/erp', extendWebhook(SOURCE_SECRET, randomUUID()));
   expect(outcome.status).toBe(202);
-  await waitUntil(() => receiver.requestsTo(`/${subscriptionId}`).length > 0, 'the webhook to reach the subscriber', 120_000);
+  await waitUntil(
+    () => receiver.requestsTo(`/${subscriptionId}`).length > 0,
+    'the webhook to reach the subscriber',
+    120_000,
+  );
 }
 
 test('SIGKILLed npm start: its dev server stops with it, and the next start on the same data directory serves', async () => {
@@ -124,7 +145,11 @@ test('a dev server left running without its watchdog is stopped by the next star
   // Leave the dev server as a start from before the watchdog did: SIGKILL the watchdog shell and its
   // watcher, then the stack (all started by this test), not the temporal server.
   for (const m of members.filter((m) => m.comm !== 'temporal')) process.kill(m.pid, 'SIGKILL');
-  await waitUntil(() => groupMembers(server.pid).every((m) => m.comm === 'temporal'), 'only the dev server to be left', 10_000);
+  await waitUntil(
+    () => groupMembers(server.pid).every((m) => m.comm === 'temporal'),
+    'only the dev server to be left',
+    10_000,
+  );
   await previous.kill();
   const orphan = groupMembers(server.pid).find((m) => m.comm === 'temporal')!;
   const orphanIdentity = processIdentity(orphan.pid);

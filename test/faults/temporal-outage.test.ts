@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool, request } from 'undici';
 import { waitUntil } from './support/processes';
-import { extendEventId, extendWebhook, postOnce, postUntilAccepted, SendStats, type PostOutcome } from './support/source';
+import {
+  extendEventId,
+  extendWebhook,
+  postOnce,
+  postUntilAccepted,
+  SendStats,
+  type PostOutcome,
+} from './support/source';
 import { SOURCE_ID, SOURCE_SECRET, startFaultStack, type FaultStack } from './support/stack';
 
 /**
@@ -43,7 +50,9 @@ beforeAll(async () => {
       return { status: 200 };
     },
   });
-  console.log(`[faults] ${stack.temporal.tier} Temporal on ${stack.temporal.address}; stack ready in ${seconds(Date.now() - startedAt)}`);
+  console.log(
+    `[faults] ${stack.temporal.tier} Temporal on ${stack.temporal.address}; stack ready in ${seconds(Date.now() - startedAt)}`,
+  );
 });
 
 afterAll(async () => {
@@ -67,7 +76,9 @@ test('Temporal stopped: every webhook is 503 within the bound; after a restart o
     const stopping = Date.now();
     await temporal.stop();
     const stoppedAt = Date.now();
-    console.log(`[faults] ${temporal.tier} Temporal stopped in ${seconds(stoppedAt - stopping)} (${temporal.lastStop})`);
+    console.log(
+      `[faults] ${temporal.tier} Temporal stopped in ${seconds(stoppedAt - stopping)} (${temporal.lastStop})`,
+    );
 
     // Webhooks through the whole outage (long enough for the clients' reconnect backoff to grow):
     // one a second, a re-send of an event accepted before the stop (the source never saw our 202,
@@ -75,10 +86,15 @@ test('Temporal stopped: every webhook is 503 within the bound; after a restart o
     const during: Array<PostOutcome & { what: string }> = [];
     during.push({ what: 're-send of an accepted event', ...(await postOnce(pool, apiUrl, path, before[0]!)) });
     for (let i = 0; Date.now() - stoppedAt < OUTAGE_MS; i++) {
-      during.push({ what: `sequential ${i}`, ...(await postOnce(pool, apiUrl, path, extendWebhook(SOURCE_SECRET, randomUUID()))) });
+      during.push({
+        what: `sequential ${i}`,
+        ...(await postOnce(pool, apiUrl, path, extendWebhook(SOURCE_SECRET, randomUUID()))),
+      });
       await sleep(1000);
     }
-    const burst = await Promise.all(Array.from({ length: 10 }, () => postOnce(pool, apiUrl, path, extendWebhook(SOURCE_SECRET, randomUUID()))));
+    const burst = await Promise.all(
+      Array.from({ length: 10 }, () => postOnce(pool, apiUrl, path, extendWebhook(SOURCE_SECRET, randomUUID()))),
+    );
     during.push(...burst.map((o, i) => ({ what: `parallel ${i}`, ...o })));
     const ready = await request(`${apiUrl}/readyz`);
     await ready.body.dump();
@@ -88,8 +104,14 @@ test('Temporal stopped: every webhook is 503 within the bound; after a restart o
         `in ${Math.min(...during.map((d) => d.ms)).toFixed(0)}-${Math.max(...during.map((d) => d.ms)).toFixed(0)} ms (bound ${ANSWER_BOUND_MS} ms)`,
     );
     for (const d of during) {
-      expect({ what: d.what, status: d.status, retryAfter: d.headers['retry-after'] }).toEqual({ what: d.what, status: 503, retryAfter: expect.any(String) });
-      expect({ what: d.what, withinBound: d.ms < ANSWER_BOUND_MS, ms: Math.round(d.ms) }).toMatchObject({ withinBound: true });
+      expect({ what: d.what, status: d.status, retryAfter: d.headers['retry-after'] }).toEqual({
+        what: d.what,
+        status: 503,
+        retryAfter: expect.any(String),
+      });
+      expect({ what: d.what, withinBound: d.ms < ANSWER_BOUND_MS, ms: Math.round(d.ms) }).toMatchObject({
+        withinBound: true,
+      });
     }
     expect(ready.statusCode).toBe(503);
     // Neither process gave up on Temporal.
@@ -100,14 +122,18 @@ test('Temporal stopped: every webhook is 503 within the bound; after a restart o
     const restarting = Date.now();
     await temporal.start();
     const restartedAt = Date.now();
-    console.log(`[faults] ${temporal.tier} Temporal restarted on ${temporal.address} in ${seconds(restartedAt - restarting)}`);
+    console.log(
+      `[faults] ${temporal.tier} Temporal restarted on ${temporal.address} in ${seconds(restartedAt - restarting)}`,
+    );
     receiverUp = true;
 
     // The source's retries now get through, including the ones refused during the outage. How long
     // the API keeps answering 503 after Temporal is back is its reconnect delay (measured, reported).
     const stats = new SendStats();
     const retried = [before[0]!, ...Array.from({ length: 5 }, () => extendWebhook(SOURCE_SECRET, randomUUID()))];
-    const acceptedAfter = await Promise.all(retried.map((w) => postUntilAccepted(pool, apiUrl, path, w, stats, Date.now() + 3 * 60_000)));
+    const acceptedAfter = await Promise.all(
+      retried.map((w) => postUntilAccepted(pool, apiUrl, path, w, stats, Date.now() + 3 * 60_000)),
+    );
     const apiBackMs = Date.now() - restartedAt;
     expect(acceptedAfter).toEqual(retried.map(() => true));
     expect(stats.unexpected).toEqual([]);
@@ -116,7 +142,12 @@ test('Temporal stopped: every webhook is 503 within the bound; after a restart o
     // 4. Every event accepted before the stop (and after the restart) reaches the receiver.
     const wanted = [...before, ...retried].map((w) => extendEventId(SOURCE_ID, w.notificationId));
     const missing = () => wanted.filter((id) => !delivered.has(id));
-    await waitUntil(() => missing().length === 0, 'every accepted event to be delivered', 4 * 60_000, () => `${wanted.length - missing().length}/${wanted.length} delivered`);
+    await waitUntil(
+      () => missing().length === 0,
+      'every accepted event to be delivered',
+      4 * 60_000,
+      () => `${wanted.length - missing().length}/${wanted.length} delivered`,
+    );
     console.log(
       `[faults] after the restart: API accepting again ${seconds(apiBackMs)} after Temporal was ready (${stats.status503} more 503s meanwhile); ` +
         `all ${wanted.length} events delivered ${seconds(Date.now() - restartedAt)} after it`,
@@ -124,7 +155,9 @@ test('Temporal stopped: every webhook is 503 within the bound; after a restart o
     expect(missing()).toEqual([]);
     expect({ api: api.running, worker: worker.running }).toEqual({ api: true, worker: true });
   } catch (err) {
-    console.log(`[faults] outage test failed; logs in ${stack.dir} (set HOOKFLOW_KEEP_FAULT_LOGS=1 to keep them)\n${stack.tails()}`);
+    console.log(
+      `[faults] outage test failed; logs in ${stack.dir} (set HOOKFLOW_KEEP_FAULT_LOGS=1 to keep them)\n${stack.tails()}`,
+    );
     throw err;
   } finally {
     await pool.close();

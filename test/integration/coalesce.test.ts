@@ -43,7 +43,9 @@ afterAll(async () => {
 async function results<T>(ids: string[]): Promise<T[]> {
   const out: T[] = [];
   for (let i = 0; i < ids.length; i += 50) {
-    out.push(...(await Promise.all(ids.slice(i, i + 50).map((id) => h.client.workflow.getHandle(id).result() as Promise<T>))));
+    out.push(
+      ...(await Promise.all(ids.slice(i, i + 50).map((id) => h.client.workflow.getHandle(id).result() as Promise<T>))),
+    );
   }
   return out;
 }
@@ -56,10 +58,18 @@ test('a storm of 1,000 balance events over 10 product/warehouse pairs: exactly o
     secret: SECRET,
     signature: 'x-signature',
     triggers: ['extend-commerce.AvailableBalanceChanged', 'extend-commerce.BalanceChanged'],
-    coalesce: { window: WINDOW, key: ['ProductNumber', 'Warehouse'], types: ['AvailableBalanceChanged', 'BalanceChanged'] },
+    coalesce: {
+      window: WINDOW,
+      key: ['ProductNumber', 'Warehouse'],
+      types: ['AvailableBalanceChanged', 'BalanceChanged'],
+    },
   });
   const view = await adminApi(h, 'GET', `/api/subscriptions/${subscriptionId}`);
-  expect(view.json().coalesce).toEqual({ window: WINDOW, key: ['ProductNumber', 'Warehouse'], types: ['AvailableBalanceChanged', 'BalanceChanged'] });
+  expect(view.json().coalesce).toEqual({
+    window: WINDOW,
+    key: ['ProductNumber', 'Warehouse'],
+    types: ['AvailableBalanceChanged', 'BalanceChanged'],
+  });
 
   // Pair of notification i: i % 10 (interleaved); its value: i. Sent as two Extend envelopes of 500, one
   // after the other, as a stock-take would: each is over server.envelopes.splitAbove (100), so the front door
@@ -74,7 +84,10 @@ test('a storm of 1,000 balance events over 10 product/warehouse pairs: exactly o
       const i = first + j;
       const pair = PAIRS[i % PAIRS.length]!;
       return i % 3 === 0
-        ? { Action: 'BalanceChanged', Details: { ...pair, Balance: i, EventName: 'ItemChangeST', EventType: 'BalanceAdjustment' } }
+        ? {
+            Action: 'BalanceChanged',
+            Details: { ...pair, Balance: i, EventName: 'ItemChangeST', EventType: 'BalanceAdjustment' },
+          }
         : { Action: 'AvailableBalanceChanged', Details: { ...pair, AvailableBalance: i } };
     });
     const body = JSON.stringify(extendBody(notifications, notificationId));
@@ -85,7 +98,11 @@ test('a storm of 1,000 balance events over 10 product/warehouse pairs: exactly o
     notifications.forEach((n, j) => {
       const eventKey = `${notificationId}-${j}`;
       inboundIds.push(inboundWorkflowId('erp', eventKey));
-      last.set(`${n.Details.ProductNumber}|${n.Details.Warehouse}`, { value: first + j, action: n.Action, eventId: `erp/${eventKey}` });
+      last.set(`${n.Details.ProductNumber}|${n.Details.Warehouse}`, {
+        value: first + j,
+        action: n.Action,
+        eventId: `erp/${eventKey}`,
+      });
     });
   }
   const sendSeconds = (Date.now() - started) / 1000;
@@ -98,7 +115,9 @@ test('a storm of 1,000 balance events over 10 product/warehouse pairs: exactly o
   expect([...coalescers].every((id) => id.startsWith(`coalesce/${subscriptionId}/`))).toBe(true);
   expect(coalescers.size).toBe(PAIRS.length);
   const handedOffSeconds = (Date.now() - started) / 1000;
-  console.log(`coalesce storm: ${STORM} sent in ${sendSeconds.toFixed(1)} s, all handed off after ${handedOffSeconds.toFixed(1)} s`);
+  console.log(
+    `coalesce storm: ${STORM} sent in ${sendSeconds.toFixed(1)} s, all handed off after ${handedOffSeconds.toFixed(1)} s`,
+  );
 
   // The latest notification of each pair is the one delivered last. A window counts from the first
   // notification to reach its coalescer: when the whole storm reached the coalescers within the window
@@ -107,7 +126,9 @@ test('a storm of 1,000 balance events over 10 product/warehouse pairs: exactly o
   const stormFitsWindow = handedOffSeconds < windowSeconds;
   const done = await results<CoalesceResult>([...coalescers]);
   if (stormFitsWindow) expect(done).toEqual(Array(PAIRS.length).fill({ deliveries: 1, superseded: 0 }));
-  const deliveries = await results<DeliveryResult>([...last.values()].map((l) => `delivery/${l.eventId}/${subscriptionId}`));
+  const deliveries = await results<DeliveryResult>(
+    [...last.values()].map((l) => `delivery/${l.eventId}/${subscriptionId}`),
+  );
   expect(deliveries.map((d) => d.status)).toEqual(Array(PAIRS.length).fill('delivered'));
   const deliveredSeconds = (Date.now() - started) / 1000;
 
@@ -125,7 +146,10 @@ test('a storm of 1,000 balance events over 10 product/warehouse pairs: exactly o
     await new Promise((resolve) => setTimeout(resolve, 1_000)); // visibility trails on SQL stores
     all = await runs();
   }
-  if (!stormFitsWindow) console.log(`coalesce storm outlasted the ${WINDOW} window: ${requests.length} deliveries, runs ${JSON.stringify(all)}`);
+  if (!stormFitsWindow)
+    console.log(
+      `coalesce storm outlasted the ${WINDOW} window: ${requests.length} deliveries, runs ${JSON.stringify(all)}`,
+    );
   expect(requests).toHaveLength(all.reduce((n, r) => n + r.deliveries, 0));
   const superseded = all.reduce((n, r) => n + r.superseded, 0);
 
@@ -158,7 +182,9 @@ test('a storm of 1,000 balance events over 10 product/warehouse pairs: exactly o
   }
 
   // The delivery is a normal delivery workflow, searchable like any other.
-  const d = await h.client.workflow.getHandle(`delivery/${[...last.values()][0]!.eventId}/${subscriptionId}`).describe();
+  const d = await h.client.workflow
+    .getHandle(`delivery/${[...last.values()][0]!.eventId}/${subscriptionId}`)
+    .describe();
   expect(d.typedSearchAttributes.get(SA.subscription)).toBe(subscriptionId);
   expect(d.typedSearchAttributes.get(SA.status)).toBe('delivered');
   console.log(`coalesce storm: delivered after ${deliveredSeconds.toFixed(1)} s`);
@@ -172,7 +198,11 @@ test('types outside coalesce.types, and notifications without every key field, a
     secret: SECRET,
     signature: 'ms-signature',
     triggers: ['extend-commerce.*'],
-    coalesce: { window: 'PT1S', key: ['ProductNumber', 'Warehouse'], types: ['extend-commerce.AvailableBalanceChanged'] },
+    coalesce: {
+      window: 'PT1S',
+      key: ['ProductNumber', 'Warehouse'],
+      types: ['extend-commerce.AvailableBalanceChanged'],
+    },
   });
   const notificationId = randomUUID();
   const body = JSON.stringify(
@@ -187,9 +217,13 @@ test('types outside coalesce.types, and notifications without every key field, a
   );
   const res = await post(h.app, '/webhooks/erp', body, { 'ms-signature': sign.ms('extend-secret', body) });
   expect(res.statusCode).toBe(202);
-  const inbound = await results<InboundWorkflowResult>((res.json().events as Array<{ workflowId: string }>).map((e) => e.workflowId));
+  const inbound = await results<InboundWorkflowResult>(
+    (res.json().events as Array<{ workflowId: string }>).map((e) => e.workflowId),
+  );
   expect(inbound.map((r) => r.deliveries?.[0]?.workflowId.split('/')[0])).toEqual(['delivery', 'delivery', 'coalesce']);
-  expect(await results<CoalesceResult>([inbound[2]!.deliveries![0]!.workflowId])).toEqual([{ deliveries: 1, superseded: 0 }]);
+  expect(await results<CoalesceResult>([inbound[2]!.deliveries![0]!.workflowId])).toEqual([
+    { deliveries: 1, superseded: 0 },
+  ]);
   await results<DeliveryResult>([0, 1, 2].map((j) => `delivery/erp/${notificationId}-${j}/${subscriptionId}`));
   const envelopes = receiver.requestsTo(path).map(json);
   expect(envelopes).toHaveLength(3);
@@ -199,7 +233,13 @@ test('types outside coalesce.types, and notifications without every key field, a
 });
 
 test('bad coalesce and refreshFollowUpAfter values are 400s naming the field', async () => {
-  const base = { id: `bad-${Date.now().toString(36)}`, name: 'bad', contactEmail: 'tech@example.com', url: 'http://127.0.0.1:1/x', triggers: ['*'] };
+  const base = {
+    id: `bad-${Date.now().toString(36)}`,
+    name: 'bad',
+    contactEmail: 'tech@example.com',
+    url: 'http://127.0.0.1:1/x',
+    triggers: ['*'],
+  };
   const cases: Array<[Record<string, unknown>, RegExp]> = [
     [{ coalesce: { window: 'PT0.5S', key: ['ProductNumber'], types: ['BalanceChanged'] } }, /\/coalesce\/window/],
     [{ coalesce: { window: 'PT2H', key: ['ProductNumber'], types: ['BalanceChanged'] } }, /\/coalesce\/window/],
@@ -216,13 +256,21 @@ test('bad coalesce and refreshFollowUpAfter values are 400s naming the field', a
   for (const [fields, field] of cases) {
     const res = await adminApi(h, 'POST', '/api/subscriptions', { ...base, ...fields });
     expect(res.statusCode).toBe(400);
-    expect(res.json().details.map((d: { path: string }) => d.path).join(' ')).toMatch(field);
+    expect(
+      res
+        .json()
+        .details.map((d: { path: string }) => d.path)
+        .join(' '),
+    ).toMatch(field);
   }
 });
 
 test('the OpenAPI document shows coalesce and refreshFollowUpAfter on create and update', async () => {
   const doc = (await h.app.inject('/docs/json')).json();
-  for (const [path, method] of [['/api/subscriptions', 'post'], ['/api/subscriptions/{id}', 'patch']] as const) {
+  for (const [path, method] of [
+    ['/api/subscriptions', 'post'],
+    ['/api/subscriptions/{id}', 'patch'],
+  ] as const) {
     const schema = doc.paths[path][method].requestBody.content['application/json'].schema;
     expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['coalesce', 'refreshFollowUpAfter']));
     expect(JSON.stringify(schema.properties.coalesce)).toMatch(/window.*key.*types/);

@@ -13,23 +13,41 @@ afterAll(() => h?.stop());
 
 const UI = 'http://localhost:8233';
 const asJson = (payload: { metadata?: Record<string, Uint8Array | null> | null; data?: Uint8Array | null }) => ({
-  metadata: Object.fromEntries(Object.entries(payload.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? []).toString('base64')])),
+  metadata: Object.fromEntries(
+    Object.entries(payload.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? []).toString('base64')]),
+  ),
   data: Buffer.from(payload.data ?? []).toString('base64'),
 });
 
-function codecCall(path: string, payloads: unknown[], headers: Record<string, string> = {}, remoteAddress = '127.0.0.1') {
-  return h.app.inject({ method: 'POST', url: path, remoteAddress, headers: { 'content-type': 'application/json', origin: UI, 'x-namespace': 'default', ...headers }, payload: JSON.stringify({ payloads }) });
+function codecCall(
+  path: string,
+  payloads: unknown[],
+  headers: Record<string, string> = {},
+  remoteAddress = '127.0.0.1',
+) {
+  return h.app.inject({
+    method: 'POST',
+    url: path,
+    remoteAddress,
+    headers: { 'content-type': 'application/json', origin: UI, 'x-namespace': 'default', ...headers },
+    payload: JSON.stringify({ payloads }),
+  });
 }
 
 test('history holds ciphertext; POST /codec/decode (the Web UI request format) makes it readable again', async () => {
   const marker = `customer-note-${randomBytes(6).toString('hex')}`;
-  const text = JSON.stringify(extendBody([{ Action: 'OrderCreated', Details: { OrderNumber: 'CODEC-1', Note: marker } }]));
+  const text = JSON.stringify(
+    extendBody([{ Action: 'OrderCreated', Details: { OrderNumber: 'CODEC-1', Note: marker } }]),
+  );
   const res = await post(h.app, '/webhooks/erp', text, { 'ms-signature': sign.ms('s', text) });
   const workflowId = res.json().events[0].workflowId;
   await h.client.workflow.getHandle(workflowId).result();
 
   // Read the raw history without the codec: the input payload is encrypted.
-  const raw = await h.client.workflowService.getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId } });
+  const raw = await h.client.workflowService.getWorkflowExecutionHistory({
+    namespace: 'default',
+    execution: { workflowId },
+  });
   const started = raw.history!.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
   expect(Buffer.from(started.metadata!.encoding!).toString()).toBe('binary/encrypted');
   expect(Buffer.from(started.data!).toString('latin1')).not.toContain(marker);
@@ -53,7 +71,15 @@ test('encode then decode round-trips', async () => {
 
 test('CORS preflight: the UI origin is allowed, others are not', async () => {
   const preflight = (origin: string) =>
-    h.app.inject({ method: 'OPTIONS', url: '/codec/decode', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-namespace' } });
+    h.app.inject({
+      method: 'OPTIONS',
+      url: '/codec/decode',
+      headers: {
+        origin,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type,x-namespace',
+      },
+    });
   const ok = await preflight(UI);
   expect(ok.statusCode).toBe(204);
   expect(ok.headers['access-control-allow-origin']).toBe(UI);
@@ -69,12 +95,20 @@ test('without a codec token only loopback clients are answered', async () => {
 
 test('with security.codec.token the bearer token is required', async () => {
   const key = randomBytes(32).toString('base64');
-  const config = testConfig(`security: { encryptionKeys: [{ id: k1, key: "${key}" }], codec: { token: codec-token-0123456789 } }`);
+  const config = testConfig(
+    `security: { encryptionKeys: [{ id: k1, key: "${key}" }], codec: { token: codec-token-0123456789 } }`,
+  );
   const connection = await Connection.connect({ address: config.temporal.address });
   const app = await buildApp({ config, client: new Client({ connection }) });
   try {
     const call = (authorization?: string) =>
-      app.inject({ method: 'POST', url: '/codec/decode', remoteAddress: '10.1.2.3', headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) }, payload: '{"payloads":[]}' });
+      app.inject({
+        method: 'POST',
+        url: '/codec/decode',
+        remoteAddress: '10.1.2.3',
+        headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+        payload: '{"payloads":[]}',
+      });
     expect((await call()).statusCode).toBe(401);
     expect((await call('Bearer wrong-token-0123456789')).statusCode).toBe(401);
     expect((await call('Bearer codec-token-0123456789')).statusCode).toBe(200);
@@ -105,7 +139,10 @@ describe('bounds and garbage (issue 13, item 6)', () => {
     flipped[flipped.length - 1]! ^= 1;
     const cases = [
       { ...encrypted, data: flipped.toString('base64') },
-      { ...encrypted, metadata: { ...encrypted.metadata, 'encryption-key-id': Buffer.from('nope').toString('base64') } },
+      {
+        ...encrypted,
+        metadata: { ...encrypted.metadata, 'encryption-key-id': Buffer.from('nope').toString('base64') },
+      },
       { metadata: { encoding: encrypted.metadata.encoding }, data: encrypted.data },
       { ...encrypted, data: Buffer.from('short').toString('base64') },
     ];
@@ -116,7 +153,11 @@ describe('bounds and garbage (issue 13, item 6)', () => {
   });
 
   test('without a token, a loopback request through a reverse proxy (Forwarded / X-Forwarded-For) is refused', async () => {
-    const proxied: Array<Record<string, string>> = [{ 'x-forwarded-for': '203.0.113.9' }, { forwarded: 'for=203.0.113.9' }, { 'x-real-ip': '203.0.113.9' }];
+    const proxied: Array<Record<string, string>> = [
+      { 'x-forwarded-for': '203.0.113.9' },
+      { forwarded: 'for=203.0.113.9' },
+      { 'x-real-ip': '203.0.113.9' },
+    ];
     for (const header of proxied) {
       expect((await codecCall('/codec/decode', [], header, '127.0.0.1')).statusCode).toBe(401);
     }

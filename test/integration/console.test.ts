@@ -29,7 +29,12 @@ const get = async (url: string) => {
 };
 const post = async (url: string, fields: Record<string, string>) => {
   const page = await get('/console/subscriptions/new');
-  const res = await h.app.inject({ method: 'POST', url, headers: { ...FORM, cookie: cookie() }, payload: new URLSearchParams({ ...fields, _csrf: csrfOf(page.body) }).toString() });
+  const res = await h.app.inject({
+    method: 'POST',
+    url,
+    headers: { ...FORM, cookie: cookie() },
+    payload: new URLSearchParams({ ...fields, _csrf: csrfOf(page.body) }).toString(),
+  });
   keep(res.headers['set-cookie']);
   return res;
 };
@@ -62,7 +67,12 @@ test('signing in sets an HttpOnly, SameSite=Strict session cookie; pages carry a
   const login = await get('/console/login');
   expect(login.headers['content-security-policy']).toMatch(/default-src 'self'/);
   expect(login.headers['content-security-policy']).not.toMatch(/unsafe-inline/);
-  const res = await h.app.inject({ method: 'POST', url: '/console/login', headers: { ...FORM, cookie: cookie() }, payload: new URLSearchParams({ token: ADMIN_TOKEN, _csrf: csrfOf(login.body) }).toString() });
+  const res = await h.app.inject({
+    method: 'POST',
+    url: '/console/login',
+    headers: { ...FORM, cookie: cookie() },
+    payload: new URLSearchParams({ token: ADMIN_TOKEN, _csrf: csrfOf(login.body) }).toString(),
+  });
   expect(res.statusCode).toBe(303);
   const session = [res.headers['set-cookie']].flat().find((c) => c?.startsWith('hookflow_console='));
   expect(session).toMatch(/HttpOnly/);
@@ -82,20 +92,40 @@ test("the API's validation, shown under the field", async () => {
 test('secrets are write-only: set through the form, never in a page, kept when left empty, removable', async () => {
   const created = await post('/console/subscriptions', { ...fields, secret: SECRET });
   expect(created.statusCode).toBe(303);
-  expect((await adminApi(h, 'GET', '/api/subscriptions/console-int')).json()).toMatchObject({ secret: '********', triggers: ['hookflow.*'], retryPolicy: 'none' });
-  for (const page of ['/console', '/console/subscriptions/console-int', '/console/subscriptions/console-int/deliveries']) {
+  expect((await adminApi(h, 'GET', '/api/subscriptions/console-int')).json()).toMatchObject({
+    secret: '********',
+    triggers: ['hookflow.*'],
+    retryPolicy: 'none',
+  });
+  for (const page of [
+    '/console',
+    '/console/subscriptions/console-int',
+    '/console/subscriptions/console-int/deliveries',
+  ]) {
     const res = await get(page);
     expect(res.statusCode).toBe(200);
     expect(res.body).not.toContain(SECRET);
   }
   expect((await post('/console/subscriptions/console-int', { ...fields, name: 'Renamed' })).statusCode).toBe(303);
-  expect((await adminApi(h, 'GET', '/api/subscriptions/console-int')).json()).toMatchObject({ name: 'Renamed', secret: '********' });
+  expect((await adminApi(h, 'GET', '/api/subscriptions/console-int')).json()).toMatchObject({
+    name: 'Renamed',
+    secret: '********',
+  });
   expect((await post('/console/subscriptions/console-int', { ...fields, 'secret.remove': 'on' })).statusCode).toBe(303);
   expect((await adminApi(h, 'GET', '/api/subscriptions/console-int')).json()).toMatchObject({ secret: null });
 });
 
 test('a delivery waiting for its next attempt shows attempts, last HTTP status and when it tries again', async () => {
-  expect((await post('/console/subscriptions', { ...fields, id: 'console-retrying', url: `${failing.url}/hook`, retryPolicy: 'one-day' })).statusCode).toBe(303);
+  expect(
+    (
+      await post('/console/subscriptions', {
+        ...fields,
+        id: 'console-retrying',
+        url: `${failing.url}/hook`,
+        retryPolicy: 'one-day',
+      })
+    ).statusCode,
+  ).toBe(303);
   const tested = await post('/console/subscriptions/console-retrying/test', {});
   expect(tested.statusCode).toBe(303);
   expect(tested.headers.location).toMatch(/^\/console\/subscriptions\/console-retrying\/deliveries\?test=/);
@@ -104,7 +134,9 @@ test('a delivery waiting for its next attempt shows attempts, last HTTP status a
     const tr = /<tr>[\s\S]*?hookflow\.test[\s\S]*?<\/tr>/.exec(page.body)?.[0];
     // The failed attempt's answer reaches the workflow by a signal, which can land just after the retry is scheduled.
     const cells = tr?.split('</td>') ?? [];
-    return tr && /<time datetime="[^"]+">/.test(cells[5] ?? '') && /\d/.test(cells[4]?.replace(/<[^>]+>/g, '') ?? '') ? tr : undefined;
+    return tr && /<time datetime="[^"]+">/.test(cells[5] ?? '') && /\d/.test(cells[4]?.replace(/<[^>]+>/g, '') ?? '')
+      ? tr
+      : undefined;
   }, 'the delivery row with a next attempt and the last HTTP status');
   const cells = row.split('</td>').map((c) => c.replace(/<[^>]+>/g, '').trim());
   expect(cells[3]).toBe('1'); // attempts

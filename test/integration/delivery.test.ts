@@ -30,14 +30,24 @@ afterAll(async () => {
   await sourceApi?.stop();
 });
 
-const subscriber = (responder: Responder, fields: Record<string, unknown> = {}) => subscribe(h, receiver, responder, { secret: SECRET, ...fields });
-const deliver = (subscriptionId: string, extra: Record<string, unknown> = {}) => deliverPublished(h, subscriptionId, extra);
+const subscriber = (responder: Responder, fields: Record<string, unknown> = {}) =>
+  subscribe(h, receiver, responder, { secret: SECRET, ...fields });
+const deliver = (subscriptionId: string, extra: Record<string, unknown> = {}) =>
+  deliverPublished(h, subscriptionId, extra);
 
 describe('signature schemes, checked by independent verifiers', () => {
   test('ms-signature: Extend envelope with fetched data, signed per attempt', async () => {
     sourceApi.on('/orders/E-1', () => ({ status: 200, body: { order: 'E-1', lines: 2 } }));
-    const sub = await subscriber(() => ({ status: 200 }), { signature: 'ms-signature', triggers: ['extend-commerce.OrderCreated'] });
-    const body = JSON.stringify({ Id: 'abc', Attempt: 1, Properties: { NotificationId: randomUUID() }, Notifications: [{ Action: 'OrderCreated', Details: { OrderNumber: 'E-1' } }] });
+    const sub = await subscriber(() => ({ status: 200 }), {
+      signature: 'ms-signature',
+      triggers: ['extend-commerce.OrderCreated'],
+    });
+    const body = JSON.stringify({
+      Id: 'abc',
+      Attempt: 1,
+      Properties: { NotificationId: randomUUID() },
+      Notifications: [{ Action: 'OrderCreated', Details: { OrderNumber: 'E-1' } }],
+    });
     const res = await post(h.app, '/webhooks/erp', body, { 'ms-signature': sign.ms('extend-secret', body) });
     expect(res.statusCode).toBe(202);
     const eventId = `erp/${JSON.parse(body).Properties.NotificationId}-0`;
@@ -47,7 +57,18 @@ describe('signature schemes, checked by independent verifiers', () => {
     const [request] = sub.requests();
     expect(verify.ms(SECRET, request!)).toBe(true);
     const envelope = json(request!);
-    expect(envelope).toMatchObject({ Attempt: 1, Properties: { NotificationId: expect.any(String) }, Notifications: [{ Action: 'OrderCreated', Details: { OrderNumber: 'E-1' }, Data: { order: 'E-1', lines: 2 }, FetchedAt: expect.any(String) }] });
+    expect(envelope).toMatchObject({
+      Attempt: 1,
+      Properties: { NotificationId: expect.any(String) },
+      Notifications: [
+        {
+          Action: 'OrderCreated',
+          Details: { OrderNumber: 'E-1' },
+          Data: { order: 'E-1', lines: 2 },
+          FetchedAt: expect.any(String),
+        },
+      ],
+    });
     expect(Date.parse(envelope.Notifications[0].FetchedAt)).toBeGreaterThan(Date.now() - 60_000);
     expect(envelope.Id).toMatch(/^[0-9a-f]{32}$/);
   });
@@ -57,7 +78,11 @@ describe('signature schemes, checked by independent verifiers', () => {
     await (await deliver(sub.id)).result();
     const [request] = sub.requests();
     expect(verify.x(SECRET, request!)).toBe(true);
-    expect(json(request!)).toMatchObject({ type: 'shop.OrderPaid', data: { orderNumber: 'SO-1', amount: 42 }, attempt: 1 });
+    expect(json(request!)).toMatchObject({
+      type: 'shop.OrderPaid',
+      data: { orderNumber: 'SO-1', amount: 42 },
+      attempt: 1,
+    });
   });
 
   test('standard-webhooks: webhook-id, webhook-timestamp and v1 signature over id.timestamp.body', async () => {
@@ -72,7 +97,9 @@ describe('signature schemes, checked by independent verifiers', () => {
 
 describe('receiver authentication', () => {
   test('basic, x-auth-token and the key parameter', async () => {
-    const basic = await subscriber(() => ({ status: 200 }), { auth: { type: 'basic', username: 'hook', password: 'p4ss' } });
+    const basic = await subscriber(() => ({ status: 200 }), {
+      auth: { type: 'basic', username: 'hook', password: 'p4ss' },
+    });
     const token = await subscriber(() => ({ status: 200 }), { auth: { type: 'x-auth-token', token: 'tok-xyz' } });
     const keyed = await subscriber(() => ({ status: 200 }), { key: 'QueryParameterKey' });
     await Promise.all([basic, token, keyed].map(async (s) => (await deliver(s.id)).result()));
@@ -98,7 +125,11 @@ describe('responses and retries', () => {
 
   test.each([408, 429, 500, 302])('%d is retryable', async (code) => {
     let calls = 0;
-    const sub = await subscriber(() => (++calls === 1 ? { status: code, headers: code === 302 ? { location: '/elsewhere' } : undefined } : { status: 204 }));
+    const sub = await subscriber(() =>
+      ++calls === 1
+        ? { status: code, headers: code === 302 ? { location: '/elsewhere' } : undefined }
+        : { status: 204 },
+    );
     expect(await (await deliver(sub.id)).result()).toMatchObject({ status: 'delivered', attempt: 2 });
   });
 
@@ -114,7 +145,9 @@ describe('responses and retries', () => {
 
   test('Retry-After is honoured', async () => {
     let calls = 0;
-    const sub = await subscriber(() => (++calls === 1 ? { status: 429, headers: { 'retry-after': '2' } } : { status: 200 }));
+    const sub = await subscriber(() =>
+      ++calls === 1 ? { status: 429, headers: { 'retry-after': '2' } } : { status: 200 },
+    );
     await (await deliver(sub.id)).result();
     const [first, second] = sub.requests();
     // The policy's own next interval is 0.2 s; the receiver asked for 2 s.
@@ -133,7 +166,10 @@ describe('responses and retries', () => {
   });
 
   test('a receiver slower than the connection timeout fails the attempt', async () => {
-    const sub = await subscriber(() => new Promise((resolve) => setTimeout(() => resolve({ status: 200 }), 3000)), { connectionTimeout: 'PT1S', retryPolicy: 'none' });
+    const sub = await subscriber(() => new Promise((resolve) => setTimeout(() => resolve({ status: 200 }), 3000)), {
+      connectionTimeout: 'PT1S',
+      retryPolicy: 'none',
+    });
     const handle = await deliver(sub.id);
     const failure = await handle.result().catch((e: WorkflowFailedError) => e);
     expect(failure.cause?.message).toMatch(/no response within 1000 ms/);
@@ -148,12 +184,20 @@ describe('responses and retries', () => {
 
     const id = encodeURIComponent(handle.workflowId);
     const failed = (await adminApi(h, 'GET', `/api/deliveries/${id}`)).json();
-    expect(failed).toMatchObject({ workflowStatus: 'FAILED', status: 'failed', attempts: 1, lastHttpStatus: 503, lastError: expect.stringMatching(/HTTP 503/) });
+    expect(failed).toMatchObject({
+      workflowStatus: 'FAILED',
+      status: 'failed',
+      attempts: 1,
+      lastHttpStatus: 503,
+      lastError: expect.stringMatching(/HTTP 503/),
+    });
 
     healthy = true;
     const retry = await adminApi(h, 'POST', `/api/deliveries/${id}/retry`);
     expect(retry.statusCode).toBe(202);
-    expect(await h.client.workflow.getHandle(handle.workflowId, retry.json().runId).result()).toMatchObject({ status: 'delivered' });
+    expect(await h.client.workflow.getHandle(handle.workflowId, retry.json().runId).result()).toMatchObject({
+      status: 'delivered',
+    });
     expect(sub.requests()).toHaveLength(2);
     const delivered = await eventually(async () => {
       const view = (await adminApi(h, 'GET', `/api/deliveries/${id}`)).json();

@@ -39,15 +39,31 @@ sources:
 afterAll(() => h?.stop());
 
 function envelope(count: number, notificationId = randomUUID(), attempt = 1) {
-  const notifications = Array.from({ length: count }, (_, i) => ({ Action: 'OrderCreated', Details: { OrderNumber: `FD-${i}`, Warehouse: 'W1' } }));
-  return { notificationId, text: JSON.stringify({ Id: notificationId.replace(/-/g, ''), Attempt: attempt, Properties: { NotificationId: notificationId }, Notifications: notifications }) };
+  const notifications = Array.from({ length: count }, (_, i) => ({
+    Action: 'OrderCreated',
+    Details: { OrderNumber: `FD-${i}`, Warehouse: 'W1' },
+  }));
+  return {
+    notificationId,
+    text: JSON.stringify({
+      Id: notificationId.replace(/-/g, ''),
+      Attempt: attempt,
+      Properties: { NotificationId: notificationId },
+      Notifications: notifications,
+    }),
+  };
 }
 
 function postRaw(source: string, body: string | Buffer, headers: Record<string, string>, remoteAddress = '127.0.0.1') {
   return h.app.inject({ method: 'POST', url: `/webhooks/${source}`, payload: body, remoteAddress, headers });
 }
 const signed = (source: string, body: string | Buffer, contentType = 'application/json', remoteAddress?: string) =>
-  postRaw(source, body, { 'content-type': contentType, 'ms-signature': sign.ms(SECRET, body as string) }, remoteAddress);
+  postRaw(
+    source,
+    body,
+    { 'content-type': contentType, 'ms-signature': sign.ms(SECRET, body as string) },
+    remoteAddress,
+  );
 
 describe('content types (item 1)', () => {
   test.each([
@@ -60,28 +76,40 @@ describe('content types (item 1)', () => {
   ])('%s is accepted', async (contentType) => {
     const { text } = envelope(1);
     const res = await signed('erp', text, contentType);
-    expect({ status: res.statusCode, body: res.json() }).toEqual({ status: 202, body: expect.objectContaining({ accepted: 1 }) });
+    expect({ status: res.statusCode, body: res.json() }).toEqual({
+      status: 202,
+      body: expect.objectContaining({ accepted: 1 }),
+    });
   });
 
-  test.each(['application/json; charset=iso-8859-1', 'application/json; charset=utf-16', 'application/vnd.extend+json; charset=windows-1252'])(
-    '%s is 415 naming the charset, nothing started',
-    async (contentType) => {
-      const { text, notificationId } = envelope(1);
-      const res = await signed('erp', text, contentType);
-      expect(res.statusCode).toBe(415);
-      expect(res.json()).toEqual({ error: 'unsupported_media_type', message: expect.stringMatching(/charset .* UTF-8/) });
-      await expect(h.client.workflow.getHandle(inboundWorkflowId('erp', `${notificationId}-0`)).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
-    },
-  );
+  test.each([
+    'application/json; charset=iso-8859-1',
+    'application/json; charset=utf-16',
+    'application/vnd.extend+json; charset=windows-1252',
+  ])('%s is 415 naming the charset, nothing started', async (contentType) => {
+    const { text, notificationId } = envelope(1);
+    const res = await signed('erp', text, contentType);
+    expect(res.statusCode).toBe(415);
+    expect(res.json()).toEqual({ error: 'unsupported_media_type', message: expect.stringMatching(/charset .* UTF-8/) });
+    await expect(
+      h.client.workflow.getHandle(inboundWorkflowId('erp', `${notificationId}-0`)).describe(),
+    ).rejects.toBeInstanceOf(WorkflowNotFoundError);
+  });
 
   test('a UTF-8 byte order mark before the JSON is accepted; the signature is over the bytes as sent', async () => {
     const { text } = envelope(1);
     const withBom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]);
-    const ok = await postRaw('erp', withBom, { 'content-type': 'application/json; charset=utf-8', 'ms-signature': sign.ms(SECRET, withBom as unknown as string) });
+    const ok = await postRaw('erp', withBom, {
+      'content-type': 'application/json; charset=utf-8',
+      'ms-signature': sign.ms(SECRET, withBom as unknown as string),
+    });
     expect(ok.statusCode).toBe(202);
     // Signed without the BOM, sent with it: not the bytes that were signed.
     const { text: other } = envelope(1);
-    const bad = await postRaw('erp', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(other)]), { 'content-type': 'application/json', 'ms-signature': sign.ms(SECRET, other) });
+    const bad = await postRaw('erp', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(other)]), {
+      'content-type': 'application/json',
+      'ms-signature': sign.ms(SECRET, other),
+    });
     expect(bad.statusCode).toBe(401);
   });
 });
@@ -90,26 +118,45 @@ describe('rate limits (item 2)', () => {
   test('unauthenticated failures are limited per client address and never block the source', async () => {
     const attacker = '10.66.0.1';
     const { text } = envelope(1);
-    for (let i = 0; i < 5; i++) expect((await postRaw('victim', text, { 'content-type': 'application/json', 'ms-signature': 'sha256=00' }, attacker)).statusCode).toBe(401);
-    for (let i = 0; i < 5; i++) expect((await postRaw('nope', text, { 'content-type': 'application/json' }, '10.66.0.2')).statusCode).toBe(404);
+    for (let i = 0; i < 5; i++)
+      expect(
+        (await postRaw('victim', text, { 'content-type': 'application/json', 'ms-signature': 'sha256=00' }, attacker))
+          .statusCode,
+      ).toBe(401);
+    for (let i = 0; i < 5; i++)
+      expect((await postRaw('nope', text, { 'content-type': 'application/json' }, '10.66.0.2')).statusCode).toBe(404);
     // The attacker's address is now refused before anything is read, even with valid credentials.
     const blocked = await signed('victim', envelope(1).text, 'application/json', attacker);
     expect(blocked.statusCode).toBe(429);
     expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
     expect((await postRaw('nope', text, { 'content-type': 'application/json' }, '10.66.0.2')).statusCode).toBe(429);
     // The source itself, from its own address, is served as before.
-    for (let i = 0; i < 3; i++) expect((await signed('victim', envelope(2).text, 'application/json', '10.1.0.1')).statusCode).toBe(202);
+    for (let i = 0; i < 3; i++)
+      expect((await signed('victim', envelope(2).text, 'application/json', '10.1.0.1')).statusCode).toBe(202);
   });
 
   test("a source's limit counts the notifications of its authenticated requests only", async () => {
     // Failed requests from elsewhere do not count against "limited" (max 5 notifications a minute).
-    for (let i = 0; i < 4; i++) expect((await postRaw('limited', envelope(1).text, { 'content-type': 'application/json', 'ms-signature': 'sha256=00' }, '10.77.0.1')).statusCode).toBe(401);
+    for (let i = 0; i < 4; i++)
+      expect(
+        (
+          await postRaw(
+            'limited',
+            envelope(1).text,
+            { 'content-type': 'application/json', 'ms-signature': 'sha256=00' },
+            '10.77.0.1',
+          )
+        ).statusCode,
+      ).toBe(401);
     expect((await signed('limited', envelope(3).text, 'application/json', '10.2.0.1')).statusCode).toBe(202); // 3 of 5
     expect((await signed('limited', envelope(3).text, 'application/json', '10.2.0.2')).statusCode).toBe(202); // budget left: served, now 6
     const over = await signed('limited', envelope(1).text, 'application/json', '10.2.0.3');
     expect(over.statusCode).toBe(429);
     expect(Number(over.headers['retry-after'])).toBeGreaterThan(0);
-    expect(over.json()).toEqual({ error: 'rate_limited', message: expect.stringMatching(/"limited" is over its rate limit of 5 notifications/) });
+    expect(over.json()).toEqual({
+      error: 'rate_limited',
+      message: expect.stringMatching(/"limited" is over its rate limit of 5 notifications/),
+    });
     // Other sources are unaffected.
     expect((await signed('erp', envelope(1).text, 'application/json', '10.2.0.3')).statusCode).toBe(202);
   });
@@ -129,13 +176,19 @@ describe('large envelopes (item 3)', () => {
     expect(result).toEqual({ notifications: COUNT, started: COUNT, duplicates: 0, refused: [] });
     // The same ids and search attributes as a small request's.
     for (const i of [0, 1, 999, COUNT - 1]) {
-      const description = await h.client.workflow.getHandle(inboundWorkflowId('bulk', `${notificationId}-${i}`)).describe();
+      const description = await h.client.workflow
+        .getHandle(inboundWorkflowId('bulk', `${notificationId}-${i}`))
+        .describe();
       expect(description.typedSearchAttributes.get(SA.source)).toBe('bulk');
       expect(description.typedSearchAttributes.get(SA.entity)).toBe(`FD-${i}`);
     }
     // A source of its own (any visibility store can count by a search attribute).
     const query = `TaskQueue = '${h.config.temporal.taskQueue}' AND WorkflowType = 'inboundWorkflow' AND HookflowSource = 'bulk'`;
-    await eventually(async () => (await h.client.workflow.count(query)).count === COUNT, `${COUNT} inbound workflows listed`, 60_000);
+    await eventually(
+      async () => (await h.client.workflow.count(query)).count === COUNT,
+      `${COUNT} inbound workflows listed`,
+      60_000,
+    );
 
     // The source retries (Attempt 2, signed again): acknowledged as the same envelope, nothing new.
     const retry = await signed('bulk', envelope(COUNT, notificationId, 2).text);
@@ -162,11 +215,15 @@ describe('large envelopes (item 3)', () => {
     // The activity itself, against the real server, as its retry would run: 30 of 50 recorded as done.
     const { text, notificationId } = envelope(50);
     const split = createSplitEnvelopeActivity({ config: h.config, client: h.client });
-    const env = new MockActivityEnvironment({ heartbeatDetails: { next: 30, started: 30, duplicates: 0, refused: [] } });
+    const env = new MockActivityEnvironment({
+      heartbeatDetails: { next: 30, started: 30, duplicates: 0, refused: [] },
+    });
     const input = { sourceId: 'erp', receivedAt: new Date().toISOString(), notifications: 50 };
     const result = await env.run(split, input, new Uint8Array(gzipSync(text)));
     expect(result).toEqual({ notifications: 50, started: 50, duplicates: 0, refused: [] });
-    await expect(h.client.workflow.getHandle(inboundWorkflowId('erp', `${notificationId}-29`)).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+    await expect(
+      h.client.workflow.getHandle(inboundWorkflowId('erp', `${notificationId}-29`)).describe(),
+    ).rejects.toBeInstanceOf(WorkflowNotFoundError);
     await h.client.workflow.getHandle(inboundWorkflowId('erp', `${notificationId}-30`)).describe();
     await h.client.workflow.getHandle(inboundWorkflowId('erp', `${notificationId}-49`)).describe();
   });
@@ -176,7 +233,11 @@ describe('large envelopes (item 3)', () => {
     const res = await signed('erp', text);
     expect(res.statusCode).toBe(413);
     expect(res.json().message).toMatch(/at most 3000/);
-    await expect(h.client.workflow.getHandle(envelopeWorkflowId('erp', `${notificationId}-0`, MAX_NOTIFICATIONS + 1)).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
-    await expect(h.client.workflow.getHandle(inboundWorkflowId('erp', `${notificationId}-0`)).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+    await expect(
+      h.client.workflow.getHandle(envelopeWorkflowId('erp', `${notificationId}-0`, MAX_NOTIFICATIONS + 1)).describe(),
+    ).rejects.toBeInstanceOf(WorkflowNotFoundError);
+    await expect(
+      h.client.workflow.getHandle(inboundWorkflowId('erp', `${notificationId}-0`)).describe(),
+    ).rejects.toBeInstanceOf(WorkflowNotFoundError);
   });
 });

@@ -18,7 +18,8 @@ let h: Harness;
 
 beforeAll(async () => {
   api = await new FakeHttpPeer().start();
-  const config = testConfig(`
+  const config = testConfig(
+    `
 sources:
   - id: erp
     kind: extend-commerce
@@ -45,7 +46,9 @@ sources:
     key: install-7
     followUp:
       urls: { "*": "${api.url}/automation/orders/{orderId}" }
-`, { EXTEND_SECRET });
+`,
+    { EXTEND_SECRET },
+  );
   h = await startHarness(config);
 });
 
@@ -54,7 +57,8 @@ afterAll(async () => {
   await api?.stop();
 });
 
-const result = (workflowId: string) => h.client.workflow.getHandle(workflowId).result() as Promise<InboundWorkflowResult>;
+const result = (workflowId: string) =>
+  h.client.workflow.getHandle(workflowId).result() as Promise<InboundWorkflowResult>;
 
 async function expectNoWorkflow(workflowId: string) {
   await expect(h.client.workflow.getHandle(workflowId).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
@@ -71,12 +75,25 @@ describe('Extend Commerce', () => {
     const res = await postExtend(purchasePartiallyDelivered);
     expect(res.statusCode).toBe(202);
     const workflowId = inboundWorkflowId('erp', '3b3fd4a6-36d5-46fe-8a3f-e73532529db3-0');
-    expect(res.json()).toEqual({ accepted: 1, events: [{ eventKey: '3b3fd4a6-36d5-46fe-8a3f-e73532529db3-0', workflowId, duplicate: false }] });
+    expect(res.json()).toEqual({
+      accepted: 1,
+      events: [{ eventKey: '3b3fd4a6-36d5-46fe-8a3f-e73532529db3-0', workflowId, duplicate: false }],
+    });
 
     const outcome = await result(workflowId);
     expect(outcome.status).toBe('handed-off');
-    expect(outcome.enriched?.event).toMatchObject({ sourceId: 'erp', eventType: 'PurchasePartiallyDelivered', entity: 'RP-101', warehouse: 'GreenWarehouse' });
-    expect(outcome.enriched?.followUp).toEqual({ url: `${api.url}/purchases/RP-101`, status: 200, data: { orderNumber: 'RP-101', rows: 3 }, fetchedAt: expect.any(String) });
+    expect(outcome.enriched?.event).toMatchObject({
+      sourceId: 'erp',
+      eventType: 'PurchasePartiallyDelivered',
+      entity: 'RP-101',
+      warehouse: 'GreenWarehouse',
+    });
+    expect(outcome.enriched?.followUp).toEqual({
+      url: `${api.url}/purchases/RP-101`,
+      status: 200,
+      data: { orderNumber: 'RP-101', rows: 3 },
+      fetchedAt: expect.any(String),
+    });
     expect(api.requestsTo('/purchases/RP-101')[0]?.headers.authorization).toBe('Bearer api-token');
 
     const description = await h.client.workflow.getHandle(workflowId).describe();
@@ -108,7 +125,9 @@ describe('Extend Commerce', () => {
       { Action: 'OrderCreated', Details: { OrderNumber: 'M-2', Warehouse: 'ADR-1' } },
       { Action: 'CustomerCreated', Details: { CustomerNumber: 'C-9' } },
     ]);
-    api.on('/orders/M-1', () => ({ status: 200, body: { n: 1 } })).on('/orders/M-2', () => ({ status: 200, body: { n: 2 } }));
+    api
+      .on('/orders/M-1', () => ({ status: 200, body: { n: 1 } }))
+      .on('/orders/M-2', () => ({ status: 200, body: { n: 2 } }));
     const res = await postExtend(body);
     expect(res.statusCode).toBe(202);
     const ids = res.json().events.map((e: { workflowId: string }) => e.workflowId);
@@ -122,14 +141,21 @@ describe('Extend Commerce', () => {
     const res = await postExtend(body);
     expect(res.statusCode).toBe(202);
     const workflowId = res.json().events[0].workflowId;
-    expect(await result(workflowId)).toEqual({ status: 'filtered', reason: 'warehouse YX is not in [GreenWarehouse, ADR-1]' });
+    expect(await result(workflowId)).toEqual({
+      status: 'filtered',
+      reason: 'warehouse YX is not in [GreenWarehouse, ADR-1]',
+    });
     expect(api.requestsTo('/orders/F-1')).toHaveLength(0);
-    expect((await h.client.workflow.getHandle(workflowId).describe()).typedSearchAttributes.get(SA.status)).toBe('filtered');
+    expect((await h.client.workflow.getHandle(workflowId).describe()).typedSearchAttributes.get(SA.status)).toBe(
+      'filtered',
+    );
   });
 
   test('follow-up 404 is a clear, non-retried outcome', async () => {
     api.on('/orders/GONE-1', () => ({ status: 404, body: { error: 'no such order' } }));
-    const res = await postExtend(extendBody([{ Action: 'OrderCreated', Details: { OrderNumber: 'GONE-1', Warehouse: 'ADR-1' } }]));
+    const res = await postExtend(
+      extendBody([{ Action: 'OrderCreated', Details: { OrderNumber: 'GONE-1', Warehouse: 'ADR-1' } }]),
+    );
     const outcome = await result(res.json().events[0].workflowId);
     expect(outcome.status).toBe('follow-up-not-found');
     expect(outcome.reason).toMatch(/answered 404/);
@@ -138,8 +164,12 @@ describe('Extend Commerce', () => {
 
   test('follow-up 500 then 200 is retried and succeeds', async () => {
     let calls = 0;
-    api.on('/orders/FLAKY-1', () => (++calls === 1 ? { status: 500, body: 'boom' } : { status: 200, body: { ok: true } }));
-    const res = await postExtend(extendBody([{ Action: 'OrderCreated', Details: { OrderNumber: 'FLAKY-1', Warehouse: 'ADR-1' } }]));
+    api.on('/orders/FLAKY-1', () =>
+      ++calls === 1 ? { status: 500, body: 'boom' } : { status: 200, body: { ok: true } },
+    );
+    const res = await postExtend(
+      extendBody([{ Action: 'OrderCreated', Details: { OrderNumber: 'FLAKY-1', Warehouse: 'ADR-1' } }]),
+    );
     const outcome = await result(res.json().events[0].workflowId);
     expect(outcome.status).toBe('handed-off');
     expect(outcome.enriched?.followUp?.data).toEqual({ ok: true });
@@ -173,7 +203,9 @@ describe('Ongoing WMS', () => {
 
   test('Basic auth, goods-owner filter passes, follow-up on the payload path', async () => {
     api.on('/ongoing/api/v1/orders/2280031', () => ({ status: 200, body: { orderInfo: { orderNumber: 'SO-10442' } } }));
-    const res = await post(h.app, '/webhooks/wms', JSON.stringify(ongoingOrderPicked), { authorization: basic('ongoing', 'wms-pass') });
+    const res = await post(h.app, '/webhooks/wms', JSON.stringify(ongoingOrderPicked), {
+      authorization: basic('ongoing', 'wms-pass'),
+    });
     expect(res.statusCode).toBe(202);
     const outcome = await result(inboundWorkflowId('wms', 'webhookOrdersId/991/48213377'));
     expect(outcome.status).toBe('handed-off');
@@ -183,7 +215,9 @@ describe('Ongoing WMS', () => {
 
   test('another goods owner is filtered', async () => {
     const body = { ...ongoingOrderPicked, webhookEventId: 48213378, goodsOwnerId: 999 };
-    const res = await post(h.app, '/webhooks/wms', JSON.stringify(body), { authorization: basic('ongoing', 'wms-pass') });
+    const res = await post(h.app, '/webhooks/wms', JSON.stringify(body), {
+      authorization: basic('ongoing', 'wms-pass'),
+    });
     expect((await result(res.json().events[0].workflowId)).status).toBe('filtered');
   });
 
@@ -198,10 +232,20 @@ describe('Ongoing WMS', () => {
   });
 
   test('X-Auth-Token: right token accepted, wrong token 401', async () => {
-    const ok = await post(h.app, '/webhooks/wms-token', JSON.stringify({ ...ongoingOrderPicked, webhookEventId: 7100001 }), { 'x-auth-token': 'tok-123' });
+    const ok = await post(
+      h.app,
+      '/webhooks/wms-token',
+      JSON.stringify({ ...ongoingOrderPicked, webhookEventId: 7100001 }),
+      { 'x-auth-token': 'tok-123' },
+    );
     expect(ok.statusCode).toBe(202);
     expect((await result(inboundWorkflowId('wms-token', 'webhookOrdersId/991/7100001'))).status).toBe('handed-off');
-    const bad = await post(h.app, '/webhooks/wms-token', JSON.stringify({ ...ongoingOrderPicked, webhookEventId: 7100002 }), { 'x-auth-token': 'tok-124' });
+    const bad = await post(
+      h.app,
+      '/webhooks/wms-token',
+      JSON.stringify({ ...ongoingOrderPicked, webhookEventId: 7100002 }),
+      { 'x-auth-token': 'tok-124' },
+    );
     expect(bad.statusCode).toBe(401);
     await expectNoWorkflow(inboundWorkflowId('wms-token', 'webhookOrdersId/991/7100002'));
   });
@@ -210,7 +254,10 @@ describe('Ongoing WMS', () => {
 describe('Automation API', () => {
   test('X-Signature and key: the full order is fetched by orderId', async () => {
     const text = JSON.stringify(automationOrderAccepted);
-    api.on(`/automation/orders/${automationOrderAccepted.orderId}`, () => ({ status: 200, body: { id: automationOrderAccepted.orderId, state: 'ACCEPTED' } }));
+    api.on(`/automation/orders/${automationOrderAccepted.orderId}`, () => ({
+      status: 200,
+      body: { id: automationOrderAccepted.orderId, state: 'ACCEPTED' },
+    }));
     const res = await post(h.app, '/webhooks/esign?key=install-7', text, { 'x-signature': sign.x(ESIGN_SECRET, text) });
     expect(res.statusCode).toBe(202);
     const outcome = await result(inboundWorkflowId('esign', `${automationOrderAccepted.orderId}/OrderAccepted`));
@@ -233,7 +280,12 @@ describe('Automation API', () => {
   ])('%s: 401 and no workflow', async (_name, query, signed, message) => {
     const body = { orderId: randomUUID(), eventType: 'OrderCreated' };
     const text = JSON.stringify(body);
-    const res = await post(h.app, `/webhooks/esign${query}`, text, signed ? { 'x-signature': sign.x(ESIGN_SECRET, text) } : {});
+    const res = await post(
+      h.app,
+      `/webhooks/esign${query}`,
+      text,
+      signed ? { 'x-signature': sign.x(ESIGN_SECRET, text) } : {},
+    );
     expect(res.statusCode).toBe(401);
     expect(res.json().message).toMatch(message);
     await expectNoWorkflow(inboundWorkflowId('esign', `${body.orderId}/OrderCreated`));
@@ -249,13 +301,19 @@ describe('bad input never starts anything and never gets a 5xx', () => {
 
   test('wrong content type: 415', async () => {
     const text = JSON.stringify(productCreated);
-    const res = await post(h.app, '/webhooks/erp', text, { 'content-type': 'text/plain', 'ms-signature': sign.ms(EXTEND_SECRET, text) });
+    const res = await post(h.app, '/webhooks/erp', text, {
+      'content-type': 'text/plain',
+      'ms-signature': sign.ms(EXTEND_SECRET, text),
+    });
     expect(res.statusCode).toBe(415);
     expect(res.json().error).toBe('unsupported_media_type');
   });
 
   test('body over the limit: 413', async () => {
-    const text = JSON.stringify({ Id: 'x', Notifications: [{ Action: 'OrderCreated', Details: { OrderNumber: 'x'.repeat(h.config.server.bodyLimitBytes) } }] });
+    const text = JSON.stringify({
+      Id: 'x',
+      Notifications: [{ Action: 'OrderCreated', Details: { OrderNumber: 'x'.repeat(h.config.server.bodyLimitBytes) } }],
+    });
     const res = await post(h.app, '/webhooks/erp', text, { 'ms-signature': sign.ms(EXTEND_SECRET, text) });
     expect(res.statusCode).toBe(413);
     expect(res.json().error).toBe('payload_too_large');
@@ -277,7 +335,11 @@ describe('bad input never starts anything and never gets a 5xx', () => {
   });
 
   test('empty body: 400', async () => {
-    const res = await h.app.inject({ method: 'POST', url: '/webhooks/erp', headers: { 'content-type': 'application/json', 'ms-signature': sign.ms(EXTEND_SECRET, '') } });
+    const res = await h.app.inject({
+      method: 'POST',
+      url: '/webhooks/erp',
+      headers: { 'content-type': 'application/json', 'ms-signature': sign.ms(EXTEND_SECRET, '') },
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json()).toMatchObject({ error: 'invalid_payload' });
   });

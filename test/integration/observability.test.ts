@@ -63,11 +63,16 @@ describe('metrics', () => {
     const orderNumber = `OBS-${randomUUID()}`;
     const ok = await postExtend('erp', extendBody([{ Action: 'OrderCreated', Details: { OrderNumber: orderNumber } }]));
     expect(ok.statusCode).toBe(202);
-    const bad = await postExtend('erp', extendBody([{ Action: 'OrderCreated', Details: { OrderNumber: 'X' } }]), 'wrong-secret');
+    const bad = await postExtend(
+      'erp',
+      extendBody([{ Action: 'OrderCreated', Details: { OrderNumber: 'X' } }]),
+      'wrong-secret',
+    );
     expect(bad.statusCode).toBe(401);
     const after = await apiMetrics();
 
-    const delta = (name: string, labels: Record<string, string>) => sample(after, name, labels) - sample(before, name, labels);
+    const delta = (name: string, labels: Record<string, string>) =>
+      sample(after, name, labels) - sample(before, name, labels);
     expect(delta('hookflow_webhooks_received_total', { source: 'erp' })).toBe(2);
     expect(delta('hookflow_webhooks_accepted_total', { source: 'erp' })).toBe(1);
     expect(delta('hookflow_webhooks_rejected_total', { source: 'erp', reason: 'unauthorized' })).toBe(1);
@@ -76,7 +81,9 @@ describe('metrics', () => {
     // The follow-up fetch is measured on the worker (same registry in-process, and its own endpoint).
     await h.client.workflow.getHandle(ok.json().events[0].workflowId).result();
     expect(sourceApi.requestsTo(`/orders/${orderNumber}`)).toHaveLength(1);
-    expect(sample(await workerMetrics(), 'hookflow_followup_fetches_total', { outcome: 'fetched' })).toBeGreaterThanOrEqual(1);
+    expect(
+      sample(await workerMetrics(), 'hookflow_followup_fetches_total', { outcome: 'fetched' }),
+    ).toBeGreaterThanOrEqual(1);
   });
 
   test('rejections carry the code of their response, repeats count as duplicates, other routes count nothing', async () => {
@@ -84,16 +91,22 @@ describe('metrics', () => {
     const text = 'not json';
     const invalid = await post(h.app, '/webhooks/erp', text, { 'ms-signature': sign.ms(SECRET, text) });
     expect(invalid.statusCode).toBe(400);
-    const unknown = await postExtend('nowhere', extendBody([{ Action: 'OrderCreated', Details: { OrderNumber: 'X' } }]));
+    const unknown = await postExtend(
+      'nowhere',
+      extendBody([{ Action: 'OrderCreated', Details: { OrderNumber: 'X' } }]),
+    );
     expect(unknown.statusCode).toBe(404);
-    const body = extendBody([{ Action: 'OrderCreated', Details: { OrderNumber: `DUP-${randomUUID()}`, Warehouse: 'W' } }]);
+    const body = extendBody([
+      { Action: 'OrderCreated', Details: { OrderNumber: `DUP-${randomUUID()}`, Warehouse: 'W' } },
+    ]);
     expect((await postExtend('other', body)).json().events[0].duplicate).toBe(false);
     expect((await postExtend('other', body)).json().events[0].duplicate).toBe(true);
     expect((await h.app.inject('/healthz')).statusCode).toBe(200);
     expect((await h.app.inject({ method: 'POST', url: '/webhooks' })).statusCode).toBe(404);
     const after = await apiMetrics();
 
-    const delta = (name: string, labels: Record<string, string>) => sample(after, name, labels) - sample(before, name, labels);
+    const delta = (name: string, labels: Record<string, string>) =>
+      sample(after, name, labels) - sample(before, name, labels);
     expect(delta('hookflow_webhooks_rejected_total', { source: 'erp', reason: invalid.json().error })).toBe(1);
     expect(delta('hookflow_webhooks_rejected_total', { source: '(unknown)', reason: unknown.json().error })).toBe(1);
     expect(delta('hookflow_webhooks_received_total', { source: '(unknown)' })).toBe(1);
@@ -105,16 +118,24 @@ describe('metrics', () => {
   test('a delivered webhook shows as a delivery outcome in the worker registry', async () => {
     const read = async () => {
       const text = await workerMetrics();
-      return { delivered: sample(text, 'hookflow_deliveries_total', { outcome: 'delivered' }), attempts: sample(text, 'hookflow_delivery_attempts_total') };
+      return {
+        delivered: sample(text, 'hookflow_deliveries_total', { outcome: 'delivered' }),
+        attempts: sample(text, 'hookflow_delivery_attempts_total'),
+      };
     };
     const before = await read();
     const path = `/hook/${randomUUID()}`;
     receiver.on(path, () => ({ status: 200 }));
-    await createSubscription(h, { url: `${receiver.url}${path}`, secret: 'subscriber-secret-123', triggers: ['shop.*'] });
+    await createSubscription(h, {
+      url: `${receiver.url}${path}`,
+      secret: 'subscriber-secret-123',
+      triggers: ['shop.*'],
+    });
     const { workflowId } = await publish(h, { type: 'shop.OrderPaid', data: { orderNumber: 'SO-OBS' } });
     await h.client.workflow.getHandle(workflowId).result();
     // Fan-out only starts the delivery workflow: wait for the receiver, then for the attempt to be counted.
-    for (let i = 0; i < 100 && (await read()).delivered === before.delivered; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 100 && (await read()).delivered === before.delivered; i++)
+      await new Promise((r) => setTimeout(r, 100));
     const after = await read();
     expect(receiver.requestsTo(path)).toHaveLength(1);
     expect(after.delivered - before.delivered).toBe(1);
@@ -126,7 +147,10 @@ describe('metrics', () => {
   });
 
   test("Temporal core's metrics are appended to the worker's when its exporter is on", async () => {
-    const core = await new FakeHttpPeer(() => ({ status: 200, body: '# TYPE temporal_fake_total counter\ntemporal_fake_total 3\n' })).start();
+    const core = await new FakeHttpPeer(() => ({
+      status: 200,
+      body: '# TYPE temporal_fake_total counter\ntemporal_fake_total 3\n',
+    })).start();
     try {
       setCoreMetricsUrl(`${core.url}/metrics`);
       const text = await workerMetrics();
@@ -141,7 +165,10 @@ describe('metrics', () => {
 
 describe('rate limit', () => {
   test('a source over its own limit gets 429 with Retry-After; another source is unaffected', async () => {
-    const before = sample(await apiMetrics(), 'hookflow_webhooks_rejected_total', { source: 'limited', reason: 'rate_limited' });
+    const before = sample(await apiMetrics(), 'hookflow_webhooks_rejected_total', {
+      source: 'limited',
+      reason: 'rate_limited',
+    });
     // The limit counts the notifications of authenticated requests (3 here), never failed ones.
     const body = () => extendBody([{ Action: 'OrderCreated', Details: { OrderNumber: 'RL', Warehouse: 'W' } }]);
     expect((await postExtend('limited', body(), 'wrong')).statusCode).toBe(401);
@@ -149,9 +176,15 @@ describe('rate limit', () => {
     const limited = await postExtend('limited', body());
     expect(limited.statusCode).toBe(429);
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
-    expect(limited.json()).toEqual({ error: 'rate_limited', message: expect.stringMatching(/limited.*rate limit of 3/) });
+    expect(limited.json()).toEqual({
+      error: 'rate_limited',
+      message: expect.stringMatching(/limited.*rate limit of 3/),
+    });
     expect((await postExtend('other', body(), 'wrong')).statusCode).toBe(401);
-    expect(sample(await apiMetrics(), 'hookflow_webhooks_rejected_total', { source: 'limited', reason: 'rate_limited' }) - before).toBe(1);
+    expect(
+      sample(await apiMetrics(), 'hookflow_webhooks_rejected_total', { source: 'limited', reason: 'rate_limited' }) -
+        before,
+    ).toBe(1);
   });
 });
 
@@ -162,15 +195,29 @@ describe('OpenAPI', () => {
     const doc = res.json();
     expect(doc.openapi).toMatch(/^3\./);
     expect(doc.info.title).toBe('hookflow');
-    for (const path of ['/webhooks/{sourceId}', '/api/subscriptions', '/api/subscriptions/{id}', '/api/events', '/api/deliveries/{id}', '/healthz', '/readyz']) {
+    for (const path of [
+      '/webhooks/{sourceId}',
+      '/api/subscriptions',
+      '/api/subscriptions/{id}',
+      '/api/events',
+      '/api/deliveries/{id}',
+      '/healthz',
+      '/readyz',
+    ]) {
       expect(doc.paths).toHaveProperty([path]);
     }
     expect(doc.paths).not.toHaveProperty(['/metrics']);
-    expect(doc.components.securitySchemes.bearerAuth).toEqual(expect.objectContaining({ type: 'http', scheme: 'bearer' }));
+    expect(doc.components.securitySchemes.bearerAuth).toEqual(
+      expect.objectContaining({ type: 'http', scheme: 'bearer' }),
+    );
     expect(doc.paths['/api/events'].post.security).toEqual([{ bearerAuth: [] }]);
     expect(doc.paths['/healthz'].get.security).toBeUndefined();
-    expect(doc.paths['/api/events'].post.requestBody.content['application/json'].schema.properties).toHaveProperty('type');
-    expect(doc.paths['/webhooks/{sourceId}'].post.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'sourceId', in: 'path' })]));
+    expect(doc.paths['/api/events'].post.requestBody.content['application/json'].schema.properties).toHaveProperty(
+      'type',
+    );
+    expect(doc.paths['/webhooks/{sourceId}'].post.parameters).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: 'sourceId', in: 'path' })]),
+    );
     expect((await h.app.inject('/docs')).statusCode).toBeLessThan(400);
   });
 });

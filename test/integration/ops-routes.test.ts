@@ -34,7 +34,8 @@ async function build(yaml: string): Promise<{ config: HookflowConfig; app: Hookf
 
 test('development default: served on the API port, open', async () => {
   const { app } = await build('');
-  for (const url of OPS_PATHS) expect({ url, status: (await app.inject(url)).statusCode }).toEqual({ url, status: expect.any(Number) });
+  for (const url of OPS_PATHS)
+    expect({ url, status: (await app.inject(url)).statusCode }).toEqual({ url, status: expect.any(Number) });
   expect((await app.inject('/metrics')).statusCode).toBe(200);
   expect((await app.inject('/readyz')).statusCode).toBe(200);
 });
@@ -45,21 +46,41 @@ test('server.ops.token: every ops route needs the bearer token; /healthz and web
     const open = await app.inject(url);
     expect({ url, status: open.statusCode }).toEqual({ url, status: 401 });
     expect(open.body).not.toContain('secret-erp-id');
-    expect({ url, status: (await app.inject({ url, headers: { authorization: 'Bearer wrong-token-0123456789' } })).statusCode }).toEqual({ url, status: 401 });
-    expect({ url, status: (await app.inject({ url, headers: { authorization: `Bearer ${OPS_TOKEN}` } })).statusCode }).toEqual({ url, status: expect.any(Number) });
+    expect({
+      url,
+      status: (await app.inject({ url, headers: { authorization: 'Bearer wrong-token-0123456789' } })).statusCode,
+    }).toEqual({ url, status: 401 });
+    expect({
+      url,
+      status: (await app.inject({ url, headers: { authorization: `Bearer ${OPS_TOKEN}` } })).statusCode,
+    }).toEqual({ url, status: expect.any(Number) });
   }
   const metrics = await app.inject({ url: '/metrics', headers: { authorization: `Bearer ${OPS_TOKEN}` } });
   expect(metrics.statusCode).toBe(200);
-  expect((await app.inject({ url: '/readyz', headers: { authorization: `Bearer ${OPS_TOKEN}` } })).statusCode).toBe(200);
-  expect((await app.inject({ url: '/docs/json', headers: { authorization: `Bearer ${OPS_TOKEN}` } })).statusCode).toBe(200);
+  expect((await app.inject({ url: '/readyz', headers: { authorization: `Bearer ${OPS_TOKEN}` } })).statusCode).toBe(
+    200,
+  );
+  expect((await app.inject({ url: '/docs/json', headers: { authorization: `Bearer ${OPS_TOKEN}` } })).statusCode).toBe(
+    200,
+  );
   expect((await app.inject('/healthz')).statusCode).toBe(200);
   // A webhook without credentials is still a 401 of the webhook route, not of the ops token.
-  expect((await app.inject({ method: 'POST', url: '/webhooks/secret-erp-id', payload: '{}', headers: { 'content-type': 'application/json' } })).json().message).toMatch(/ms-signature/);
+  expect(
+    (
+      await app.inject({
+        method: 'POST',
+        url: '/webhooks/secret-erp-id',
+        payload: '{}',
+        headers: { 'content-type': 'application/json' },
+      })
+    ).json().message,
+  ).toMatch(/ms-signature/);
 });
 
 test('server.ops.port: nothing of it on the webhook port; the ops listener serves it, with the API document', async () => {
   const { config, app } = await build('server: { ops: { port: 0 } }');
-  for (const url of OPS_PATHS) expect({ url, status: (await app.inject(url)).statusCode }).toEqual({ url, status: 404 });
+  for (const url of OPS_PATHS)
+    expect({ url, status: (await app.inject(url)).statusCode }).toEqual({ url, status: 404 });
   expect((await app.inject('/healthz')).statusCode).toBe(200);
 
   const ops = await buildOpsApp({ config, client, api: app });
@@ -71,11 +92,24 @@ test('server.ops.port: nothing of it on the webhook port; the ops listener serve
   expect(doc.statusCode).toBe(200);
   expect(doc.json().paths).toHaveProperty(['/webhooks/{sourceId}']);
   expect((await ops.inject('/docs')).statusCode).toBeLessThan(400);
-  expect((await ops.inject({ method: 'POST', url: '/webhooks/secret-erp-id', payload: '{}', headers: { 'content-type': 'application/json' } })).statusCode).toBe(404);
+  expect(
+    (
+      await ops.inject({
+        method: 'POST',
+        url: '/webhooks/secret-erp-id',
+        payload: '{}',
+        headers: { 'content-type': 'application/json' },
+      })
+    ).statusCode,
+  ).toBe(404);
 });
 
 test('startApi with server.ops.port listens twice on loopback: webhooks on one port, ops routes on the other', async () => {
-  const api = await startApi(testConfig(`server: { port: 0, ops: { port: 0, host: 127.0.0.1 } }\nsources: [{ id: erp, kind: extend-commerce, secret: s }]`));
+  const api = await startApi(
+    testConfig(
+      `server: { port: 0, ops: { port: 0, host: 127.0.0.1 } }\nsources: [{ id: erp, kind: extend-commerce, secret: s }]`,
+    ),
+  );
   try {
     expect(api.opsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(api.opsUrl).not.toBe(api.url);

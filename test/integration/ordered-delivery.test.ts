@@ -60,15 +60,31 @@ test('200 events over 20 entities, a third failing their first attempt: each ent
     seen.push({ eventId: body.id, entity: body.entity, seq: body.data.seq, ok });
     return { status: ok ? 200 : 503 };
   });
-  const sub = await createSubscription(h, { url: `${receiver.url}${path}`, secret: 'ordered-secret', triggers: ['ordered.*'], signature: 'x-signature', ordering: 'entity' });
+  const sub = await createSubscription(h, {
+    url: `${receiver.url}${path}`,
+    secret: 'ordered-secret',
+    triggers: ['ordered.*'],
+    signature: 'x-signature',
+    ordering: 'entity',
+  });
   expect((await adminApi(h, 'GET', `/api/subscriptions/${sub}`)).json()).toMatchObject({ ordering: 'entity' });
 
   const entity = (e: number) => `SO-${run}-${e}`;
   const key = (e: number, seq: number) => `${run}-${e}-${seq}`;
-  for (let e = 0; e < ENTITIES; e++) for (let seq = 0; seq < PER_ENTITY; seq++) if (Math.random() < 1 / 3) failFirst.add(`api/${key(e, seq)}`);
+  for (let e = 0; e < ENTITIES; e++)
+    for (let seq = 0; seq < PER_ENTITY; seq++) if (Math.random() < 1 / 3) failFirst.add(`api/${key(e, seq)}`);
   // Per entity one after the other (the acceptance order), the entities concurrently.
   for (let seq = 0; seq < PER_ENTITY; seq++) {
-    await Promise.all(Array.from({ length: ENTITIES }, (_, e) => publish(h, { type: seq === 0 ? 'ordered.OrderCreated' : 'ordered.OrderChanged', entity: entity(e), data: { seq }, idempotencyKey: key(e, seq) })));
+    await Promise.all(
+      Array.from({ length: ENTITIES }, (_, e) =>
+        publish(h, {
+          type: seq === 0 ? 'ordered.OrderCreated' : 'ordered.OrderChanged',
+          entity: entity(e),
+          data: { seq },
+          idempotencyKey: key(e, seq),
+        }),
+      ),
+    );
   }
 
   const total = ENTITIES * PER_ENTITY;
@@ -97,16 +113,31 @@ test('200 events over 20 entities, a third failing their first attempt: each ent
   expect(lane.typedSearchAttributes.get(SA.subscription)).toBe(sub);
 
   // Idle lanes end (after 2 s here); the next event starts the lane again and is delivered.
-  const first = await eventually(async () => {
-    const d = await h.client.workflow.getHandle(laneId).describe();
-    return d.status.name === 'COMPLETED' ? d : undefined;
-  }, 'the idle lane to end', 30_000);
+  const first = await eventually(
+    async () => {
+      const d = await h.client.workflow.getHandle(laneId).describe();
+      return d.status.name === 'COMPLETED' ? d : undefined;
+    },
+    'the idle lane to end',
+    30_000,
+  );
   expect(first.memo?.[LANE_MEMO]).toMatchObject({ delivered: PER_ENTITY, failed: 0, waitingCount: 0 });
-  await publish(h, { type: 'ordered.OrderChanged', entity: entity(0), data: { seq: PER_ENTITY }, idempotencyKey: key(0, PER_ENTITY) });
-  await eventually(async () => seen.some((s) => s.ok && s.seq === PER_ENTITY && s.entity === entity(0)), 'the event after the lane ended');
+  await publish(h, {
+    type: 'ordered.OrderChanged',
+    entity: entity(0),
+    data: { seq: PER_ENTITY },
+    idempotencyKey: key(0, PER_ENTITY),
+  });
+  await eventually(
+    async () => seen.some((s) => s.ok && s.seq === PER_ENTITY && s.entity === entity(0)),
+    'the event after the lane ended',
+  );
   const again = h.client.workflow.getHandle(laneId);
   expect((await again.describe()).runId).not.toBe(first.runId);
-  await eventually(async () => (await again.query(laneStateQuery)).delivered === 1, 'the new lane run to count its delivery');
+  await eventually(
+    async () => (await again.query(laneStateQuery)).delivered === 1,
+    'the new lane run to count its delivery',
+  );
 });
 
 test('a delivery that finally fails holds its lane only until it fails; other entities keep flowing', async () => {
@@ -120,9 +151,23 @@ test('a delivery that finally fails holds its lane only until it fails; other en
     seen.push({ entity: body.entity, seq: body.data.seq, status });
     return { status };
   });
-  const sub = await createSubscription(h, { url: `${receiver.url}${path}`, triggers: ['held.*'], signature: 'x-signature', ordering: 'entity' });
+  const sub = await createSubscription(h, {
+    url: `${receiver.url}${path}`,
+    triggers: ['held.*'],
+    signature: 'x-signature',
+    ordering: 'entity',
+  });
   for (const seq of [0, 1, 2]) {
-    await Promise.all(['A', 'B'].map((e) => publish(h, { type: 'held.OrderChanged', entity: `${run}-${e}`, data: { seq }, idempotencyKey: `${run}-${e}-${seq}` })));
+    await Promise.all(
+      ['A', 'B'].map((e) =>
+        publish(h, {
+          type: 'held.OrderChanged',
+          entity: `${run}-${e}`,
+          data: { seq },
+          idempotencyKey: `${run}-${e}-${seq}`,
+        }),
+      ),
+    );
   }
   await eventually(async () => seen.filter((s) => s.status === 200).length >= 5, 'the five deliverable events', 60_000);
   expect(seen.filter((s) => s.entity === `${run}-A`).map((s) => [s.seq, s.status])).toEqual([
@@ -155,10 +200,17 @@ test('an earlier event still being enriched (follow-up retried for seconds) goes
     got.push((json(request) as { type: string }).type);
     return { status: 200 };
   });
-  await createSubscription(h, { url: `${receiver.url}${path}`, triggers: ['extend-commerce.OrderCreated', 'extend-commerce.OrderPicked'], signature: 'x-signature', ordering: 'entity' });
+  await createSubscription(h, {
+    url: `${receiver.url}${path}`,
+    triggers: ['extend-commerce.OrderCreated', 'extend-commerce.OrderPicked'],
+    signature: 'x-signature',
+    ordering: 'entity',
+  });
   for (const action of ['OrderCreated', 'OrderPicked']) {
     const body = JSON.stringify(extendBody([{ Action: action, Details: { OrderNumber: order } }]));
-    expect((await post(h.app, '/webhooks/erp', body, { 'ms-signature': sign.ms('extend-secret', body) })).statusCode).toBe(202);
+    expect(
+      (await post(h.app, '/webhooks/erp', body, { 'ms-signature': sign.ms('extend-secret', body) })).statusCode,
+    ).toBe(202);
   }
   await eventually(async () => got.length >= 2, 'both deliveries', 60_000);
   expect(got).toEqual(['extend-commerce.OrderCreated', 'extend-commerce.OrderPicked']);
@@ -180,7 +232,11 @@ test('events without an entity are delivered directly (no lane)', async () => {
 describe('lanes that end and start all the time (idle 0.1 s): events enqueued while a lane completes are not lost', () => {
   let fast: Harness;
   beforeAll(async () => {
-    fast = await startHarness(testConfig(`delivery: { oneDay: { initialInterval: PT0.2S, maximumInterval: PT1S, window: PT1M }, ordering: { settle: PT1S, idle: PT0.1S } }`));
+    fast = await startHarness(
+      testConfig(
+        `delivery: { oneDay: { initialInterval: PT0.2S, maximumInterval: PT1S, window: PT1M }, ordering: { settle: PT1S, idle: PT0.1S } }`,
+      ),
+    );
   });
   afterAll(async () => {
     await fast?.stop();
@@ -195,25 +251,48 @@ describe('lanes that end and start all the time (idle 0.1 s): events enqueued wh
       seen.push({ id: body.id, entity: body.entity, seq: body.data.seq });
       return { status: 200 };
     });
-    const sub = await createSubscription(fast, { url: `${receiver.url}${path}`, triggers: ['race.*'], signature: 'x-signature', ordering: 'entity' });
+    const sub = await createSubscription(fast, {
+      url: `${receiver.url}${path}`,
+      triggers: ['race.*'],
+      signature: 'x-signature',
+      ordering: 'entity',
+    });
     const entities = ['X', 'Y', 'Z'].map((e) => `${run}-${e}`);
     // Spaced around a delivery's duration plus the idle time, so events often reach a lane as it ends.
     for (let seq = 0; seq < 10; seq++) {
-      await Promise.all(entities.map((entity) => publish(fast, { type: 'race.Changed', entity, data: { seq }, idempotencyKey: `${entity}-${seq}` })));
+      await Promise.all(
+        entities.map((entity) =>
+          publish(fast, { type: 'race.Changed', entity, data: { seq }, idempotencyKey: `${entity}-${seq}` }),
+        ),
+      );
       await new Promise((resolve) => setTimeout(resolve, 1_200 + Math.floor(Math.random() * 1_500)));
       if (seq === 4) {
         // Halfway, every lane has ended at least once (however slow the machine): the rest start them anew.
-        await eventually(async () => {
-          const states = await Promise.all(entities.map(async (entity) => (await fast.client.workflow.getHandle(laneWorkflowId(sub, entity)).describe()).status.name));
-          return states.every((state) => state === 'COMPLETED');
-        }, 'the lanes to end', 60_000);
+        await eventually(
+          async () => {
+            const states = await Promise.all(
+              entities.map(
+                async (entity) =>
+                  (await fast.client.workflow.getHandle(laneWorkflowId(sub, entity)).describe()).status.name,
+              ),
+            );
+            return states.every((state) => state === 'COMPLETED');
+          },
+          'the lanes to end',
+          60_000,
+        );
       }
     }
     await eventually(async () => seen.length >= 30, 'the 30 deliveries', 120_000);
-    for (const entity of entities) expect(seen.filter((s) => s.entity === entity).map((s) => s.seq)).toEqual(Array.from({ length: 10 }, (_, i) => i));
+    for (const entity of entities)
+      expect(seen.filter((s) => s.entity === entity).map((s) => s.seq)).toEqual(
+        Array.from({ length: 10 }, (_, i) => i),
+      );
     expect(new Set(seen.map((s) => s.id)).size).toBe(30);
     // The lanes did end and start again (at least two runs per lane).
-    const { count } = await fast.client.workflow.count(`WorkflowType = 'laneWorkflow' AND HookflowSubscription = '${sub}'`);
+    const { count } = await fast.client.workflow.count(
+      `WorkflowType = 'laneWorkflow' AND HookflowSubscription = '${sub}'`,
+    );
     expect(count).toBeGreaterThanOrEqual(6);
   });
 });

@@ -6,7 +6,13 @@ import { EXTEND_ENTITY, type ExtendAction } from '../../src/sources/extend-comme
 import { FakeHttpPeer, type RecordedRequest } from '../support/fake-http';
 import { eventually, startHarness, testConfig, type Harness } from '../support/harness';
 import { createSubscription, json, verify } from '../support/outbound';
-import { AUTOMATION_EVENTS, EXTEND_NOTIFICATIONS, ONGOING_EXAMPLES, extendEnvelope, valueAt } from '../support/published';
+import {
+  AUTOMATION_EVENTS,
+  EXTEND_NOTIFICATIONS,
+  ONGOING_EXAMPLES,
+  extendEnvelope,
+  valueAt,
+} from '../support/published';
 import { post, sign } from '../support/webhooks';
 
 /**
@@ -69,19 +75,25 @@ afterAll(async () => {
   await api?.stop();
 });
 
-const result = (workflowId: string) => h.client.workflow.getHandle(workflowId).result() as Promise<InboundWorkflowResult>;
-const attributes = async (workflowId: string) => (await h.client.workflow.getHandle(workflowId).describe()).typedSearchAttributes;
-const entityOf = (page: string, body: Record<string, unknown>) => String(valueAt(body, ONGOING_FAMILIES.find((f) => f.page === page)!.entity[0]));
+const result = (workflowId: string) =>
+  h.client.workflow.getHandle(workflowId).result() as Promise<InboundWorkflowResult>;
+const attributes = async (workflowId: string) =>
+  (await h.client.workflow.getHandle(workflowId).describe()).typedSearchAttributes;
+const entityOf = (page: string, body: Record<string, unknown>) =>
+  String(valueAt(body, ONGOING_FAMILIES.find((f) => f.page === page)!.entity[0]));
 
 async function count(query: string): Promise<number> {
   return (await h.client.workflow.count(query)).count;
 }
 
 /** The deliveries at the receiver, by hookflow event id (`<source>/<key>`), once `expected` have arrived. */
-async function deliveries(expected: number): Promise<Map<string, { request: RecordedRequest; body: Record<string, unknown> }>> {
+async function deliveries(
+  expected: number,
+): Promise<Map<string, { request: RecordedRequest; body: Record<string, unknown> }>> {
   await eventually(async () => receiver.requestsTo('/hook').length >= expected, `${expected} deliveries`, 90_000);
   const byId = new Map<string, { request: RecordedRequest; body: Record<string, unknown> }>();
-  for (const request of receiver.requestsTo('/hook')) byId.set(json(request).id as string, { request, body: json(request) });
+  for (const request of receiver.requestsTo('/hook'))
+    byId.set(json(request).id as string, { request, body: json(request) });
   return byId;
 }
 
@@ -107,7 +119,12 @@ test('every published payload: 202, one workflow each with its search attributes
   const automation = await Promise.all(
     AUTOMATION_EVENTS.map(async (body) => {
       const text = JSON.stringify(body);
-      return { body, res: await post(h.app, '/webhooks/corpus-esign?key=corpus-key', text, { 'x-signature': sign.x(ESIGN_SECRET, text) }) };
+      return {
+        body,
+        res: await post(h.app, '/webhooks/corpus-esign?key=corpus-key', text, {
+          'x-signature': sign.x(ESIGN_SECRET, text),
+        }),
+      };
     }),
   );
 
@@ -131,13 +148,25 @@ test('every published payload: 202, one workflow each with its search attributes
       const outcome = await result(ongoingIds[i]!);
       expect(outcome.status).toBe('handed-off');
       expect(outcome.enriched?.event.payload).toEqual(body);
-      expect(outcome.enriched?.followUp?.data).toEqual(typeof body.path === 'string' ? { fetchedThrough: 'path' } : undefined);
+      expect(outcome.enriched?.followUp?.data).toEqual(
+        typeof body.path === 'string' ? { fetchedThrough: 'path' } : undefined,
+      );
       const sa = await attributes(ongoingIds[i]!);
-      expect([sa.get(SA.eventType), sa.get(SA.entity), sa.get(SA.goodsOwner), sa.get(SA.source)]).toEqual([body.webhookTemplate, entityOf(page, body), 0, 'corpus-wms']);
-      expect(await result(other.json().events[0].workflowId)).toEqual({ status: 'filtered', reason: 'goods owner 0 is not in [162]' });
+      expect([sa.get(SA.eventType), sa.get(SA.entity), sa.get(SA.goodsOwner), sa.get(SA.source)]).toEqual([
+        body.webhookTemplate,
+        entityOf(page, body),
+        0,
+        'corpus-wms',
+      ]);
+      expect(await result(other.json().events[0].workflowId)).toEqual({
+        status: 'filtered',
+        reason: 'goods owner 0 is not in [162]',
+      });
     }),
   );
-  expect(api.requestsTo('/ongoing/api/v1/string')).toHaveLength(ONGOING_EXAMPLES.filter((e) => typeof e.body.path === 'string').length);
+  expect(api.requestsTo('/ongoing/api/v1/string')).toHaveLength(
+    ONGOING_EXAMPLES.filter((e) => typeof e.body.path === 'string').length,
+  );
 
   // Extend: entity per action; Details.Warehouse and Details.Order.Warehouse both filter.
   const extendOutcomes = await Promise.all(extendIds.map(result));
@@ -146,17 +175,27 @@ test('every published payload: 202, one workflow each with its search attributes
     const holder = (Action === 'PickingStarted' ? Details.Order : Details) as Record<string, unknown>;
     const warehouse = holder.Warehouse as string | undefined;
     const passes = warehouse === undefined || ['YX', 'ADR-1'].includes(warehouse);
-    expect(extendOutcomes[i]).toMatchObject(passes ? { status: 'handed-off' } : { status: 'filtered', reason: `warehouse ${warehouse} is not in [YX, ADR-1]` });
+    expect(extendOutcomes[i]).toMatchObject(
+      passes
+        ? { status: 'handed-off' }
+        : { status: 'filtered', reason: `warehouse ${warehouse} is not in [YX, ADR-1]` },
+    );
     if (passes) expectedExtend.set(`corpus-erp/3b3fd4a6-36d5-46fe-8a3f-e73532529db3-${i}`, Action);
   });
   await Promise.all(
     EXTEND_NOTIFICATIONS.map(async ({ Action, Details }, i) => {
       const holder = (Action === 'PickingStarted' ? Details.Order : Details) as Record<string, unknown>;
       const sa = await attributes(extendIds[i]!);
-      expect([sa.get(SA.eventType), sa.get(SA.entity), sa.get(SA.warehouse)]).toEqual([Action, String(holder[EXTEND_ENTITY[Action as ExtendAction]]), holder.Warehouse]);
+      expect([sa.get(SA.eventType), sa.get(SA.entity), sa.get(SA.warehouse)]).toEqual([
+        Action,
+        String(holder[EXTEND_ENTITY[Action as ExtendAction]]),
+        holder.Warehouse,
+      ]);
     }),
   );
-  const b1 = await Promise.all((extendB1.json().events as Array<{ workflowId: string }>).map((e) => result(e.workflowId)));
+  const b1 = await Promise.all(
+    (extendB1.json().events as Array<{ workflowId: string }>).map((e) => result(e.workflowId)),
+  );
   // In list order: CustomerCreated (no warehouse: not warehouse-scoped), PickingStarted (Order.Warehouse ADR-1), PurchaseDelivered (B-1).
   expect(b1.map((o) => o.status)).toEqual(['handed-off', 'filtered', 'handed-off']);
   expect(b1[1]).toEqual({ status: 'filtered', reason: 'warehouse ADR-1 is not in [B-1]' });
@@ -170,14 +209,23 @@ test('every published payload: 202, one workflow each with its search attributes
 
   // Searchable: the README's queries find each Ongoing family's events by entity.
   const byEntity = new Map<string, number>();
-  for (const { page, body } of ongoing) byEntity.set(entityOf(page, body), (byEntity.get(entityOf(page, body)) ?? 0) + 1);
+  for (const { page, body } of ongoing)
+    byEntity.set(entityOf(page, body), (byEntity.get(entityOf(page, body)) ?? 0) + 1);
   for (const [entity, n] of byEntity) {
-    await eventually(async () => (await count(`HookflowSource = 'corpus-wms' AND HookflowEntity = '${entity}'`)) === n, `${n} corpus-wms workflows with entity ${entity}`);
+    await eventually(
+      async () => (await count(`HookflowSource = 'corpus-wms' AND HookflowEntity = '${entity}'`)) === n,
+      `${n} corpus-wms workflows with entity ${entity}`,
+    );
   }
 
   // ... and each family's events by the webhook id field that starts their keys.
   for (const { idField } of ONGOING_FAMILIES) {
-    await eventually(async () => (await count(`HookflowSource = 'corpus-wms' AND WorkflowId STARTS_WITH 'inbound/corpus-wms/${idField}/'`)) === 1, `the ${idField} workflow by id prefix`);
+    await eventually(
+      async () =>
+        (await count(`HookflowSource = 'corpus-wms' AND WorkflowId STARTS_WITH 'inbound/corpus-wms/${idField}/'`)) ===
+        1,
+      `the ${idField} workflow by id prefix`,
+    );
   }
 
   // Delivered: each body still carries every field of the original notification, with its value and type.
@@ -192,7 +240,13 @@ test('every published payload: 202, one workflow each with its search attributes
   }
   for (const [key, Action] of expectedExtend) {
     const original = EXTEND_NOTIFICATIONS.find((n) => n.Action === Action)!;
-    expect(delivered.get(key)?.body.data).toEqual({ Id: '6e249eebb818463086ae0dda6eeba7b2', Attempt: 1, NotificationId: '3b3fd4a6-36d5-46fe-8a3f-e73532529db3', Action, Details: original.Details });
+    expect(delivered.get(key)?.body.data).toEqual({
+      Id: '6e249eebb818463086ae0dda6eeba7b2',
+      Attempt: 1,
+      NotificationId: '3b3fd4a6-36d5-46fe-8a3f-e73532529db3',
+      Action,
+      Details: original.Details,
+    });
   }
   for (const [i, { body }] of automation.entries()) {
     const got = delivered.get(automationIds[i]!.replace(/^inbound\//, ''));
@@ -203,14 +257,21 @@ test('every published payload: 202, one workflow each with its search attributes
 
 test('a sample through the HTTP route: extra fields of any JSON type, anywhere, are still a 202 with the same key', async () => {
   const samples = ONGOING_EXAMPLES.map(({ body }) => body);
-  const extra = fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }).map((k) => `extra ${k}`), fc.jsonValue({ maxDepth: 3 }), { minKeys: 1, maxKeys: 3 });
+  const extra = fc.dictionary(
+    fc.string({ minLength: 1, maxLength: 8 }).map((k) => `extra ${k}`),
+    fc.jsonValue({ maxDepth: 3 }),
+    { minKeys: 1, maxKeys: 3 },
+  );
   await fc.assert(
     fc.asyncProperty(fc.nat(samples.length - 1), extra, extra, async (index, top, nested) => {
       const body = structuredClone(samples[index]!) as Record<string, unknown>;
-      const inner = Object.values(body).find((v) => v !== null && typeof v === 'object' && !Array.isArray(v)) as Record<string, unknown> | undefined;
+      const inner = Object.values(body).find((v) => v !== null && typeof v === 'object' && !Array.isArray(v)) as
+        Record<string, unknown> | undefined;
       Object.assign(body, top);
       if (inner) Object.assign(inner, nested);
-      const res = await post(h.app, '/webhooks/corpus-wms-other', JSON.stringify(body), { 'x-auth-token': 'corpus-token' });
+      const res = await post(h.app, '/webhooks/corpus-wms-other', JSON.stringify(body), {
+        'x-auth-token': 'corpus-token',
+      });
       expect(res.statusCode).toBe(202);
       expect(res.json().events[0].eventKey).toMatch(/^webhook[A-Za-z]+Id\/0\/0$/);
     }),

@@ -2,7 +2,13 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { deliveryWorkflowId } from '../../src/shared/delivery';
-import { REPLAY_MEMO, replayDeliveryId, replayProgressQuery, replayWorkflowId, type ReplayProgress } from '../../src/shared/replay';
+import {
+  REPLAY_MEMO,
+  replayDeliveryId,
+  replayProgressQuery,
+  replayWorkflowId,
+  type ReplayProgress,
+} from '../../src/shared/replay';
 import { SA } from '../../src/shared/search-attributes';
 import { FakeHttpPeer } from '../support/fake-http';
 import { adminApi, createSubscription, json, publish } from '../support/outbound';
@@ -14,7 +20,11 @@ let h: Harness;
 
 beforeAll(async () => {
   receiver = await new FakeHttpPeer(() => ({ status: 200 })).start();
-  h = await startHarness(testConfig(`delivery: { oneDay: { initialInterval: PT0.2S, backoffCoefficient: 2, maximumInterval: PT1S, window: PT1M } }`));
+  h = await startHarness(
+    testConfig(
+      `delivery: { oneDay: { initialInterval: PT0.2S, backoffCoefficient: 2, maximumInterval: PT1S, window: PT1M } }`,
+    ),
+  );
 });
 
 afterAll(async () => {
@@ -32,11 +42,24 @@ test('50 events, a replay of the 20 accepted in a window: exactly those 20 redel
     received.push((json(request) as { id: string }).id);
     return { status: 200 };
   });
-  const sub = await createSubscription(h, { url: `${receiver.url}${path}`, triggers: ['rp.*'], signature: 'x-signature' });
+  const sub = await createSubscription(h, {
+    url: `${receiver.url}${path}`,
+    triggers: ['rp.*'],
+    signature: 'x-signature',
+  });
 
   const batch = async (name: string, n: number) => {
     const ids: string[] = [];
-    for (let i = 0; i < n; i++) ids.push((await publish(h, { type: i % 2 ? 'rp.OrderPaid' : 'rp.OrderCreated', data: { i }, idempotencyKey: `${run}-${name}-${i}` })).eventId);
+    for (let i = 0; i < n; i++)
+      ids.push(
+        (
+          await publish(h, {
+            type: i % 2 ? 'rp.OrderPaid' : 'rp.OrderCreated',
+            data: { i },
+            idempotencyKey: `${run}-${name}-${i}`,
+          })
+        ).eventId,
+      );
     return ids;
   };
   // The window [from, to) holds batch B only: a second of quiet on each side of it.
@@ -51,12 +74,17 @@ test('50 events, a replay of the 20 accepted in a window: exactly those 20 redel
   await eventually(async () => received.length >= 50, 'the 50 original deliveries', 60_000);
   // Replay reads visibility: wait until it lists all 50 as handed off.
   await eventually(async () => {
-    const { count } = await h.client.workflow.count(`WorkflowType = 'inboundWorkflow' AND TaskQueue = '${h.config.temporal.taskQueue}' AND HookflowStatus = 'handed-off' AND WorkflowId STARTS_WITH 'inbound/api/${run}-'`);
+    const { count } = await h.client.workflow.count(
+      `WorkflowType = 'inboundWorkflow' AND TaskQueue = '${h.config.temporal.taskQueue}' AND HookflowStatus = 'handed-off' AND WorkflowId STARTS_WITH 'inbound/api/${run}-'`,
+    );
     return count === 50;
   }, 'visibility to list the 50 events');
 
   const body = { from, to };
-  const [one, two] = await Promise.all([adminApi(h, 'POST', `/api/subscriptions/${sub}/replay`, body), adminApi(h, 'POST', `/api/subscriptions/${sub}/replay`, body)]);
+  const [one, two] = await Promise.all([
+    adminApi(h, 'POST', `/api/subscriptions/${sub}/replay`, body),
+    adminApi(h, 'POST', `/api/subscriptions/${sub}/replay`, body),
+  ]);
   expect([one.statusCode, two.statusCode].sort()).toEqual([200, 202]);
   expect(one.json().workflowId).toBe(two.json().workflowId);
   expect([one.json().duplicate, two.json().duplicate].sort()).toEqual([false, true]);
@@ -72,7 +100,9 @@ test('50 events, a replay of the 20 accepted in a window: exactly those 20 redel
   expect(three.json()).toMatchObject({ replayId, duplicate: true });
 
   // Every replayed delivery has finished: then count what the receiver got.
-  await Promise.all(inWindow.map((eventId) => h.client.workflow.getHandle(replayDeliveryId(sub, replayId, eventId)).result()));
+  await Promise.all(
+    inWindow.map((eventId) => h.client.workflow.getHandle(replayDeliveryId(sub, replayId, eventId)).result()),
+  );
   const counts = new Map<string, number>();
   for (const id of received) counts.set(id, (counts.get(id) ?? 0) + 1);
   expect(received).toHaveLength(70);
@@ -87,24 +117,67 @@ test('50 events, a replay of the 20 accepted in a window: exactly those 20 redel
   const replayed = await h.client.workflow.getHandle(replayDeliveryId(sub, replayId, inWindow[0]!)).describe();
   expect(replayed.typedSearchAttributes.get(SA.subscription)).toBe(sub);
   // The original delivery is untouched.
-  expect((await h.client.workflow.getHandle(deliveryWorkflowId(inWindow[0]!, sub)).describe()).status.name).toBe('COMPLETED');
+  expect((await h.client.workflow.getHandle(deliveryWorkflowId(inWindow[0]!, sub)).describe()).status.name).toBe(
+    'COMPLETED',
+  );
 
   // Only some types: the current triggers and `types` decide (10 of the 20 are rp.OrderPaid).
-  const typed = await adminApi(h, 'POST', `/api/subscriptions/${sub}/replay`, { ...body, types: ['rp.OrderPaid'], replayId: `${run}-paid` });
+  const typed = await adminApi(h, 'POST', `/api/subscriptions/${sub}/replay`, {
+    ...body,
+    types: ['rp.OrderPaid'],
+    replayId: `${run}-paid`,
+  });
   expect(typed.statusCode).toBe(202);
-  expect(await h.client.workflow.getHandle(typed.json().workflowId).result()).toMatchObject({ scanned: 20, matched: 10, started: 10 });
+  expect(await h.client.workflow.getHandle(typed.json().workflowId).result()).toMatchObject({
+    scanned: 20,
+    matched: 10,
+    started: 10,
+  });
   // The same replayId with other types is refused; with the same ones it is the same replay.
-  expect((await adminApi(h, 'POST', `/api/subscriptions/${sub}/replay`, { ...body, types: ['rp.OrderCreated'], replayId: `${run}-paid` })).statusCode).toBe(409);
-  expect((await adminApi(h, 'POST', `/api/subscriptions/${sub}/replay`, { ...body, types: ['rp.OrderPaid'], replayId: `${run}-paid` })).json()).toMatchObject({ duplicate: true });
+  expect(
+    (
+      await adminApi(h, 'POST', `/api/subscriptions/${sub}/replay`, {
+        ...body,
+        types: ['rp.OrderCreated'],
+        replayId: `${run}-paid`,
+      })
+    ).statusCode,
+  ).toBe(409);
+  expect(
+    (
+      await adminApi(h, 'POST', `/api/subscriptions/${sub}/replay`, {
+        ...body,
+        types: ['rp.OrderPaid'],
+        replayId: `${run}-paid`,
+      })
+    ).json(),
+  ).toMatchObject({ duplicate: true });
 
   // The README's CLI command: `temporal workflow start` of the replay workflow with its input.
   const input = JSON.stringify({ subscriptionId: sub, replayId: 'cli-1', from, to, types: ['rp.OrderCreated'] });
   await promisify(execFile)(process.env.TEMPORAL_CLI!, [
-    'workflow', 'start', '--address', h.config.temporal.address, '--namespace', h.config.temporal.namespace,
-    '--type', 'replayWorkflow', '--task-queue', h.config.temporal.taskQueue,
-    '--workflow-id', replayWorkflowId(sub, 'cli-1'), '--id-reuse-policy', 'RejectDuplicate', '--input', input,
+    'workflow',
+    'start',
+    '--address',
+    h.config.temporal.address,
+    '--namespace',
+    h.config.temporal.namespace,
+    '--type',
+    'replayWorkflow',
+    '--task-queue',
+    h.config.temporal.taskQueue,
+    '--workflow-id',
+    replayWorkflowId(sub, 'cli-1'),
+    '--id-reuse-policy',
+    'RejectDuplicate',
+    '--input',
+    input,
   ]);
-  expect(await h.client.workflow.getHandle(replayWorkflowId(sub, 'cli-1')).result()).toMatchObject({ matched: 10, started: 10, done: true });
+  expect(await h.client.workflow.getHandle(replayWorkflowId(sub, 'cli-1')).result()).toMatchObject({
+    matched: 10,
+    started: 10,
+    done: true,
+  });
 });
 
 test('bad replay requests get 400, an unknown subscription 404', async () => {

@@ -36,7 +36,11 @@ let receiver: FakeHttpPeer;
 
 beforeAll(async () => {
   dbDir = mkdtempSync(join(tmpdir(), 'hookflow-sqlite-'));
-  server = await startDevServer({ cli: process.env.TEMPORAL_CLI!, dbFile: join(dbDir, 'temporal.sqlite'), headless: true });
+  server = await startDevServer({
+    cli: process.env.TEMPORAL_CLI!,
+    dbFile: join(dbDir, 'temporal.sqlite'),
+    headless: true,
+  });
   receiver = await new FakeHttpPeer(() => ({ status: 200 })).start();
   const config = testConfig(`
 sources:
@@ -58,18 +62,30 @@ afterAll(async () => {
 
 /** `temporal workflow show -o json`, with every base64 payload field decoded so plain text would show. */
 function show(workflowId: string): string {
-  const output = execFileSync(process.env.TEMPORAL_CLI!, ['workflow', 'show', '--address', server.address, '--workflow-id', workflowId, '--output', 'json'], { encoding: 'utf8' });
+  const output = execFileSync(
+    process.env.TEMPORAL_CLI!,
+    ['workflow', 'show', '--address', server.address, '--workflow-id', workflowId, '--output', 'json'],
+    { encoding: 'utf8' },
+  );
   const decoded: string[] = [output];
   JSON.parse(output, (key, value) => {
-    if (typeof value === 'string' && (key === 'data' || key === 'encoding')) decoded.push(Buffer.from(value, 'base64').toString('latin1'));
+    if (typeof value === 'string' && (key === 'data' || key === 'encoding'))
+      decoded.push(Buffer.from(value, 'base64').toString('latin1'));
     return value;
   });
   return decoded.join('\n');
 }
 
 test('no secret and no body text in `temporal workflow show` or in the SQLite files', async () => {
-  const subscriptionId = await createSubscription(h, { url: `${receiver.url}/in`, secret: SECRET, triggers: ['extend-commerce.*'], auth: { type: 'x-auth-token', token: `${SECRET}-token` } });
-  const text = JSON.stringify(extendBody([{ Action: 'OrderCreated', Details: { OrderNumber: 'SAR-1', Comment: BODY_MARK } }]));
+  const subscriptionId = await createSubscription(h, {
+    url: `${receiver.url}/in`,
+    secret: SECRET,
+    triggers: ['extend-commerce.*'],
+    auth: { type: 'x-auth-token', token: `${SECRET}-token` },
+  });
+  const text = JSON.stringify(
+    extendBody([{ Action: 'OrderCreated', Details: { OrderNumber: 'SAR-1', Comment: BODY_MARK } }]),
+  );
   const res = await post(h.app, '/webhooks/erp', text, { 'ms-signature': sign.ms('extend-source-secret', text) });
   const inboundId: string = res.json().events[0].workflowId;
   await h.client.workflow.getHandle(inboundId).result();
@@ -79,18 +95,31 @@ test('no secret and no body text in `temporal workflow show` or in the SQLite fi
 
   // A follow-up that fails with a 404: the failure message names the URL, query included.
   receiver.on('/purchases/SAR-2', () => ({ status: 404, body: { error: 'no such purchase' } }));
-  const followUpText = JSON.stringify(extendBody([{ Action: 'PurchasePartiallyDelivered', Details: { OrderNumber: 'SAR-2' } }]));
-  const followUpRes = await post(h.app, '/webhooks/erp', followUpText, { 'ms-signature': sign.ms('extend-source-secret', followUpText) });
+  const followUpText = JSON.stringify(
+    extendBody([{ Action: 'PurchasePartiallyDelivered', Details: { OrderNumber: 'SAR-2' } }]),
+  );
+  const followUpRes = await post(h.app, '/webhooks/erp', followUpText, {
+    'ms-signature': sign.ms('extend-source-secret', followUpText),
+  });
   const followUpId: string = followUpRes.json().events[0].workflowId;
   const outcome = (await h.client.workflow.getHandle(followUpId).result()) as { status: string; reason?: string };
-  expect(outcome).toMatchObject({ status: 'follow-up-not-found', reason: expect.stringContaining(`?customer=${QUERY_MARK}`) }); // decrypted for the client
+  expect(outcome).toMatchObject({
+    status: 'follow-up-not-found',
+    reason: expect.stringContaining(`?customer=${QUERY_MARK}`),
+  }); // decrypted for the client
   expect(receiver.requestsTo('/purchases/SAR-2')).toHaveLength(1);
 
   // A subscriber answering 503: the delivery keeps retrying, Temporal keeps the attempt's failure.
   receiver.on('/busy', () => ({ status: 503 }));
-  const busyId = await createSubscription(h, { url: `${receiver.url}/busy`, secret: `${SECRET}-busy`, triggers: ['extend-commerce.CustomerCreated'] });
+  const busyId = await createSubscription(h, {
+    url: `${receiver.url}/busy`,
+    secret: `${SECRET}-busy`,
+    triggers: ['extend-commerce.CustomerCreated'],
+  });
   const busyText = JSON.stringify(extendBody([{ Action: 'CustomerCreated', Details: { CustomerNumber: 'SAR-3' } }]));
-  const busyRes = await post(h.app, '/webhooks/erp', busyText, { 'ms-signature': sign.ms('extend-source-secret', busyText) });
+  const busyRes = await post(h.app, '/webhooks/erp', busyText, {
+    'ms-signature': sign.ms('extend-source-secret', busyText),
+  });
   const busyInboundId: string = busyRes.json().events[0].workflowId;
   await h.client.workflow.getHandle(busyInboundId).result();
   const busyDeliveryId = deliveryWorkflowId(busyInboundId.slice('inbound/'.length), busyId);
@@ -107,14 +136,29 @@ test('no secret and no body text in `temporal workflow show` or in the SQLite fi
   // The Web UI sends a failure's encodedAttributes to the codec endpoint like any payload: it decodes them.
   const attrs = raw!.encodedAttributes!;
   const b64 = (bytes?: Uint8Array | null) => Buffer.from(bytes ?? []).toString('base64');
-  const payload = { metadata: Object.fromEntries(Object.entries(attrs.metadata ?? {}).map(([k, v]) => [k, b64(v)])), data: b64(attrs.data) };
-  const decoded = await h.app.inject({ method: 'POST', url: '/codec/decode', remoteAddress: '127.0.0.1', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ payloads: [payload] }) });
+  const payload = {
+    metadata: Object.fromEntries(Object.entries(attrs.metadata ?? {}).map(([k, v]) => [k, b64(v)])),
+    data: b64(attrs.data),
+  };
+  const decoded = await h.app.inject({
+    method: 'POST',
+    url: '/codec/decode',
+    remoteAddress: '127.0.0.1',
+    headers: { 'content-type': 'application/json' },
+    payload: JSON.stringify({ payloads: [payload] }),
+  });
   expect(decoded.statusCode).toBe(200);
-  expect(JSON.parse(Buffer.from(decoded.json().payloads[0].data, 'base64').toString())).toMatchObject({ message: BUSY_MESSAGE });
+  expect(JSON.parse(Buffer.from(decoded.json().payloads[0].data, 'base64').toString())).toMatchObject({
+    message: BUSY_MESSAGE,
+  });
 
   // Control: a payload written without the codec.
   const connection = await Connection.connect({ address: server.address });
-  await new Client({ connection }).workflow.start('inboundWorkflow', { taskQueue: 'no-worker-here', workflowId: 'control', args: [{ note: CONTROL }] });
+  await new Client({ connection }).workflow.start('inboundWorkflow', {
+    taskQueue: 'no-worker-here',
+    workflowId: 'control',
+    args: [{ note: CONTROL }],
+  });
   await connection.close();
 
   for (const id of [inboundId, deliveryId, subscriptionWorkflowId(subscriptionId), followUpId, busyDeliveryId]) {

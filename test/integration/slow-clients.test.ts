@@ -33,15 +33,19 @@ test('the listening server has the configured bounds (Node headersTimeout, reque
   expect(app.server.timeout).toBe(2000 + 5000);
 });
 
-
 test('headers trickled past server.headersTimeout: the connection is cut (408) while the client is still sending', async () => {
-  const { cut, response } = await trickle(port, 'POST /webhooks/erp HTTP/1.1\r\nHost: 127.0.0.1\r\n', 'X-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n');
+  const { cut, response } = await trickle(
+    port,
+    'POST /webhooks/erp HTTP/1.1\r\nHost: 127.0.0.1\r\n',
+    'X-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n',
+  );
   expect(cut).toBe(true);
   expect(response).toMatch(/^HTTP\/1\.1 408/);
 });
 
 test('a body trickled past server.requestTimeout: the connection is cut (408) while the client is still sending', async () => {
-  const head = 'POST /webhooks/erp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nms-signature: sha256=00\r\nContent-Length: 100000\r\n\r\n';
+  const head =
+    'POST /webhooks/erp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nms-signature: sha256=00\r\nContent-Length: 100000\r\n\r\n';
   const { cut, response } = await trickle(port, head, '{"a":1}');
   expect(cut).toBe(true);
   expect(response).toMatch(/^HTTP\/1\.1 408/);

@@ -42,7 +42,8 @@ afterAll(async () => {
   await sourceApi?.stop();
 });
 
-const subscriber = (h: Harness, responder: Responder, base = receiver.url) => subscribe(h, receiver, responder, { secret: 'shh' }, base);
+const subscriber = (h: Harness, responder: Responder, base = receiver.url) =>
+  subscribe(h, receiver, responder, { secret: 'shh' }, base);
 const deliver = deliverPublished;
 
 /** The delivery's failure: DeliveryFailed, caused by the activity's SsrfRefused. */
@@ -70,7 +71,12 @@ describe('network.allow: [] (nothing internal allowed)', () => {
     expect(sub.requests()).toHaveLength(0);
     expect((await handle.describe()).typedSearchAttributes.get(SA.attempts)).toBe(1);
     const view = (await adminApi(closed, 'GET', `/api/deliveries/${encodeURIComponent(handle.workflowId)}`)).json();
-    expect(view).toMatchObject({ workflowStatus: 'FAILED', status: 'failed', attempts: 1, lastError: expect.stringMatching(/refused: 127\.0\.0\.1 \(loopback\)/) });
+    expect(view).toMatchObject({
+      workflowStatus: 'FAILED',
+      status: 'failed',
+      attempts: 1,
+      lastError: expect.stringMatching(/refused: 127\.0\.0\.1 \(loopback\)/),
+    });
   });
 
   test('a host name resolving to loopback (localhost) is refused after DNS resolution', async () => {
@@ -85,8 +91,13 @@ describe('network.allow: [] (nothing internal allowed)', () => {
     const started = Date.now();
     const res = await post(closed.app, '/webhooks/erp', body, { 'ms-signature': sign.ms('extend-secret', body) });
     expect(res.statusCode).toBe(202);
-    const outcome = (await closed.client.workflow.getHandle(res.json().events[0].workflowId).result()) as InboundWorkflowResult;
-    expect(outcome).toMatchObject({ status: 'follow-up-failed', reason: 'refused: 127.0.0.1 (loopback); allow it in network.allow' });
+    const outcome = (await closed.client.workflow
+      .getHandle(res.json().events[0].workflowId)
+      .result()) as InboundWorkflowResult;
+    expect(outcome).toMatchObject({
+      status: 'follow-up-failed',
+      reason: 'refused: 127.0.0.1 (loopback); allow it in network.allow',
+    });
     expect(Date.now() - started).toBeLessThan(15_000);
     expect(sourceApi.requests).toHaveLength(0);
   });

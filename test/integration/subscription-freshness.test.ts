@@ -28,18 +28,28 @@ afterAll(async () => {
 const EVENTS = 8;
 /** Publishes EVENTS events and waits for their inbound workflows: the deliveries each one started. */
 async function publishBatch(type: string): Promise<InboundWorkflowResult[]> {
-  const accepted = await Promise.all(Array.from({ length: EVENTS }, () => publish(h, { type, idempotencyKey: randomUUID(), data: { n: 1 } })));
-  return Promise.all(accepted.map((a) => h.client.workflow.getHandle(a.workflowId).result() as Promise<InboundWorkflowResult>));
+  const accepted = await Promise.all(
+    Array.from({ length: EVENTS }, () => publish(h, { type, idempotencyKey: randomUUID(), data: { n: 1 } })),
+  );
+  return Promise.all(
+    accepted.map((a) => h.client.workflow.getHandle(a.workflowId).result() as Promise<InboundWorkflowResult>),
+  );
 }
 
 test('the state is in the memo, and every change applies to events accepted after its acknowledgement', async () => {
   const tag = randomUUID();
   const first = `/first/${tag}`;
   const moved = `/moved/${tag}`;
-  const id = await createSubscription(h, { url: `${receiver.url}${first}`, triggers: ['fresh.*'], signature: 'x-signature', secret: 'fresh-secret' });
+  const id = await createSubscription(h, {
+    url: `${receiver.url}${first}`,
+    triggers: ['fresh.*'],
+    signature: 'x-signature',
+    secret: 'fresh-secret',
+  });
 
   // The memo carries the current state (what fan-out and deliveries read).
-  const memo = (await h.client.workflow.getHandle(subscriptionWorkflowId(id)).describe()).memo?.subscription as { url: string; active: boolean } | undefined;
+  const memo = (await h.client.workflow.getHandle(subscriptionWorkflowId(id)).describe()).memo?.subscription as
+    { url: string; active: boolean } | undefined;
   expect(memo).toMatchObject({ url: `${receiver.url}${first}`, active: true });
 
   const delivered = await publishBatch('fresh.Ping');
@@ -52,7 +62,10 @@ test('the state is in the memo, and every change applies to events accepted afte
   expect(whileDisabled.map((r) => r.deliveries?.length)).toEqual(Array(EVENTS).fill(0));
 
   // Enabled with a new URL: every event accepted after that goes to the new URL, none to the old one.
-  expect((await adminApi(h, 'PATCH', `/api/subscriptions/${id}`, { url: `${receiver.url}${moved}`, active: true })).statusCode).toBe(200);
+  expect(
+    (await adminApi(h, 'PATCH', `/api/subscriptions/${id}`, { url: `${receiver.url}${moved}`, active: true }))
+      .statusCode,
+  ).toBe(200);
   const afterMove = await publishBatch('fresh.Ping');
   expect(afterMove.every((r) => r.deliveries?.length === 1)).toBe(true);
   await eventually(async () => receiver.requestsTo(moved).length === EVENTS, 'deliveries to the new URL');

@@ -20,7 +20,10 @@ sources: [{ id: erp, kind: extend-commerce, secret: s }]
     const res = await post(app, '/webhooks/erp', text, { 'ms-signature': sign.ms('s', text) });
     expect(res.statusCode).toBe(503);
     expect(res.headers['retry-after']).toBe('5');
-    expect(res.json()).toEqual({ error: 'unavailable', message: 'the workflow engine did not accept the event in time; retry later' });
+    expect(res.json()).toEqual({
+      error: 'unavailable',
+      message: 'the workflow engine did not accept the event in time; retry later',
+    });
 
     const ready = await app.inject('/readyz');
     expect(ready.statusCode).toBe(503);

@@ -13,7 +13,11 @@ export interface RecordedRequest {
   receivedAt: number;
 }
 
-export type Responder = (request: RecordedRequest) => { status: number; body?: unknown; headers?: Record<string, string> } | Promise<{ status: number; body?: unknown; headers?: Record<string, string> }>;
+export type Responder = (
+  request: RecordedRequest,
+) =>
+  | { status: number; body?: unknown; headers?: Record<string, string> }
+  | Promise<{ status: number; body?: unknown; headers?: Record<string, string> }>;
 
 /**
  * A real HTTP peer on loopback (a source's API, or a webhook receiver): answers with the responder set

@@ -20,11 +20,22 @@ export default async function globalSetup(): Promise<void> {
     (globalThis as { __hookflowDevServer?: DevServer }).__hookflowDevServer = server;
   }
   const dir = mkdtempSync(join(tmpdir(), 'hookflow-test-'));
-  const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), failureConverterPath: FAILURE_CONVERTER_PATH, logger: quietLogger });
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../../src/workflows'),
+    failureConverterPath: FAILURE_CONVERTER_PATH,
+    logger: quietLogger,
+  });
   const bundlePath = join(dir, 'workflow-bundle.js');
   writeFileSync(bundlePath, bundle.code);
   process.env.HOOKFLOW_TEST_BUNDLE = bundlePath;
 }
 
 const noop = () => undefined;
-const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: (message: string) => process.stderr.write(`${message}\n`), log: noop };
+const quietLogger = {
+  trace: noop,
+  debug: noop,
+  info: noop,
+  warn: noop,
+  error: (message: string) => process.stderr.write(`${message}\n`),
+  log: noop,
+};

@@ -29,14 +29,20 @@ export function testTemporalAddress(): string {
  */
 export function testConfig(yaml: string, env: NodeJS.ProcessEnv = {}): HookflowConfig {
   const defaults = [
-    /^security:/m.test(yaml) ? '' : `security: { encryptionKeys: [{ id: test1, key: "${randomBytes(32).toString('base64')}" }] }`,
+    /^security:/m.test(yaml)
+      ? ''
+      : `security: { encryptionKeys: [{ id: test1, key: "${randomBytes(32).toString('base64')}" }] }`,
     /^admin:/m.test(yaml) ? '' : `admin: { token: ${ADMIN_TOKEN} }`,
     /^network:/m.test(yaml) ? '' : 'network: { allow: ["127.0.0.0/8", "::1/128", "localhost"] }',
     // No fixed metrics port (test workers would share it); quiet routine logs.
     /^metrics:/m.test(yaml) ? '' : 'metrics: { workerPort: 0 }',
     /^logging:/m.test(yaml) ? '' : 'logging: { level: warn }',
   ].join('\n');
-  return parseConfig(`${defaults}\n${yaml}`, { ...env, TEMPORAL_ADDRESS: testTemporalAddress(), HOOKFLOW_TASK_QUEUE: `test-${randomUUID()}` }, 'test config');
+  return parseConfig(
+    `${defaults}\n${yaml}`,
+    { ...env, TEMPORAL_ADDRESS: testTemporalAddress(), HOOKFLOW_TASK_QUEUE: `test-${randomUUID()}` },
+    'test config',
+  );
 }
 
 export interface Harness {
@@ -50,9 +56,16 @@ export interface Harness {
 /** The real thing, in-process: Temporal client + API (used through app.inject) + the production worker on its own task queue. */
 export async function startHarness(config: HookflowConfig, options: { worker?: boolean } = {}): Promise<Harness> {
   const connection = await Connection.connect({ address: config.temporal.address });
-  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverterFor(config) });
+  const client = new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    dataConverter: dataConverterFor(config),
+  });
   const app = await buildApp({ config, client });
-  const worker = options.worker === false ? undefined : await startWorker(config, { workflowBundle: { codePath: process.env.HOOKFLOW_TEST_BUNDLE! } });
+  const worker =
+    options.worker === false
+      ? undefined
+      : await startWorker(config, { workflowBundle: { codePath: process.env.HOOKFLOW_TEST_BUNDLE! } });
   return {
     config,
     client,
@@ -67,7 +80,11 @@ export async function startHarness(config: HookflowConfig, options: { worker?: b
 }
 
 /** Polls `check` until it returns a value (not undefined/false) or the time is up. */
-export async function eventually<T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs = 20_000): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined | false>,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

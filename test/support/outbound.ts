@@ -9,7 +9,10 @@ export async function adminApi(h: Harness, method: 'GET' | 'POST' | 'PATCH' | 'D
   return h.app.inject({
     method,
     url,
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      authorization: `Bearer ${ADMIN_TOKEN}`,
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
     payload: body === undefined ? undefined : JSON.stringify(body),
   });
 }
@@ -19,7 +22,12 @@ let counter = 0;
 /** Creates a subscription through the API and waits until fan-out can see it (visibility). */
 export async function createSubscription(h: Harness, fields: Record<string, unknown>): Promise<string> {
   const id = (fields.id as string | undefined) ?? `sub-${Date.now().toString(36)}-${++counter}`;
-  const res = await adminApi(h, 'POST', '/api/subscriptions', { name: `Test ${id}`, contactEmail: 'tech@example.com', ...fields, id });
+  const res = await adminApi(h, 'POST', '/api/subscriptions', {
+    name: `Test ${id}`,
+    contactEmail: 'tech@example.com',
+    ...fields,
+    id,
+  });
   if (res.statusCode !== 201) throw new Error(`create subscription: ${res.statusCode} ${res.body}`);
   await eventually(async () => {
     const list = await adminApi(h, 'GET', '/api/subscriptions');
@@ -38,16 +46,32 @@ export async function publish(h: Harness, body: Record<string, unknown>) {
  * A fresh path on `receiver` with its own responder, and a one-day subscription of `h` to `shop.*` there
  * (at `base`: by default the receiver's own URL). `fields` override the subscription's.
  */
-export async function subscribe(h: Harness, receiver: FakeHttpPeer, responder: Responder, fields: Record<string, unknown> = {}, base = receiver.url) {
+export async function subscribe(
+  h: Harness,
+  receiver: FakeHttpPeer,
+  responder: Responder,
+  fields: Record<string, unknown> = {},
+  base = receiver.url,
+) {
   const path = `/hook/${randomUUID()}`;
   receiver.on(path, responder);
-  const id = await createSubscription(h, { url: `${base}${path}`, secret: 'subscriber-secret', triggers: ['shop.*'], retryPolicy: 'one-day', ...fields });
+  const id = await createSubscription(h, {
+    url: `${base}${path}`,
+    secret: 'subscriber-secret',
+    triggers: ['shop.*'],
+    retryPolicy: 'one-day',
+    ...fields,
+  });
   return { id, path, requests: () => receiver.requestsTo(path) };
 }
 
 /** Publishes a `shop.OrderPaid` event and returns the handle of its delivery to the subscription (started by fan-out). */
 export async function deliverPublished(h: Harness, subscriptionId: string, extra: Record<string, unknown> = {}) {
-  const { eventId, workflowId } = await publish(h, { type: 'shop.OrderPaid', data: { orderNumber: 'SO-1', amount: 42 }, ...extra });
+  const { eventId, workflowId } = await publish(h, {
+    type: 'shop.OrderPaid',
+    data: { orderNumber: 'SO-1', amount: 42 },
+    ...extra,
+  });
   const { deliveries } = await h.client.workflow.getHandle(workflowId).result();
   expect(deliveries).toContainEqual({ subscriptionId, workflowId: deliveryWorkflowId(eventId, subscriptionId) });
   return h.client.workflow.getHandle(deliveryWorkflowId(eventId, subscriptionId));

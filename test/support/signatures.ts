@@ -12,7 +12,8 @@ function hmac(key: string | Buffer, ...parts: Array<string | Buffer>): Buffer {
 }
 
 /** Standard Webhooks: a `whsec_` secret is base64 key material, any other its UTF-8 bytes. */
-const standardKey = (secret: string) => (secret.startsWith('whsec_') ? Buffer.from(secret.slice(6), 'base64') : Buffer.from(secret));
+const standardKey = (secret: string) =>
+  secret.startsWith('whsec_') ? Buffer.from(secret.slice(6), 'base64') : Buffer.from(secret);
 
 export const sign = {
   /** Extend Commerce: `sha256=<HEX>`. */
@@ -20,7 +21,8 @@ export const sign = {
   /** Automation API: lower-case hex. */
   x: (secret: string, body: string | Buffer) => hmac(secret, body).toString('hex'),
   /** Standard Webhooks: the raw digest over `<id>.<timestamp>.<body>`. */
-  standard: (secret: string, id: string, timestamp: string, body: string | Buffer) => hmac(standardKey(secret), `${id}.${timestamp}.`, body),
+  standard: (secret: string, id: string, timestamp: string, body: string | Buffer) =>
+    hmac(standardKey(secret), `${id}.${timestamp}.`, body),
 };
 
 export const verify = {

@@ -22,10 +22,17 @@ const INDEXED_VALUE_TYPES: Record<string, temporal.api.enums.v1.IndexedValueType
  * the test server, like a real one, rejects workflows that set attributes it does not know.
  */
 export async function startTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
-  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: testServerPath() } } });
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: testServerPath() } },
+  });
   try {
-    const searchAttributes = Object.fromEntries(Object.entries(SEARCH_ATTRIBUTE_TYPES).map(([name, type]) => [name, INDEXED_VALUE_TYPES[type]!]));
-    await env.connection.operatorService.addSearchAttributes({ namespace: env.namespace ?? 'default', searchAttributes });
+    const searchAttributes = Object.fromEntries(
+      Object.entries(SEARCH_ATTRIBUTE_TYPES).map(([name, type]) => [name, INDEXED_VALUE_TYPES[type]!]),
+    );
+    await env.connection.operatorService.addSearchAttributes({
+      namespace: env.namespace ?? 'default',
+      searchAttributes,
+    });
   } catch (err) {
     await env.teardown();
     throw err;
@@ -40,7 +47,12 @@ export async function startTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
 export function quietExpectedFailures(): void {
   const expected = new Set(['Activity failed', 'Workflow failed']);
   try {
-    Runtime.install({ logger: new DefaultLogger('WARN', (entry) => void (expected.has(entry.message) || console.warn(entry.level, entry.message, entry.meta ?? ''))) });
+    Runtime.install({
+      logger: new DefaultLogger(
+        'WARN',
+        (entry) => void (expected.has(entry.message) || console.warn(entry.level, entry.message, entry.meta ?? '')),
+      ),
+    });
   } catch {
     // already installed by an earlier test file in this process
   }
@@ -48,7 +60,12 @@ export function quietExpectedFailures(): void {
 
 /** A worker of the test workflow bundle with these activities on `taskQueue`, running until `stop()`. */
 export async function startTestWorker(env: TestWorkflowEnvironment, taskQueue: string, activities: object) {
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: { codePath: process.env.HOOKFLOW_TEST_BUNDLE! }, activities });
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: { codePath: process.env.HOOKFLOW_TEST_BUNDLE! },
+    activities,
+  });
   const running = worker.run();
   return {
     async stop() {

@@ -4,7 +4,12 @@ import { connect, type Socket } from 'node:net';
  * A slow client on a raw socket: sends `head` at once, then one byte of `trickle` every 100 ms for up to
  * `trickleMs`; resolves when the server closes the connection (`cut`) or the trickle ends.
  */
-export function trickle(port: number, head: string, trickleText: string, trickleMs = 15_000): Promise<{ cut: boolean; response: string }> {
+export function trickle(
+  port: number,
+  head: string,
+  trickleText: string,
+  trickleMs = 15_000,
+): Promise<{ cut: boolean; response: string }> {
   return new Promise((resolve) => {
     const socket: Socket = connect({ host: '127.0.0.1', port });
     let response = '';

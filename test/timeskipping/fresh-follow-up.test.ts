@@ -15,7 +15,12 @@ import { startTimeSkippingEnv } from '../support/time-skipping';
 // The receivers are down on purpose: their failed attempts are expected (and so is the failed refresh's warning).
 const EXPECTED = new Set(['Activity failed', 'follow-up refresh failed: delivering the earlier snapshot']);
 try {
-  Runtime.install({ logger: new DefaultLogger('WARN', (entry) => void (EXPECTED.has(entry.message) || console.warn(entry.level, entry.message, entry.meta ?? ''))) });
+  Runtime.install({
+    logger: new DefaultLogger(
+      'WARN',
+      (entry) => void (EXPECTED.has(entry.message) || console.warn(entry.level, entry.message, entry.meta ?? '')),
+    ),
+  });
 } catch {
   // already installed by an earlier test file in this process
 }
@@ -80,7 +85,9 @@ sources:
    */
   async function deliverAfterOutage(orderNumber: string, fields: Record<string, unknown>, downUntil = 8) {
     const path = `/hook/${randomUUID()}`;
-    receiver.on(path, (request) => ({ status: Number(request.headers['x-hookflow-attempt']) <= downUntil ? 503 : 200 }));
+    receiver.on(path, (request) => ({
+      status: Number(request.headers['x-hookflow-attempt']) <= downUntil ? 503 : 200,
+    }));
     const store = new SubscriptionStore(env.client, taskQueue, keyring);
     const subscription = await store.create(
       createSubscriptionSchema.parse({
@@ -111,16 +118,31 @@ sources:
       },
       schedule: deliverySchedule(subscription, config),
     };
-    const handle = await env.client.workflow.start('deliveryWorkflow', { taskQueue, workflowId: `delivery-${uuid}`, args: [input] });
+    const handle = await env.client.workflow.start('deliveryWorkflow', {
+      taskQueue,
+      workflowId: `delivery-${uuid}`,
+      args: [input],
+    });
     const result = (await handle.result()) as DeliveryResult;
     const requests = receiver.requestsTo(path);
-    return { result, requests, fetchedAt, delivered: body(requests.at(-1)!), fetches: sourceApi.requestsTo(`/orders/${orderNumber}`) };
+    return {
+      result,
+      requests,
+      fetchedAt,
+      delivered: body(requests.at(-1)!),
+      fetches: sourceApi.requestsTo(`/orders/${orderNumber}`),
+    };
   }
 
   test('a receiver down for 3 h gets the order as it is when the attempt is made, with a later fetchedAt', async () => {
     let version = 0;
-    sourceApi.on('/orders/SO-1', () => ({ status: 200, body: { orderNumber: 'SO-1', status: 'shipped', version: ++version } }));
-    const { result, requests, fetchedAt, delivered, fetches } = await deliverAfterOutage('SO-1', { refreshFollowUpAfter: 'PT1H' });
+    sourceApi.on('/orders/SO-1', () => ({
+      status: 200,
+      body: { orderNumber: 'SO-1', status: 'shipped', version: ++version },
+    }));
+    const { result, requests, fetchedAt, delivered, fetches } = await deliverAfterOutage('SO-1', {
+      refreshFollowUpAfter: 'PT1H',
+    });
 
     expect(result).toMatchObject({ status: 'delivered', attempt: 9 });
     // Attempts 1-6 (0-31 min) start within the hour: they carry the snapshot from arrival. Attempts 8 and 9
@@ -141,10 +163,16 @@ sources:
 
   test('a refresh that fails (404 now) delivers the snapshot it has, marked refreshFailed', async () => {
     sourceApi.on('/orders/SO-2', () => ({ status: 404 }));
-    const { result, delivered, fetchedAt, fetches } = await deliverAfterOutage('SO-2', { refreshFollowUpAfter: 'PT1H' });
+    const { result, delivered, fetchedAt, fetches } = await deliverAfterOutage('SO-2', {
+      refreshFollowUpAfter: 'PT1H',
+    });
     expect(result).toMatchObject({ status: 'delivered', attempt: 9, refreshFailed: 'not-found', fetchedAt });
     expect(fetches.length).toBeGreaterThanOrEqual(2); // attempts 8 and 9 (and 7, see above)
-    expect(delivered).toMatchObject({ followUp: { orderNumber: 'SO-2', status: 'old' }, fetchedAt, refreshFailed: 'not-found' });
+    expect(delivered).toMatchObject({
+      followUp: { orderNumber: 'SO-2', status: 'old' },
+      fetchedAt,
+      refreshFailed: 'not-found',
+    });
   });
 
   test('without refreshFollowUpAfter the snapshot from arrival is delivered, however late', async () => {

@@ -31,7 +31,8 @@ function attemptOffsets(s: DeliverySchedule): number[] {
 }
 
 /** The attempt numbers the receiver saw, in arrival order. */
-const attemptHeaders = (receiver: FakeHttpPeer) => receiver.requests.map((r) => Number(r.headers['x-hookflow-attempt']));
+const attemptHeaders = (receiver: FakeHttpPeer) =>
+  receiver.requests.map((r) => Number(r.headers['x-hookflow-attempt']));
 
 describe('delivery retry policies over skipped time (Java time-skipping test server)', () => {
   // The default `delivery.oneDay` schedule, deliberately not shortened: the point is the real 24 h.
@@ -71,7 +72,15 @@ describe('delivery retry policies over skipped time (Java time-skipping test ser
   async function deliver(url: string, retryPolicy: RetryPolicyName) {
     const store = new SubscriptionStore(env.client, taskQueue, keyring);
     const subscription = await store.create(
-      createSubscriptionSchema.parse({ id: `sub-${randomUUID()}`, name: 'time skipping', contactEmail: 'ops@example.com', url, secret: 'shh', triggers: ['*'], retryPolicy }),
+      createSubscriptionSchema.parse({
+        id: `sub-${randomUUID()}`,
+        name: 'time skipping',
+        contactEmail: 'ops@example.com',
+        url,
+        secret: 'shh',
+        triggers: ['*'],
+        retryPolicy,
+      }),
     );
     const uuid = randomUUID();
     const input: DeliveryInput = {
@@ -79,7 +88,11 @@ describe('delivery retry policies over skipped time (Java time-skipping test ser
       event: { id: `api/${uuid}`, uuid, type: 'test.Thing', occurredAt: new Date().toISOString(), data: { n: 1 } },
       schedule: deliverySchedule(subscription, config),
     };
-    const handle = await env.client.workflow.start('deliveryWorkflow', { taskQueue, workflowId: `delivery-${uuid}`, args: [input] });
+    const handle = await env.client.workflow.start('deliveryWorkflow', {
+      taskQueue,
+      workflowId: `delivery-${uuid}`,
+      args: [input],
+    });
     const outcome = await handle.result().then(
       (result) => ({ result: result as DeliveryResult, error: undefined }),
       (error: unknown) => ({ result: undefined, error }),
@@ -134,7 +147,9 @@ describe('delivery retry policies over skipped time (Java time-skipping test ser
   });
 
   test('one-day: a receiver that recovers after three 503s gets the event on the fourth attempt', async () => {
-    const recovering = await receiver((request) => ({ status: Number(request.headers['x-hookflow-attempt']) <= 3 ? 503 : 200 }));
+    const recovering = await receiver((request) => ({
+      status: Number(request.headers['x-hookflow-attempt']) <= 3 ? 503 : 200,
+    }));
     const { result, error, schedule, skippedMs } = await deliver(recovering.url, 'one-day');
 
     expect(error).toBeUndefined();

@@ -44,7 +44,11 @@ afterAll(async () => {
 
 beforeEach(() => {
   calls.length = 0;
-  stubs = { fetchFollowUp: notStubbed('fetchFollowUp'), planDeliveries: notStubbed('planDeliveries'), deliver: notStubbed('deliver') };
+  stubs = {
+    fetchFollowUp: notStubbed('fetchFollowUp'),
+    planDeliveries: notStubbed('planDeliveries'),
+    deliver: notStubbed('deliver'),
+  };
 });
 
 function inbound(filter: EventFilter, followUp: FollowUpPlan): Promise<InboundWorkflowResult> {
@@ -65,7 +69,11 @@ function inbound(filter: EventFilter, followUp: FollowUpPlan): Promise<InboundWo
     filter,
     followUp,
   };
-  return env.client.workflow.execute('inboundWorkflow', { taskQueue, workflowId: `inbound-${eventKey}`, args: [input] });
+  return env.client.workflow.execute('inboundWorkflow', {
+    taskQueue,
+    workflowId: `inbound-${eventKey}`,
+    args: [input],
+  });
 }
 
 const FETCH: FollowUpPlan = { kind: 'fetch', url: 'https://api.example.com/orders/SO-1' };
@@ -82,7 +90,11 @@ describe('inbound workflow', () => {
       throw ApplicationFailure.nonRetryable('GET https://api.example.com/orders/SO-1 answered 404', 'FollowUpNotFound');
     };
     const result = await inbound({}, FETCH);
-    expect(result).toMatchObject({ status: 'follow-up-not-found', reason: 'GET https://api.example.com/orders/SO-1 answered 404', enriched: { event: { entity: 'SO-1' } } });
+    expect(result).toMatchObject({
+      status: 'follow-up-not-found',
+      reason: 'GET https://api.example.com/orders/SO-1 answered 404',
+      enriched: { event: { entity: 'SO-1' } },
+    });
     expect(result.enriched?.followUp).toBeUndefined();
     expect(calls).toEqual(['fetchFollowUp']);
   });
@@ -92,7 +104,10 @@ describe('inbound workflow', () => {
       throw ApplicationFailure.nonRetryable('the source API refused the credentials (401)', 'FollowUpRefused');
     };
     const result = await inbound({}, FETCH);
-    expect(result).toMatchObject({ status: 'follow-up-failed', reason: 'the source API refused the credentials (401)' });
+    expect(result).toMatchObject({
+      status: 'follow-up-failed',
+      reason: 'the source API refused the credentials (401)',
+    });
     expect(calls).toEqual(['fetchFollowUp']);
   });
 
@@ -106,7 +121,11 @@ describe('inbound workflow', () => {
     stubs.fetchFollowUp = async ({ url }) => ({ url, status: 200, data: { order: 'SO-1' } });
     stubs.planDeliveries = async () => ({ planned: [], unread: [] });
     const result = await inbound({ warehouses: ['W1'] }, FETCH);
-    expect(result).toMatchObject({ status: 'handed-off', deliveries: [], enriched: { followUp: { status: 200, data: { order: 'SO-1' } } } });
+    expect(result).toMatchObject({
+      status: 'handed-off',
+      deliveries: [],
+      enriched: { followUp: { status: 200, data: { order: 'SO-1' } } },
+    });
     expect(calls).toEqual(['fetchFollowUp', 'planDeliveries']);
   });
 });
@@ -121,12 +140,21 @@ describe('delivery workflow', () => {
       subscriptionId: 'sub-branches',
       event: { id: `api/${uuid}`, uuid, type: 'test.Thing', occurredAt: new Date().toISOString(), data: {} },
       // Attempts at 0, 1, 3, 7 and 15 min (backoff 1, 2, 4, 8 min); the next would start past the 20-minute window.
-      schedule: { policy: 'one-day', timeoutMs: 30_000, initialIntervalMs: 60_000, backoffCoefficient: 2, maximumIntervalMs: 3_600_000, windowMs: 20 * 60_000 },
+      schedule: {
+        policy: 'one-day',
+        timeoutMs: 30_000,
+        initialIntervalMs: 60_000,
+        backoffCoefficient: 2,
+        maximumIntervalMs: 3_600_000,
+        windowMs: 20 * 60_000,
+      },
     };
-    const failure = await env.client.workflow.execute('deliveryWorkflow', { taskQueue, workflowId: `delivery-${uuid}`, args: [input] }).then(
-      () => undefined,
-      (err: unknown) => err,
-    );
+    const failure = await env.client.workflow
+      .execute('deliveryWorkflow', { taskQueue, workflowId: `delivery-${uuid}`, args: [input] })
+      .then(
+        () => undefined,
+        (err: unknown) => err,
+      );
     expect(failure).toBeInstanceOf(WorkflowFailedError);
     const cause = (failure as WorkflowFailedError).cause as ApplicationFailure;
     expect(cause).toBeInstanceOf(ApplicationFailure);

@@ -17,7 +17,9 @@ describe('lane ids', () => {
 describe('replay', () => {
   const base = { from: '2026-11-24T08:00:00Z', to: '2026-11-24T12:00:00Z' };
   test('the derived replay id is the same for the same request, whatever the order of types or the time zone', () => {
-    expect(derivedReplayId({ ...base, types: ['b.*', 'a.X'] })).toBe(derivedReplayId({ from: '2026-11-24T09:00:00+01:00', to: base.to, types: ['a.X', 'b.*'] }));
+    expect(derivedReplayId({ ...base, types: ['b.*', 'a.X'] })).toBe(
+      derivedReplayId({ from: '2026-11-24T09:00:00+01:00', to: base.to, types: ['a.X', 'b.*'] }),
+    );
     expect(derivedReplayId(base)).not.toBe(derivedReplayId({ ...base, to: '2026-11-24T12:00:01Z' }));
     expect(derivedReplayId(base)).not.toBe(derivedReplayId({ ...base, types: ['a.X'] }));
     expect(derivedReplayId(base)).toMatch(/^r-[0-9a-f]{24}$/);

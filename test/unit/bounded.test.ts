@@ -1,5 +1,11 @@
 import { nestsDeeperThan } from '../../src/api/json-depth';
-import { boundedWorkflowId, hasControlCharacters, headerValue, keywordValue, MAX_STORED_CHARS } from '../../src/shared/bounded';
+import {
+  boundedWorkflowId,
+  hasControlCharacters,
+  headerValue,
+  keywordValue,
+  MAX_STORED_CHARS,
+} from '../../src/shared/bounded';
 import { deliveryWorkflowId } from '../../src/shared/delivery';
 import { inboundWorkflowId } from '../../src/shared/inbound';
 

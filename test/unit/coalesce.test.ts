@@ -3,10 +3,19 @@ import { acceptedAfter, coalesceKeyValues, coalesceTypeMatches } from '../../src
 
 describe('coalescing: key, types and acceptance order', () => {
   test('key fields are read from Extend Details (where ProductNumber and Warehouse live), else from the top level', () => {
-    const extend = { Id: 'x', Action: 'AvailableBalanceChanged', Details: { ProductNumber: '8684', Warehouse: 'YX', AvailableBalance: 22 } };
-    expect(coalesceKeyValues(extend, ['ProductNumber', 'Warehouse'])).toEqual({ ProductNumber: '8684', Warehouse: 'YX' });
+    const extend = {
+      Id: 'x',
+      Action: 'AvailableBalanceChanged',
+      Details: { ProductNumber: '8684', Warehouse: 'YX', AvailableBalance: 22 },
+    };
+    expect(coalesceKeyValues(extend, ['ProductNumber', 'Warehouse'])).toEqual({
+      ProductNumber: '8684',
+      Warehouse: 'YX',
+    });
     expect(coalesceKeyValues({ orderId: 7, goodsOwnerId: 162 }, ['orderId'])).toEqual({ orderId: '7' });
-    expect(coalesceKeyValues({ Details: { Order: { OrderNumber: 'SO-1' } } }, ['Order.OrderNumber'])).toEqual({ 'Order.OrderNumber': 'SO-1' });
+    expect(coalesceKeyValues({ Details: { Order: { OrderNumber: 'SO-1' } } }, ['Order.OrderNumber'])).toEqual({
+      'Order.OrderNumber': 'SO-1',
+    });
     // A missing or non-scalar field: the event is not coalesced.
     expect(coalesceKeyValues({ Details: { ProductNumber: '8684' } }, ['ProductNumber', 'Warehouse'])).toBeUndefined();
     expect(coalesceKeyValues({ Details: { ProductNumber: { a: 1 } } }, ['ProductNumber'])).toBeUndefined();
@@ -46,13 +55,20 @@ ${fields}`;
       {},
     );
     expect(config.subscriptions[0]).toMatchObject({
-      coalesce: { window: 5_000, key: ['ProductNumber', 'Warehouse'], types: ['AvailableBalanceChanged', 'BalanceChanged'] },
+      coalesce: {
+        window: 5_000,
+        key: ['ProductNumber', 'Warehouse'],
+        types: ['AvailableBalanceChanged', 'BalanceChanged'],
+      },
       refreshFollowUpAfter: 3_600_000,
     });
   });
 
   test.each([
-    ['    coalesce: { window: PT2H, key: [ProductNumber], types: [BalanceChanged] }', /subscriptions\[0\]\.coalesce\.window/],
+    [
+      '    coalesce: { window: PT2H, key: [ProductNumber], types: [BalanceChanged] }',
+      /subscriptions\[0\]\.coalesce\.window/,
+    ],
     ['    coalesce: { window: PT5S, key: [], types: [BalanceChanged] }', /subscriptions\[0\]\.coalesce\.key/],
     ['    refreshFollowUpAfter: PT1S', /subscriptions\[0\]\.refreshFollowUpAfter/],
   ])('%s is refused, naming the key', (fields, message) => {

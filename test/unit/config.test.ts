@@ -12,7 +12,9 @@ describe('ISO-8601 durations', () => {
     ['pt2m', 120_000],
   ])('%s = %d ms', (text, ms) => expect(parseIsoDurationMs(text)).toBe(ms));
 
-  test.each(['30', 'P', 'PT', 'P1M', 'P1Y', '30s', 'PT-5S'])('refuses %s', (text) => expect(parseIsoDurationMs(text)).toBeUndefined());
+  test.each(['30', 'P', 'PT', 'P1M', 'P1Y', '30s', 'PT-5S'])('refuses %s', (text) =>
+    expect(parseIsoDurationMs(text)).toBeUndefined(),
+  );
 });
 
 describe('config', () => {
@@ -47,7 +49,12 @@ sources:
       envelopes: { splitAbove: 100, maxNotifications: 20_000 },
       ops: { host: '127.0.0.1' },
     });
-    expect(config.temporal).toEqual({ address: 'localhost:7233', namespace: 'default', taskQueue: 'hookflow', maxCachedWorkflows: 200 });
+    expect(config.temporal).toEqual({
+      address: 'localhost:7233',
+      namespace: 'default',
+      taskQueue: 'hookflow',
+      maxCachedWorkflows: 200,
+    });
     const extend = config.sources[0];
     expect(extend?.kind === 'extend-commerce' && extend.secret).toBe('s3cret');
     expect(extend?.followUp?.timeout).toBe(5000);
@@ -67,7 +74,10 @@ sources:
   });
 
   test('$${NAME} stays literal', () => {
-    const config = parseConfig(valid.replace('${EXTEND_SECRET}', () => '$${NOT_EXPANDED}'), {});
+    const config = parseConfig(
+      valid.replace('${EXTEND_SECRET}', () => '$${NOT_EXPANDED}'),
+      {},
+    );
     const extend = config.sources[0];
     expect(extend?.kind === 'extend-commerce' && extend.secret).toBe('${NOT_EXPANDED}');
   });
@@ -75,9 +85,17 @@ sources:
   test.each([
     ['an unknown kind', 'sources: [{ id: a, kind: shopify }]', /sources\[0\]\.kind/],
     ['a missing secret', 'sources: [{ id: a, kind: extend-commerce }]', /sources\[0\]\.secret/],
-    ['a bad duration', 'sources: [{ id: a, kind: automation-api, dedupWindow: 30s }]', /sources\[0\]\.dedupWindow: "30s" is not a positive ISO-8601 duration/],
+    [
+      'a bad duration',
+      'sources: [{ id: a, kind: automation-api, dedupWindow: 30s }]',
+      /sources\[0\]\.dedupWindow: "30s" is not a positive ISO-8601 duration/,
+    ],
     ['a typo in a key', 'server: { prot: 3000 }', /server.*prot/],
-    ['duplicate ids', 'sources: [{ id: a, kind: ongoing-wms, auth: {type: none} }, { id: a, kind: ongoing-wms, auth: {type: none} }]', /sources\[1\]\.id: duplicate source id "a"/],
+    [
+      'duplicate ids',
+      'sources: [{ id: a, kind: ongoing-wms, auth: {type: none} }, { id: a, kind: ongoing-wms, auth: {type: none} }]',
+      /sources\[1\]\.id: duplicate source id "a"/,
+    ],
     ['a bad id', 'sources: [{ id: "A B", kind: ongoing-wms, auth: {type: none} }]', /sources\[0\]\.id/],
     ['bad YAML', 'sources: [', /not valid YAML/],
     ['a bad PORT', '{}', /PORT/],

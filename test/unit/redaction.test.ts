@@ -46,7 +46,12 @@ sources:
   afterAll(() => app.close());
 
   test('credential headers and the ?key= parameter never reach the log', async () => {
-    const res = await app.inject({ method: 'POST', url: `/webhooks/esign?key=${QUERY_KEY}&other=1`, payload: '{}', headers: { 'content-type': 'application/json', ...SECRETS } });
+    const res = await app.inject({
+      method: 'POST',
+      url: `/webhooks/esign?key=${QUERY_KEY}&other=1`,
+      payload: '{}',
+      headers: { 'content-type': 'application/json', ...SECRETS },
+    });
     expect(res.statusCode).toBeGreaterThanOrEqual(400);
     const incoming = out.lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'incoming request');
     expect(incoming.req.url).toBe('/webhooks/esign?key=[Redacted]&other=1');
@@ -55,20 +60,26 @@ sources:
     for (const secret of [...Object.values(SECRETS), QUERY_KEY]) expect(out.text()).not.toContain(secret);
   });
 
-  test.each(SOURCES.map((source) => [source.kind, source.secretHeaders] as const))('every secret header of the %s module is redacted', (_kind, headers) => {
-    expect(headers.length).toBeGreaterThan(0);
-    const log = capture();
-    const sent = Object.fromEntries(headers.map((name) => [name, `secret-of-${name}`]));
-    createLogger('info', log.stream).info({ req: { method: 'POST', url: '/webhooks/x', headers: { ...sent, 'content-type': 'application/json' } } }, 'incoming request');
-    const line = JSON.parse(log.lines[0]!);
-    for (const name of headers) {
-      expect(name).toBe(name.toLowerCase()); // Node lower-cases incoming header names
-      expect(REDACT_PATHS).toContain(`req.headers["${name}"]`);
-      expect(line.req.headers[name]).toBe('[Redacted]');
-    }
-    expect(line.req.headers['content-type']).toBe('application/json');
-    for (const value of Object.values(sent)) expect(log.text()).not.toContain(value);
-  });
+  test.each(SOURCES.map((source) => [source.kind, source.secretHeaders] as const))(
+    'every secret header of the %s module is redacted',
+    (_kind, headers) => {
+      expect(headers.length).toBeGreaterThan(0);
+      const log = capture();
+      const sent = Object.fromEntries(headers.map((name) => [name, `secret-of-${name}`]));
+      createLogger('info', log.stream).info(
+        { req: { method: 'POST', url: '/webhooks/x', headers: { ...sent, 'content-type': 'application/json' } } },
+        'incoming request',
+      );
+      const line = JSON.parse(log.lines[0]!);
+      for (const name of headers) {
+        expect(name).toBe(name.toLowerCase()); // Node lower-cases incoming header names
+        expect(REDACT_PATHS).toContain(`req.headers["${name}"]`);
+        expect(line.req.headers[name]).toBe('[Redacted]');
+      }
+      expect(line.req.headers['content-type']).toBe('application/json');
+      for (const value of Object.values(sent)) expect(log.text()).not.toContain(value);
+    },
+  );
 
   test('secret, password, token and clientKey fields up to three levels deep', () => {
     const log = capture();
@@ -88,7 +99,8 @@ sources:
       source: { secret: '[Redacted]', auth: { password: '[Redacted]', token: '[Redacted]' } },
       subscription: { tls: { client: { clientKey: '[Redacted]' } } },
     });
-    for (const secret of ['s-top', 's-one', 'p-two', 't-two', 'ck-three', 'ck-top']) expect(log.text()).not.toContain(secret);
+    for (const secret of ['s-top', 's-one', 'p-two', 't-two', 'ck-three', 'ck-top'])
+      expect(log.text()).not.toContain(secret);
   });
 
   test('maskCredentialParams leaves other parameters alone', () => {
@@ -101,7 +113,9 @@ sources:
       '/api/x?token=[Redacted]&access_token=[Redacted]&API_KEY=[Redacted]&password=[Redacted]&page=2',
     );
     // Percent-encoded names, bracket suffixes, names without a value, a fragment.
-    expect(maskCredentialParams('/api/x?%74oken=t1&secret[]=t2&sig&q=1#frag')).toBe('/api/x?%74oken=[Redacted]&secret[]=[Redacted]&sig=[Redacted]&q=1#frag');
+    expect(maskCredentialParams('/api/x?%74oken=t1&secret[]=t2&sig&q=1#frag')).toBe(
+      '/api/x?%74oken=[Redacted]&secret[]=[Redacted]&sig=[Redacted]&q=1#frag',
+    );
   });
 });
 
@@ -110,27 +124,47 @@ describe('admin credentials', () => {
   let app: HookflowApp;
   const out = capture();
   beforeAll(async () => {
-    const config = parseConfig(`admin: { token: ${ADMIN} }\nsecurity: { encryptionKeys: [{ id: k, key: "${Buffer.alloc(32, 7).toString('base64')}" }] }`, {});
+    const config = parseConfig(
+      `admin: { token: ${ADMIN} }\nsecurity: { encryptionKeys: [{ id: k, key: "${Buffer.alloc(32, 7).toString('base64')}" }] }`,
+      {},
+    );
     app = await buildApp({ config, client: {} as Client, logger: { ...loggerOptions('info'), stream: out.stream } });
   });
   afterAll(() => app.close());
 
-  test.each(['token', 'access_token', 'Access_Token', 'api_key'])('a token in ?%s= is refused (400, even when right) and never logged', async (name) => {
-    const res = await app.inject({ method: 'GET', url: `/api/subscriptions?${name}=${ADMIN}`, remoteAddress: '10.9.8.7' });
-    expect(res.statusCode).toBe(400);
-    expect(res.json().message).toMatch(/query string/);
-    expect(out.text()).not.toContain(ADMIN);
-    const warned = out.lines.map((l) => JSON.parse(l)).find((l) => l.msg.includes('query string') && l.parameters?.includes(name));
-    expect(warned).toMatchObject({ level: 40, clientAddress: '10.9.8.7' });
-  });
+  test.each(['token', 'access_token', 'Access_Token', 'api_key'])(
+    'a token in ?%s= is refused (400, even when right) and never logged',
+    async (name) => {
+      const res = await app.inject({
+        method: 'GET',
+        url: `/api/subscriptions?${name}=${ADMIN}`,
+        remoteAddress: '10.9.8.7',
+      });
+      expect(res.statusCode).toBe(400);
+      expect(res.json().message).toMatch(/query string/);
+      expect(out.text()).not.toContain(ADMIN);
+      const warned = out.lines
+        .map((l) => JSON.parse(l))
+        .find((l) => l.msg.includes('query string') && l.parameters?.includes(name));
+      expect(warned).toMatchObject({ level: 40, clientAddress: '10.9.8.7' });
+    },
+  );
 
   test('a wrong bearer token is logged at warn (not error) with the client address', async () => {
     const before = out.lines.length;
-    const res = await app.inject({ method: 'GET', url: '/api/subscriptions', remoteAddress: '10.1.1.9', headers: { authorization: 'Bearer wrong-token-0123456789' } });
+    const res = await app.inject({
+      method: 'GET',
+      url: '/api/subscriptions',
+      remoteAddress: '10.1.1.9',
+      headers: { authorization: 'Bearer wrong-token-0123456789' },
+    });
     expect(res.statusCode).toBe(401);
     const lines = out.lines.slice(before).map((l) => JSON.parse(l));
     expect(lines.filter((l) => l.level >= 50)).toEqual([]);
-    expect(lines.find((l) => l.msg === 'admin authentication failed')).toMatchObject({ level: 40, clientAddress: '10.1.1.9' });
+    expect(lines.find((l) => l.msg === 'admin authentication failed')).toMatchObject({
+      level: 40,
+      clientAddress: '10.1.1.9',
+    });
     expect(out.text()).not.toContain('wrong-token-0123456789');
   });
 });

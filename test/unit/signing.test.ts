@@ -45,7 +45,9 @@ describe('ms-signature (Extend Commerce)', () => {
   });
 
   test('refuses the right signature over a different body or with a different secret', () => {
-    expect(verifyMsSignature(EXTEND_VECTOR.secret, Buffer.from("{'test':'test3'}"), EXTEND_VECTOR.signature)).toBe(false);
+    expect(verifyMsSignature(EXTEND_VECTOR.secret, Buffer.from("{'test':'test3'}"), EXTEND_VECTOR.signature)).toBe(
+      false,
+    );
     expect(verifyMsSignature('secret124', body, EXTEND_VECTOR.signature)).toBe(false);
   });
 });

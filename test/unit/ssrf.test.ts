@@ -1,7 +1,13 @@
 import type { LookupAddress, LookupOptions } from 'node:dns';
 import { Agent, request } from 'undici';
 import { createHttpAgent, guardedConnector, ssrfFailure } from '../../src/activities/http';
-import { classifyAddress, createSsrfGuard, findSsrfRefusal, SsrfRefusedError, type Resolver } from '../../src/security/ssrf';
+import {
+  classifyAddress,
+  createSsrfGuard,
+  findSsrfRefusal,
+  SsrfRefusedError,
+  type Resolver,
+} from '../../src/security/ssrf';
 import { FakeHttpPeer } from '../support/fake-http';
 
 describe('classifyAddress', () => {
@@ -41,7 +47,15 @@ describe('classifyAddress', () => {
     expect(classifyAddress(address)).toBe(reason);
   });
 
-  test.each(['93.184.216.34', '2606:2800:220:1::', '8.8.8.8', '172.32.0.1', '100.128.0.1', '::ffff:93.184.216.34', '64:ff9b::93.184.216.34'])('%s is public', (address) => {
+  test.each([
+    '93.184.216.34',
+    '2606:2800:220:1::',
+    '8.8.8.8',
+    '172.32.0.1',
+    '100.128.0.1',
+    '::ffff:93.184.216.34',
+    '64:ff9b::93.184.216.34',
+  ])('%s is public', (address) => {
     expect(classifyAddress(address)).toBeUndefined();
   });
 });
@@ -72,13 +86,18 @@ describe('allowlist', () => {
   });
 
   test('the error names the address, why and the host', () => {
-    expect(createSsrfGuard([]).check('internal.example.com', '10.0.0.5')?.message).toBe('refused: 10.0.0.5 (private) for internal.example.com; allow it in network.allow');
+    expect(createSsrfGuard([]).check('internal.example.com', '10.0.0.5')?.message).toBe(
+      'refused: 10.0.0.5 (private) for internal.example.com; allow it in network.allow',
+    );
     expect(createSsrfGuard([]).check('::1', '::1')?.message).toBe('refused: ::1 (loopback); allow it in network.allow');
   });
 
-  test.each(['10.0.0.0/33', '10.0.0.0/x', 'not a host', 'example.com/8', '::1/129'])('invalid entry %p is a startup error', (entry) => {
-    expect(() => createSsrfGuard([entry])).toThrow(`network.allow: "${entry}" is neither a CIDR nor a host name`);
-  });
+  test.each(['10.0.0.0/33', '10.0.0.0/x', 'not a host', 'example.com/8', '::1/129'])(
+    'invalid entry %p is a startup error',
+    (entry) => {
+      expect(() => createSsrfGuard([entry])).toThrow(`network.allow: "${entry}" is neither a CIDR nor a host name`);
+    },
+  );
 });
 
 describe('guarded lookup (injected resolver)', () => {
@@ -95,8 +114,8 @@ describe('guarded lookup (injected resolver)', () => {
 
   function lookup(allow: string[], hostname: string, options: LookupOptions) {
     const { lookup } = createSsrfGuard(allow, resolver);
-    return new Promise<{ err: NodeJS.ErrnoException | null; address: string | LookupAddress[]; family?: number }>((resolve) =>
-      lookup(hostname, options, (err, address, family) => resolve({ err, address, family })),
+    return new Promise<{ err: NodeJS.ErrnoException | null; address: string | LookupAddress[]; family?: number }>(
+      (resolve) => lookup(hostname, options, (err, address, family) => resolve({ err, address, family })),
     );
   }
 
@@ -107,7 +126,10 @@ describe('guarded lookup (injected resolver)', () => {
   });
 
   test('one refused address among public ones refuses the host', async () => {
-    expect((await lookup([], 'mixed.example.test', { all: true })).err).toMatchObject({ address: '10.0.0.7', reason: 'private' });
+    expect((await lookup([], 'mixed.example.test', { all: true })).err).toMatchObject({
+      address: '10.0.0.7',
+      reason: 'private',
+    });
   });
 
   test('public answers are passed on in the shape net.connect asked for', async () => {
@@ -152,7 +174,10 @@ describe('undici agents (real sockets on loopback)', () => {
   afterAll(() => peer.stop());
 
   async function refusal(agent: Agent | ReturnType<typeof createHttpAgent>, url: string) {
-    const err = await request(url, { dispatcher: agent }).then(() => undefined, (e: unknown) => e);
+    const err = await request(url, { dispatcher: agent }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     return findSsrfRefusal(err);
   }
 
@@ -162,7 +187,10 @@ describe('undici agents (real sockets on loopback)', () => {
       expect(await refusal(agent, `${peer.url}/a`)).toMatchObject({ address: '127.0.0.1', reason: 'loopback' });
       expect(await refusal(agent, `http://[::ffff:127.0.0.1]:${port()}/b`)).toMatchObject({ reason: 'loopback' });
       expect(await refusal(agent, `http://[::1]:${port()}/c`)).toMatchObject({ address: '::1', reason: 'loopback' });
-      expect(await refusal(agent, `http://localhost:${port()}/d`)).toMatchObject({ host: 'localhost', reason: 'loopback' });
+      expect(await refusal(agent, `http://localhost:${port()}/d`)).toMatchObject({
+        host: 'localhost',
+        reason: 'loopback',
+      });
       expect(peer.requests).toHaveLength(0);
     } finally {
       await agent.close();
@@ -172,7 +200,10 @@ describe('undici agents (real sockets on loopback)', () => {
   test('the TLS connector checks too (https through tls.connect)', async () => {
     const agent = new Agent({ connect: guardedConnector(createSsrfGuard([]), { rejectUnauthorized: false }) });
     try {
-      expect(await refusal(agent, `https://localhost:${port()}/`)).toMatchObject({ host: 'localhost', reason: 'loopback' });
+      expect(await refusal(agent, `https://localhost:${port()}/`)).toMatchObject({
+        host: 'localhost',
+        reason: 'loopback',
+      });
       expect(await refusal(agent, `https://127.0.0.1:${port()}/`)).toMatchObject({ reason: 'loopback' });
     } finally {
       await agent.close();

@@ -12,10 +12,15 @@ import { replayRoutes } from './replay';
 import { subscriptionRoutes } from './subscriptions';
 
 /** Everything under /api, behind `Authorization: Bearer <admin.token>`. */
-export const adminRoutes: FastifyPluginAsyncZod<{ config: HookflowConfig; client: Client }> = async (app, { config, client }) => {
+export const adminRoutes: FastifyPluginAsyncZod<{ config: HookflowConfig; client: Client }> = async (
+  app,
+  { config, client },
+) => {
   if (!config.admin) {
     app.all('/api/*', async (_request, reply) =>
-      reply.status(404).send({ error: 'not_found', message: 'the admin API is disabled: set admin.token in the config' }),
+      reply
+        .status(404)
+        .send({ error: 'not_found', message: 'the admin API is disabled: set admin.token in the config' }),
     );
     return;
   }
@@ -23,8 +28,13 @@ export const adminRoutes: FastifyPluginAsyncZod<{ config: HookflowConfig; client
   app.addHook('onRequest', async (request) => {
     const names = credentialQueryParameters(request.url);
     if (names.length) {
-      request.log.warn({ clientAddress: request.ip, parameters: names }, 'admin request with a credential in the query string refused');
-      throw new InvalidPayloadError(`credentials are not accepted in the query string (${names.join(', ')}); send Authorization: Bearer <token>`);
+      request.log.warn(
+        { clientAddress: request.ip, parameters: names },
+        'admin request with a credential in the query string refused',
+      );
+      throw new InvalidPayloadError(
+        `credentials are not accepted in the query string (${names.join(', ')}); send Authorization: Bearer <token>`,
+      );
     }
   });
   await app.register(bearerAuth, {
@@ -35,7 +45,11 @@ export const adminRoutes: FastifyPluginAsyncZod<{ config: HookflowConfig; client
     errorResponse: () => ({ error: 'unauthorized', message: 'a valid admin bearer token is required' }),
   });
   app.addHook('onResponse', async (request, reply) => {
-    if (reply.statusCode === 401) request.log.warn({ clientAddress: request.ip, url: maskCredentialParams(request.url) }, 'admin authentication failed');
+    if (reply.statusCode === 401)
+      request.log.warn(
+        { clientAddress: request.ip, url: maskCredentialParams(request.url) },
+        'admin authentication failed',
+      );
   });
   const store = new SubscriptionStore(client, config.temporal.taskQueue, requireKeyring(config, 'the admin API'));
   await app.register(subscriptionRoutes, { store });

@@ -20,7 +20,9 @@ const fromJson = ({ metadata, data }: JsonPayload): Payload => ({
 });
 
 const toJson = ({ metadata, data }: Payload): JsonPayload => ({
-  metadata: Object.fromEntries(Object.entries(metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')])),
+  metadata: Object.fromEntries(
+    Object.entries(metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')]),
+  ),
   data: data ? Buffer.from(data).toString('base64') : undefined,
 });
 
@@ -35,13 +37,20 @@ const PROXY_HEADERS = ['forwarded', 'x-forwarded-for', 'x-real-ip'];
  * browser of the local UI) are answered, and not through a proxy. Bounded: `security.codec.maxPayloads`
  * payloads and `maxBytes` bytes per request (413); undecodable input is 400.
  */
-export const codecRoutes: FastifyPluginAsyncZod<{ config: HookflowConfig; codec: PayloadCodec }> = async (app, { config, codec }) => {
+export const codecRoutes: FastifyPluginAsyncZod<{ config: HookflowConfig; codec: PayloadCodec }> = async (
+  app,
+  { config, codec },
+) => {
   const settings = config.security?.codec;
   const maxPayloads = settings?.maxPayloads ?? 500;
   const maxBytes = settings?.maxBytes ?? 4 * 1024 * 1024;
   const origins = new Set(settings?.corsOrigins ?? []);
   const clientNetworks = cidrBlockList(settings?.clientNetworks ?? ['127.0.0.0/8', '::1/128']);
-  const fromClientNetwork = (ip: string) => clientNetworks.check(ip.replace(/^::ffff:(?=\d+\.)/, ''), ip.includes(':') && !/^::ffff:\d/.test(ip) ? 'ipv6' : 'ipv4');
+  const fromClientNetwork = (ip: string) =>
+    clientNetworks.check(
+      ip.replace(/^::ffff:(?=\d+\.)/, ''),
+      ip.includes(':') && !/^::ffff:\d/.test(ip) ? 'ipv6' : 'ipv4',
+    );
   await app.register(cors, {
     origin: (origin, done) => done(null, origin !== undefined && origins.has(origin)),
     methods: ['POST'],
@@ -53,7 +62,8 @@ export const codecRoutes: FastifyPluginAsyncZod<{ config: HookflowConfig; codec:
   app.addHook('onRequest', async (request) => {
     if (request.method === 'OPTIONS') return;
     const origin = request.headers.origin;
-    if (origin !== undefined && !origins.has(origin)) throw new UnauthorizedError(`origin ${origin} may not use the codec`);
+    if (origin !== undefined && !origins.has(origin))
+      throw new UnauthorizedError(`origin ${origin} may not use the codec`);
     if (settings?.token) {
       const given = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1];
       if (!verifyToken(given, settings.token)) throw new UnauthorizedError('the codec needs a valid bearer token');
@@ -74,10 +84,17 @@ export const codecRoutes: FastifyPluginAsyncZod<{ config: HookflowConfig; codec:
         preValidation: async (request) => {
           const payloads = (request.body as { payloads?: unknown } | undefined)?.payloads;
           if (Array.isArray(payloads) && payloads.length > maxPayloads) {
-            throw new PayloadTooLargeError(`${payloads.length} payloads in one request; at most ${maxPayloads} (security.codec.maxPayloads)`);
+            throw new PayloadTooLargeError(
+              `${payloads.length} payloads in one request; at most ${maxPayloads} (security.codec.maxPayloads)`,
+            );
           }
         },
-        schema: { tags: ['codec'], summary: `Temporal Web UI remote codec: ${name} payloads`, body: jsonPayloads, response: { 200: jsonPayloads } },
+        schema: {
+          tags: ['codec'],
+          summary: `Temporal Web UI remote codec: ${name} payloads`,
+          body: jsonPayloads,
+          response: { 200: jsonPayloads },
+        },
       },
       async (request) => {
         const { payloads } = request.body;
@@ -86,7 +103,9 @@ export const codecRoutes: FastifyPluginAsyncZod<{ config: HookflowConfig; codec:
           converted = await codec[name](payloads.map(fromJson));
         } catch (err) {
           // Garbage in (bad ciphertext, an unknown key id, bytes that are not a payload): the caller's fault.
-          throw new InvalidPayloadError(`cannot ${name} the payloads: ${err instanceof KeyringError ? err.message : 'not a valid payload'}`);
+          throw new InvalidPayloadError(
+            `cannot ${name} the payloads: ${err instanceof KeyringError ? err.message : 'not a valid payload'}`,
+          );
         }
         return { payloads: converted.map(toJson) };
       },

@@ -15,9 +15,17 @@ export const publishEventSchema = z.strictObject({
   type: z
     .string()
     .regex(/^[a-z0-9][a-z0-9-]*\.[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use <namespace>.<name>, e.g. shop.OrderPaid')
-    .refine((type) => !RESERVED.includes(type.split('.')[0]!), `the namespaces ${RESERVED.join(', ')} are reserved for hookflow's sources`),
-  data: z.record(z.string(), z.unknown()).refine((data) => !nestsDeeperThan(data), `nests deeper than ${MAX_JSON_DEPTH} levels`),
-  idempotencyKey: z.string().regex(/^[A-Za-z0-9._:-]{1,200}$/, 'letters, digits and . _ : - (max 200)').optional(),
+    .refine(
+      (type) => !RESERVED.includes(type.split('.')[0]!),
+      `the namespaces ${RESERVED.join(', ')} are reserved for hookflow's sources`,
+    ),
+  data: z
+    .record(z.string(), z.unknown())
+    .refine((data) => !nestsDeeperThan(data), `nests deeper than ${MAX_JSON_DEPTH} levels`),
+  idempotencyKey: z
+    .string()
+    .regex(/^[A-Za-z0-9._:-]{1,200}$/, 'letters, digits and . _ : - (max 200)')
+    .optional(),
   entity: z.string().min(1).optional(),
   warehouse: z.string().min(1).optional(),
   goodsOwnerId: z.number().int().optional(),
@@ -26,10 +34,20 @@ export const publishEventSchema = z.strictObject({
 const publishedSchema = z.object({ eventId: z.string(), workflowId: z.string(), duplicate: z.boolean() });
 
 /** `POST /api/events`: publish an event to the subscriptions; the same idempotency key is the same event. */
-export const eventRoutes: FastifyPluginAsyncZod<{ config: HookflowConfig; client: Client }> = async (app, { config, client }) => {
+export const eventRoutes: FastifyPluginAsyncZod<{ config: HookflowConfig; client: Client }> = async (
+  app,
+  { config, client },
+) => {
   app.post(
     '/api/events',
-    { schema: { tags: ['events'], summary: 'Publish an event to matching subscriptions', body: publishEventSchema, response: { 202: publishedSchema } } },
+    {
+      schema: {
+        tags: ['events'],
+        summary: 'Publish an event to matching subscriptions',
+        body: publishEventSchema,
+        response: { 202: publishedSchema },
+      },
+    },
     async (request, reply) => {
       const { type, data, idempotencyKey = randomUUID(), entity, warehouse, goodsOwnerId } = request.body;
       const input: InboundWorkflowInput = {

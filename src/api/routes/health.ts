@@ -11,12 +11,16 @@ export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
 
 /** `/readyz`: Temporal answers, so webhooks can be accepted (an ops route: src/api/routes/ops.ts). */
 export const readinessRoutes: FastifyPluginAsyncZod<{ client: Client }> = async (app, { client }) => {
-  app.get('/readyz', { schema: { summary: 'Readiness: Temporal reachable', response: { 200: status, 503: status } } }, async (_request, reply) => {
-    try {
-      await client.withDeadline(Date.now() + 2000, () => client.workflowService.getSystemInfo({}));
-      return { status: 'ready', temporal: 'reachable' };
-    } catch {
-      return reply.status(503).send({ status: 'not-ready', temporal: 'unreachable' });
-    }
-  });
+  app.get(
+    '/readyz',
+    { schema: { summary: 'Readiness: Temporal reachable', response: { 200: status, 503: status } } },
+    async (_request, reply) => {
+      try {
+        await client.withDeadline(Date.now() + 2000, () => client.workflowService.getSystemInfo({}));
+        return { status: 'ready', temporal: 'reachable' };
+      } catch {
+        return reply.status(503).send({ status: 'not-ready', temporal: 'unreachable' });
+      }
+    },
+  );
 };

@@ -13,13 +13,19 @@ import { readinessRoutes } from './health';
  * (`server.ops.port`, see src/api/server.ts) and/or behind `server.ops.token`
  * (`Authorization: Bearer <token>`); without either they are served, open, on the API port (development).
  */
-export const opsRoutes: FastifyPluginAsync<{ config: HookflowConfig; client: Client }> = async (app, { config, client }) => {
+export const opsRoutes: FastifyPluginAsync<{ config: HookflowConfig; client: Client }> = async (
+  app,
+  { config, client },
+) => {
   const token = config.server.ops.token;
   if (token) {
     app.addHook('onRequest', async (request) => {
       const given = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
       if (!verifyToken(given, token)) {
-        request.log.warn({ clientAddress: request.ip, url: request.url.split('?')[0] }, 'ops route: missing or wrong bearer token');
+        request.log.warn(
+          { clientAddress: request.ip, url: request.url.split('?')[0] },
+          'ops route: missing or wrong bearer token',
+        );
         throw new UnauthorizedError('a valid ops bearer token is required (server.ops.token)');
       }
     });

@@ -17,30 +17,48 @@ export const replayRequestSchema = z
   .strictObject({
     from: z.iso.datetime({ offset: true }).describe('events accepted at or after this instant (ISO-8601)'),
     to: z.iso.datetime({ offset: true }).describe('...and before this one'),
-    types: z.array(triggerSchema).min(1).max(50).optional().describe('only these event types (as triggers: extend-commerce.OrderCreated, ongoing-wms.*); default all the subscription takes'),
+    types: z
+      .array(triggerSchema)
+      .min(1)
+      .max(50)
+      .optional()
+      .describe(
+        'only these event types (as triggers: extend-commerce.OrderCreated, ongoing-wms.*); default all the subscription takes',
+      ),
     replayId: z
       .string()
       .regex(REPLAY_ID_PATTERN, 'letters, digits and . _ : - (max 100)')
       .optional()
-      .describe('names the replay: the same replayId is the same replay (started once); derived from the other fields when absent'),
+      .describe(
+        'names the replay: the same replayId is the same replay (started once); derived from the other fields when absent',
+      ),
   })
   .superRefine((body, ctx) => {
     const from = Date.parse(body.from);
     const to = Date.parse(body.to);
     if (!(from < to)) ctx.addIssue({ code: 'custom', path: ['to'], message: 'must be after from' });
-    else if (to - from > MAX_RANGE_MS) ctx.addIssue({ code: 'custom', path: ['to'], message: 'a replay covers at most 31 days; split it' });
+    else if (to - from > MAX_RANGE_MS)
+      ctx.addIssue({ code: 'custom', path: ['to'], message: 'a replay covers at most 31 days; split it' });
   });
 
 const replayStarted = z.object({ replayId: z.string(), workflowId: z.string(), duplicate: z.boolean() });
 
 /** The same fields, the same replay: `r-` and a hash of the normalised request. */
 export function derivedReplayId(body: { from: string; to: string; types?: string[] }): string {
-  const key = JSON.stringify([new Date(body.from).toISOString(), new Date(body.to).toISOString(), [...(body.types ?? [])].sort()]);
+  const key = JSON.stringify([
+    new Date(body.from).toISOString(),
+    new Date(body.to).toISOString(),
+    [...(body.types ?? [])].sort(),
+  ]);
   return `r-${createHash('sha256').update(key).digest('hex').slice(0, 24)}`;
 }
 
 /** `POST /api/subscriptions/:id/replay`: starts (once) the replay workflow of a time range. */
-export const replayRoutes: FastifyPluginAsyncZod<{ config: HookflowConfig; client: Client; store: SubscriptionStore }> = async (app, { config, client, store }) => {
+export const replayRoutes: FastifyPluginAsyncZod<{
+  config: HookflowConfig;
+  client: Client;
+  store: SubscriptionStore;
+}> = async (app, { config, client, store }) => {
   app.post(
     '/api/subscriptions/:id/replay',
     {
@@ -49,7 +67,10 @@ export const replayRoutes: FastifyPluginAsyncZod<{ config: HookflowConfig; clien
         summary: 'Re-deliver the events accepted in a time range (idempotent per replayId)',
         params: z.object({ id: subscriptionIdSchema }),
         body: replayRequestSchema,
-        response: { 202: replayStarted.describe('started'), 200: replayStarted.describe('the same replay exists already: nothing new is started') },
+        response: {
+          202: replayStarted.describe('started'),
+          200: replayStarted.describe('the same replay exists already: nothing new is started'),
+        },
       },
     },
     async (request, reply) => {
@@ -58,7 +79,13 @@ export const replayRoutes: FastifyPluginAsyncZod<{ config: HookflowConfig; clien
       const { from, to, types } = request.body;
       const replayId = request.body.replayId ?? derivedReplayId(request.body);
       const workflowId = replayWorkflowId(subscriptionId, replayId);
-      const input: ReplayInput = { subscriptionId, replayId, from: new Date(from).toISOString(), to: new Date(to).toISOString(), ...(types ? { types } : {}) };
+      const input: ReplayInput = {
+        subscriptionId,
+        replayId,
+        from: new Date(from).toISOString(),
+        to: new Date(to).toISOString(),
+        ...(types ? { types } : {}),
+      };
       try {
         await client.workflow.start<typeof replayWorkflow>('replayWorkflow', {
           taskQueue: config.temporal.taskQueue,
@@ -73,9 +100,17 @@ export const replayRoutes: FastifyPluginAsyncZod<{ config: HookflowConfig; clien
       } catch (err) {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
         // The same replayId is the same request: with another range or other types it is a mistake.
-        const memo = (await client.workflow.getHandle(workflowId).describe()).memo?.[REPLAY_MEMO] as { from?: string; to?: string; types?: string[] | null } | undefined;
-        if (memo && (memo.from !== input.from || memo.to !== input.to || JSON.stringify(memo.types ?? null) !== JSON.stringify(input.types ?? null))) {
-          throw new ConflictError(`replay "${replayId}" of subscription "${subscriptionId}" exists with another range or other types; use another replayId`);
+        const memo = (await client.workflow.getHandle(workflowId).describe()).memo?.[REPLAY_MEMO] as
+          { from?: string; to?: string; types?: string[] | null } | undefined;
+        if (
+          memo &&
+          (memo.from !== input.from ||
+            memo.to !== input.to ||
+            JSON.stringify(memo.types ?? null) !== JSON.stringify(input.types ?? null))
+        ) {
+          throw new ConflictError(
+            `replay "${replayId}" of subscription "${subscriptionId}" exists with another range or other types; use another replayId`,
+          );
         }
         return reply.status(200).send({ replayId, workflowId, duplicate: true });
       }

@@ -4,7 +4,13 @@ import type { Client } from '@temporalio/client';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { HookflowConfig, SourceConfig } from '../../config/schema';
-import { InvalidPayloadError, NotFoundError, PayloadTooLargeError, UnauthorizedError, UnsupportedMediaTypeError } from '../../errors';
+import {
+  InvalidPayloadError,
+  NotFoundError,
+  PayloadTooLargeError,
+  UnauthorizedError,
+  UnsupportedMediaTypeError,
+} from '../../errors';
 import { sourceKindOf, type ParsedNotification, type WebhookRequest } from '../../sources';
 import { inboundInput } from '../../sources/inbound-input';
 import { envelopeWorkflowId, type EnvelopeInput } from '../../shared/envelope';
@@ -68,9 +74,14 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteDeps> = async (app
 
   // Keep the exact bytes: signatures are computed over them, not over re-serialised JSON.
   app.removeAllContentTypeParsers();
-  const keepBytes = (request: { headers: Record<string, unknown> }, body: Buffer, done: (err: Error | null, body?: Buffer) => void) => {
+  const keepBytes = (
+    request: { headers: Record<string, unknown> },
+    body: Buffer,
+    done: (err: Error | null, body?: Buffer) => void,
+  ) => {
     const charset = charsetOf(request.headers['content-type'] as string | undefined);
-    if (charset !== undefined && !UTF8.has(charset)) return done(new UnsupportedMediaTypeError(`charset "${charset}" is not supported: send JSON in UTF-8`));
+    if (charset !== undefined && !UTF8.has(charset))
+      return done(new UnsupportedMediaTypeError(`charset "${charset}" is not supported: send JSON in UTF-8`));
     done(null, body);
   };
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, keepBytes);
@@ -104,7 +115,12 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteDeps> = async (app
       const source = request.source as SourceConfig;
       const rawBody = request.body;
       if (!Buffer.isBuffer(rawBody)) throw new InvalidPayloadError('the request has no JSON body');
-      const webhook: WebhookRequest = { rawBody, headers: request.headers, query: request.query, receivedAt: new Date() };
+      const webhook: WebhookRequest = {
+        rawBody,
+        headers: request.headers,
+        query: request.query,
+        receivedAt: new Date(),
+      };
       const kind = sourceKindOf(source);
 
       const refusal = kind.verify(webhook, source);
@@ -131,15 +147,24 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteDeps> = async (app
       }
       if (notifications.length > maxNotifications) {
         await limits.countNotifications(request, 1); // refused: counts as one request, like a 400
-        throw new PayloadTooLargeError(`${notifications.length} notifications in one request; at most ${maxNotifications} are accepted (server.envelopes.maxNotifications)`);
+        throw new PayloadTooLargeError(
+          `${notifications.length} notifications in one request; at most ${maxNotifications} are accepted (server.envelopes.maxNotifications)`,
+        );
       }
       await limits.countNotifications(request, notifications.length);
 
       if (notifications.length > splitAbove) {
         // Compressed: JSON envelopes shrink about 10-20 times, far below Temporal's payload limits.
         const compressed = await gzipAsync(rawBody);
-        if (compressed.length > ENVELOPE_MAX_BYTES) throw new PayloadTooLargeError(`this request compresses to ${compressed.length} bytes; at most ${ENVELOPE_MAX_BYTES} fit into Temporal (its payload limit)`);
-        const input: EnvelopeInput = { sourceId: source.id, receivedAt: webhook.receivedAt.toISOString(), notifications: notifications.length };
+        if (compressed.length > ENVELOPE_MAX_BYTES)
+          throw new PayloadTooLargeError(
+            `this request compresses to ${compressed.length} bytes; at most ${ENVELOPE_MAX_BYTES} fit into Temporal (its payload limit)`,
+          );
+        const input: EnvelopeInput = {
+          sourceId: source.id,
+          receivedAt: webhook.receivedAt.toISOString(),
+          notifications: notifications.length,
+        };
         const envelope = await startDurably<typeof envelopeWorkflow>(
           client,
           'envelopeWorkflow',
@@ -156,15 +181,31 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteDeps> = async (app
           },
           config.server.ackTimeout,
         );
-        request.log.info({ sourceId: source.id, notifications: notifications.length, envelope: envelope.workflowId, duplicate: envelope.duplicate }, 'envelope accepted');
+        request.log.info(
+          {
+            sourceId: source.id,
+            notifications: notifications.length,
+            envelope: envelope.workflowId,
+            duplicate: envelope.duplicate,
+          },
+          'envelope accepted',
+        );
         // Its notifications are started by the envelope workflow: counted here as accepted (or as repeats).
-        metrics.countAccepted(source.id, envelope.duplicate ? 0 : notifications.length, envelope.duplicate ? notifications.length : 0);
+        metrics.countAccepted(
+          source.id,
+          envelope.duplicate ? 0 : notifications.length,
+          envelope.duplicate ? notifications.length : 0,
+        );
         return reply.status(202).send({ accepted: notifications.length, events: [], envelope });
       }
 
       const events = await Promise.all(
         notifications.map(async (notification, position) => {
-          const started = await startInbound(client, config, inboundInput(source, notification, webhook.receivedAt, position));
+          const started = await startInbound(
+            client,
+            config,
+            inboundInput(source, notification, webhook.receivedAt, position),
+          );
           return { eventKey: notification.eventKey, ...started };
         }),
       );

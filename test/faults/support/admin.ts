@@ -2,7 +2,11 @@ import { request } from 'undici';
 import { waitUntil } from './processes';
 
 /** Creates a subscription through the admin API of a running API process, and waits until it is listed. */
-export async function createSubscriptionOverHttp(apiUrl: string, token: string, fields: Record<string, unknown> & { id: string }): Promise<void> {
+export async function createSubscriptionOverHttp(
+  apiUrl: string,
+  token: string,
+  fields: Record<string, unknown> & { id: string },
+): Promise<void> {
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   const res = await request(`${apiUrl}/api/subscriptions`, {
     method: 'POST',

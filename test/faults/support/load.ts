@@ -33,7 +33,9 @@ export async function sendSteadily(load: SteadyLoad): Promise<number> {
       if (wait > 0) await sleep(wait);
       const webhook = extendWebhook(load.sourceSecret, load.notificationIds[i]!);
       const deadline = Date.now() + (load.giveUpAfterMs ?? 3 * 60_000);
-      if (await postUntilAccepted(load.pool, load.apiUrl, `/webhooks/${load.sourceId}`, webhook, load.stats, deadline)) {
+      if (
+        await postUntilAccepted(load.pool, load.apiUrl, `/webhooks/${load.sourceId}`, webhook, load.stats, deadline)
+      ) {
         load.accepted.add(extendEventId(load.sourceId, webhook.notificationId));
       }
     }
@@ -42,13 +44,19 @@ export async function sendSteadily(load: SteadyLoad): Promise<number> {
   return Date.now() - t0;
 }
 
-export const receivedEventIds = (requests: RecordedRequest[]) => requests.map((r) => String(r.headers['x-hookflow-event-id']));
+export const receivedEventIds = (requests: RecordedRequest[]) =>
+  requests.map((r) => String(r.headers['x-hookflow-event-id']));
 
 /**
  * Waits until every accepted event id has reached the receiver. A stall (no new delivery for
  * `stallMs`) fails at once rather than at the bound: it is not slowness. Returns the ids still missing.
  */
-export async function waitAllDelivered(accepted: Set<string>, received: () => string[], boundMs: number, stallMs = 2 * 60_000): Promise<string[]> {
+export async function waitAllDelivered(
+  accepted: Set<string>,
+  received: () => string[],
+  boundMs: number,
+  stallMs = 2 * 60_000,
+): Promise<string[]> {
   const missing = () => {
     const seen = new Set(received());
     return [...accepted].filter((id) => !seen.has(id));
@@ -59,7 +67,10 @@ export async function waitAllDelivered(accepted: Set<string>, received: () => st
     () => {
       const left = missing().length;
       if (left !== lastCount) [lastCount, lastProgress] = [left, Date.now()];
-      else if (Date.now() - lastProgress > stallMs) throw new Error(`delivery stalled: ${accepted.size - left}/${accepted.size} delivered, none for ${stallMs / 1000} s`);
+      else if (Date.now() - lastProgress > stallMs)
+        throw new Error(
+          `delivery stalled: ${accepted.size - left}/${accepted.size} delivered, none for ${stallMs / 1000} s`,
+        );
       return left === 0;
     },
     'every accepted event to be delivered',
@@ -93,7 +104,8 @@ export function redeliveriesThatDiffer(requests: RecordedRequest[]): string[] {
   for (const r of requests) {
     const event = JSON.parse(r.body.toString('utf8')) as { id: string; attempt?: number };
     delete event.attempt;
-    if (event.id !== r.headers['x-hookflow-event-id']) wrong.push(`${String(r.headers['x-hookflow-event-id'])} (body says ${event.id})`);
+    if (event.id !== r.headers['x-hookflow-event-id'])
+      wrong.push(`${String(r.headers['x-hookflow-event-id'])} (body says ${event.id})`);
     bodies.set(event.id, (bodies.get(event.id) ?? new Set()).add(JSON.stringify(event)));
   }
   return [...wrong, ...[...bodies].filter(([, b]) => b.size > 1).map(([id]) => id)];
@@ -114,7 +126,13 @@ export const sourceReport = (stats: SendStats) => ({
  * delivered that was never sent, every delivery is signed with the subscription's secret, and
  * duplicates are only ever repeats of one event (at-least-once).
  */
-export function expectNothingLost(run: { sent: Set<string>; accepted: Set<string>; missing: string[]; stats: SendStats; requests: RecordedRequest[] }): void {
+export function expectNothingLost(run: {
+  sent: Set<string>;
+  accepted: Set<string>;
+  missing: string[];
+  stats: SendStats;
+  requests: RecordedRequest[];
+}): void {
   expect(run.stats.gaveUp).toEqual([]);
   expect(run.stats.unexpected).toEqual([]);
   expect(run.accepted.size).toBe(run.sent.size);

@@ -88,7 +88,8 @@ export class HookflowProcess {
     const deadline = Date.now() + timeoutMs;
     while (!pattern.test(this.current)) {
       if (!this.running) throw new Error(`${this.what} exited before printing ${pattern}:\n${this.tail()}`);
-      if (Date.now() > deadline) throw new Error(`${this.what} did not print ${pattern} within ${timeoutMs} ms:\n${this.tail()}`);
+      if (Date.now() > deadline)
+        throw new Error(`${this.what} did not print ${pattern} within ${timeoutMs} ms:\n${this.tail()}`);
       await new Promise<void>((wake) => {
         const done = () => {
           clearTimeout(timer);
@@ -125,10 +126,16 @@ export class HookflowProcess {
 }
 
 /** Polls a condition; `progress` says how far it got when the bound is hit. */
-export async function waitUntil(condition: () => boolean | Promise<boolean>, what: string, timeoutMs: number, progress?: () => string): Promise<void> {
+export async function waitUntil(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs: number,
+  progress?: () => string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${progress ? ` (${progress()})` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${progress ? ` (${progress()})` : ''}`);
     await sleep(200);
   }
 }

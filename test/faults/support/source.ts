@@ -21,7 +21,9 @@ export function extendWebhook(secret: string, notificationId: string): Webhook {
     Id: notificationId.replace(/-/g, ''),
     Attempt: 1,
     Properties: { NotificationId: notificationId },
-    Notifications: [{ Action: 'OrderCreated', Details: { OrderNumber: `SO-${notificationId.slice(0, 8)}`, Warehouse: 'W1' } }],
+    Notifications: [
+      { Action: 'OrderCreated', Details: { OrderNumber: `SO-${notificationId.slice(0, 8)}`, Warehouse: 'W1' } },
+    ],
   });
   const signature = sign.ms(secret, body);
   return { notificationId, body, headers: { 'content-type': 'application/json', 'ms-signature': signature } };
@@ -43,11 +45,24 @@ export interface PostOutcome {
 export async function postOnce(pool: Pool, apiUrl: string, path: string, webhook: Webhook): Promise<PostOutcome> {
   const t0 = performance.now();
   try {
-    const res = await pool.request({ method: 'POST', path, headers: webhook.headers, body: webhook.body, headersTimeout: 30_000, bodyTimeout: 30_000 });
+    const res = await pool.request({
+      method: 'POST',
+      path,
+      headers: webhook.headers,
+      body: webhook.body,
+      headersTimeout: 30_000,
+      bodyTimeout: 30_000,
+    });
     const body = await res.body.text();
     return { status: res.statusCode, ms: performance.now() - t0, headers: res.headers, body };
   } catch (err) {
-    return { status: 0, ms: performance.now() - t0, headers: {}, body: '', error: `${apiUrl}${path}: ${(err as Error).message}` };
+    return {
+      status: 0,
+      ms: performance.now() - t0,
+      headers: {},
+      body: '',
+      error: `${apiUrl}${path}: ${(err as Error).message}`,
+    };
   }
 }
 
@@ -69,7 +84,14 @@ export class SendStats {
  * Sends until a 202, as a source does: 503 and 429 (honouring Retry-After, capped) and connection
  * errors are retried. Returns false if the deadline passed or the answer was one that is never retried.
  */
-export async function postUntilAccepted(pool: Pool, apiUrl: string, path: string, webhook: Webhook, stats: SendStats, deadline: number): Promise<boolean> {
+export async function postUntilAccepted(
+  pool: Pool,
+  apiUrl: string,
+  path: string,
+  webhook: Webhook,
+  stats: SendStats,
+  deadline: number,
+): Promise<boolean> {
   for (let attempt = 1; ; attempt++) {
     stats.attempts++;
     const outcome = await postOnce(pool, apiUrl, path, webhook);
@@ -79,7 +101,11 @@ export async function postUntilAccepted(pool: Pool, apiUrl: string, path: string
         if (answer.events.some((e) => e.duplicate)) stats.duplicateAcks++;
         return true;
       } catch {
-        stats.unexpected.push({ notificationId: webhook.notificationId, status: 202, body: outcome.body.slice(0, 300) });
+        stats.unexpected.push({
+          notificationId: webhook.notificationId,
+          status: 202,
+          body: outcome.body.slice(0, 300),
+        });
         return false;
       }
     }
@@ -91,7 +117,11 @@ export async function postUntilAccepted(pool: Pool, apiUrl: string, path: string
       const retryAfter = Number(outcome.headers['retry-after']);
       if (Number.isFinite(retryAfter) && retryAfter > 0) waitMs = Math.min(retryAfter * 1000, 2000);
     } else {
-      stats.unexpected.push({ notificationId: webhook.notificationId, status: outcome.status, body: outcome.body.slice(0, 300) });
+      stats.unexpected.push({
+        notificationId: webhook.notificationId,
+        status: outcome.status,
+        body: outcome.body.slice(0, 300),
+      });
       return false;
     }
     if (Date.now() + waitMs > deadline) {

@@ -68,9 +68,18 @@ sources:
   - { id: ${SOURCE_ID}, kind: extend-commerce, secret: ${SOURCE_SECRET} }
 `,
   );
-  const env = { HOOKFLOW_CONFIG: configFile, TEMPORAL_ADDRESS: temporal.address, PORT: String(port), HOOKFLOW_HOST: '127.0.0.1', HOOKFLOW_TASK_QUEUE: options.name };
+  const env = {
+    HOOKFLOW_CONFIG: configFile,
+    TEMPORAL_ADDRESS: temporal.address,
+    PORT: String(port),
+    HOOKFLOW_HOST: '127.0.0.1',
+    HOOKFLOW_TASK_QUEUE: options.name,
+  };
   // info for workers: their RUNNING line is the readiness signal. warn for the API: not a line per request.
-  const workers = Array.from({ length: options.workers ?? 1 }, (_, i) => new HookflowProcess('worker', { ...env, LOG_LEVEL: 'info' }, join(dir, `worker-${i + 1}.log`)));
+  const workers = Array.from(
+    { length: options.workers ?? 1 },
+    (_, i) => new HookflowProcess('worker', { ...env, LOG_LEVEL: 'info' }, join(dir, `worker-${i + 1}.log`)),
+  );
   const api = new HookflowProcess('api', { ...env, LOG_LEVEL: 'warn' }, join(dir, 'api.log'));
 
   const restart = async (p: HookflowProcess) => {
