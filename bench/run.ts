@@ -8,24 +8,27 @@ import { Agent, request } from 'undici';
 import { startApi } from '../src/api/server';
 import { parseConfig } from '../src/config/load';
 import { dataConverterFor } from '../src/temporal/data-converter';
-import { freePort, startDevServer } from '../src/stack/dev-server';
+import { DEV_SERVER_DYNAMIC_CONFIG, freePort, startDevServer } from '../src/stack/dev-server';
 import { temporalCliPath } from '../src/stack/temporal-cli';
 import { FakeHttpPeer } from '../test/support/fake-http';
-import { runConcurrent, summarize } from './stats';
+import { perEvent, persistenceCounters, runConcurrent, summarize } from './stats';
 
 /**
  * `npm run bench`: hookflow against raw Temporal on the same dev server in one run, all on loopback.
  * Sizes: BENCH_N (requests per level, default 300), BENCH_LEVELS (default 1,10,50),
  * BENCH_RESTING (deliveries parked in retry backoff, default 10000), BENCH_STORM (deliveries retried every
  * minute, default 2000), BENCH_MAX_CACHED_WORKFLOWS (the worker's workflow cache), BENCH_OPEN_N / BENCH_OPEN_LEVELS (open loop, default 500 at 1,10,50), BENCH_DB=file for SQLite persistence,
- * BENCH_TEMPORAL_ADDRESS to measure against a running server (e.g. the PostgreSQL tier).
+ * BENCH_TEMPORAL_ADDRESS to measure against a running server (e.g. the PostgreSQL tier), BENCH_DC (JSON of
+ * dynamic config over hookflow's, to compare settings), BENCH_SQLITE_PRAGMAS.
  */
 const N = Number(process.env.BENCH_N ?? 300);
-const LEVELS = (process.env.BENCH_LEVELS ?? '1,10,50').split(',').map(Number);
+const LEVELS = (process.env.BENCH_LEVELS ?? '1,10,50').split(',').filter(Boolean).map(Number);
 const RESTING = Number(process.env.BENCH_RESTING ?? 10_000);
 const STORM = Number(process.env.BENCH_STORM ?? 2_000);
 const OPEN_N = Number(process.env.BENCH_OPEN_N ?? 500);
-const OPEN_LEVELS = (process.env.BENCH_OPEN_LEVELS ?? '1,10,50').split(',').map(Number);
+const OPEN_LEVELS = (process.env.BENCH_OPEN_LEVELS ?? '1,10,50').split(',').filter(Boolean).map(Number);
+const OPEN_TEN = process.env.BENCH_OPEN_TEN !== '0'; // the open loop with 10 subscriptions
+const FAN_OUT = process.env.BENCH_FANOUT !== '0';
 const SOURCE_SECRET = 'bench-source-secret';
 const ADMIN = 'bench-admin-token-0123456789';
 
@@ -46,9 +49,22 @@ async function main() {
     process.env.BENCH_DB === 'file'
       ? join(mkdtempSync(join(tmpdir(), 'hookflow-bench-')), 'temporal.sqlite')
       : undefined;
-  const server = external
+  let metricsPort: number | undefined;
+  const server: { address: string; stop(): Promise<void>; process?: { pid?: number } } = external
     ? { address: external, stop: async () => undefined }
-    : await startDevServer({ cli: temporalCliPath(), headless: true, dbFile });
+    : await startDevServer({
+        cli: temporalCliPath(),
+        headless: true,
+        dbFile,
+        sqlitePragmas: benchPragmas(),
+        dynamicConfig: { ...DEV_SERVER_DYNAMIC_CONFIG, ...JSON.parse(process.env.BENCH_DC ?? '{}') },
+        metricsPort: (metricsPort = await freePort()),
+      });
+  // Where the CPU goes: the Temporal server (BENCH_SERVER_PID for an external one), the worker, and this
+  // process (the API and the load generator).
+  const serverMetrics =
+    process.env.BENCH_SERVER_METRICS ?? (metricsPort ? `http://127.0.0.1:${metricsPort}/metrics` : undefined);
+  const serverPid = Number(process.env.BENCH_SERVER_PID ?? server.process?.pid ?? 0) || undefined;
   results.maxCachedWorkflows = process.env.BENCH_MAX_CACHED_WORKFLOWS ?? 'default (config)';
   results.persistence = external
     ? `external server at ${external}`
@@ -248,6 +264,9 @@ ${process.env.BENCH_MAX_CACHED_WORKFLOWS ? `temporal: { maxCachedWorkflows: ${Nu
   const openLoop = async (label: string, n: number, c: number, urls: string[]) => {
     const sent = new Map<string, number>();
     const cpu0 = sampleProcess(worker.pid!);
+    const server0 = serverPid ? sampleProcess(serverPid) : undefined;
+    const self0 = { cpu: process.cpuUsage(), at: Date.now() };
+    const persistence0 = await persistenceCounters(serverMetrics);
     const t0 = performance.now();
     const acks = await runConcurrent(n, c, async () => {
       const id = randomUUID();
@@ -258,6 +277,9 @@ ${process.env.BENCH_MAX_CACHED_WORKFLOWS ? `temporal: { maxCachedWorkflows: ${Nu
     const keys = [...sent.keys()].flatMap((id) => urls.map((u) => ({ id, key: `src/${id}-0|${u}` })));
     await waitFor(() => keys.every(({ key }) => arrivals.has(key)), `${label} deliveries`);
     const cpu1 = sampleProcess(worker.pid!);
+    const server1 = serverPid ? sampleProcess(serverPid) : undefined;
+    const self1 = process.cpuUsage(self0.cpu);
+    const persistence = perEvent(persistence0, await persistenceCounters(serverMetrics), n);
     const e2e = keys.map(({ id, key }) => arrivals.get(key)! - sent.get(id)!);
     const last = Math.max(...keys.map(({ key }) => arrivals.get(key)!));
     const entry = {
@@ -269,8 +291,12 @@ ${process.env.BENCH_MAX_CACHED_WORKFLOWS ? `temporal: { maxCachedWorkflows: ${Nu
       deliveredPerSecond: Math.round((keys.length / ((last - t0) / 1000)) * 10) / 10,
       ack: summarize(acks.latencies),
       e2e: summarize(e2e),
-      workerCpuPercent: Math.round(((cpu1.cpuSeconds - cpu0.cpuSeconds) / ((cpu1.at - cpu0.at) / 1000)) * 1000) / 10,
+      workerCpuPercent: cpuPercent(cpu0, cpu1),
       workerRssMiB: cpu1.rssMiB,
+      serverCpuPercent: server0 && server1 ? cpuPercent(server0, server1) : null,
+      persistencePerEvent: persistence,
+      apiAndLoadCpuPercent:
+        Math.round(((self1.user + self1.system) / 1e6 / ((Date.now() - self0.at) / 1000)) * 1000) / 10,
     };
     openLoops.push(entry);
     console.log(JSON.stringify(entry));
@@ -291,35 +317,38 @@ ${process.env.BENCH_MAX_CACHED_WORKFLOWS ? `temporal: { maxCachedWorkflows: ${Nu
   const tenUrls = Array.from({ length: 10 }, (_, i) => `/deliveries?open=${i}`);
   for (let i = 0; i < 10; i++) await subscribe(`open-${i}`, tenUrls[i]!, ['extend-commerce.OrderCreated']);
   await waitListed(10);
-  for (const c of OPEN_LEVELS.filter((l) => l > 1)) {
+  for (const c of OPEN_TEN ? OPEN_LEVELS.filter((l) => l > 1) : []) {
     await drain();
     await openLoop('open loop, 10 subscriptions', Math.max(20, Math.floor(OPEN_N / 5)), c, tenUrls);
   }
   for (let i = 0; i < 10; i++) await adminCall('DELETE', `/api/subscriptions/open-${i}`);
 
   // Fan-out: one event to 10 subscriptions.
-  for (let i = 0; i < 10; i++) await subscribe(`fan-${i}`, `/deliveries?sub=${i}`, ['fan.*']); // distinct URLs: arrivals are keyed by event id and URL
-  await waitListed(10);
-  const events = Math.max(20, Math.floor(N / 5));
-  await drain();
-  const before = arrivals.size;
-  const t0 = performance.now();
-  await runConcurrent(
-    events,
-    10,
-    async () => void (await adminCall('POST', '/api/events', { type: 'fan.Ping', data: { n: 1 } })),
-  );
-  await waitFor(() => arrivals.size - before >= events * 10, 'fan-out deliveries');
-  const fanSeconds = (performance.now() - t0) / 1000;
-  const fanOut = {
-    scenario: 'fan-out (1 event -> 10 subscriptions)',
-    events,
-    deliveries: events * 10,
-    seconds: Math.round(fanSeconds * 10) / 10,
-    deliveriesPerSecond: Math.round(((events * 10) / fanSeconds) * 10) / 10,
+  const fanOutRun = async () => {
+    for (let i = 0; i < 10; i++) await subscribe(`fan-${i}`, `/deliveries?sub=${i}`, ['fan.*']); // distinct URLs: arrivals are keyed by event id and URL
+    await waitListed(10);
+    const events = Math.max(20, Math.floor(N / 5));
+    await drain();
+    const before = arrivals.size;
+    const t0 = performance.now();
+    await runConcurrent(
+      events,
+      10,
+      async () => void (await adminCall('POST', '/api/events', { type: 'fan.Ping', data: { n: 1 } })),
+    );
+    await waitFor(() => arrivals.size - before >= events * 10, 'fan-out deliveries');
+    const fanSeconds = (performance.now() - t0) / 1000;
+    for (let i = 0; i < 10; i++) await adminCall('DELETE', `/api/subscriptions/fan-${i}`);
+    return {
+      scenario: 'fan-out (1 event -> 10 subscriptions)',
+      events,
+      deliveries: events * 10,
+      seconds: Math.round(fanSeconds * 10) / 10,
+      deliveriesPerSecond: Math.round(((events * 10) / fanSeconds) * 10) / 10,
+    };
   };
+  const fanOut: { deliveriesPerSecond?: number; skipped?: true } = FAN_OUT ? await fanOutRun() : { skipped: true };
   console.log(JSON.stringify(fanOut));
-  for (let i = 0; i < 10; i++) await adminCall('DELETE', `/api/subscriptions/fan-${i}`);
 
   // Resting cost: deliveries parked in retry backoff against a failing endpoint.
   let resting: Record<string, unknown> = { skipped: true };
@@ -489,6 +518,18 @@ ${process.env.BENCH_MAX_CACHED_WORKFLOWS ? `temporal: { maxCachedWorkflows: ${Nu
   await http.close();
   await receiver.stop();
   await server.stop();
+}
+
+/** Percent of one core a process used between two samples. */
+function cpuPercent(a: ReturnType<typeof sampleProcess>, b: ReturnType<typeof sampleProcess>) {
+  return Math.round(((b.cpuSeconds - a.cpuSeconds) / ((b.at - a.at) / 1000)) * 1000) / 10;
+}
+
+/** BENCH_SQLITE_PRAGMAS="journal_mode=wal,synchronous=normal" (with BENCH_DB=file). */
+function benchPragmas() {
+  const spec = process.env.BENCH_SQLITE_PRAGMAS;
+  if (!spec) return undefined;
+  return Object.fromEntries(spec.split(',').map((kv) => kv.split('=') as [string, string]));
 }
 
 /** RSS and total CPU seconds of a process, from /proc. */

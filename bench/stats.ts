@@ -1,3 +1,5 @@
+import { request } from 'undici';
+
 /** Latency summary in milliseconds. */
 export function summarize(samples: number[]) {
   const sorted = [...samples].sort((a, b) => a - b);
@@ -29,4 +31,44 @@ export async function runConcurrent(n: number, concurrency: number, task: (i: nu
   );
   const seconds = (performance.now() - started) / 1000;
   return { latencies, seconds, perSecond: Math.round((n / seconds) * 10) / 10 };
+}
+
+type Counters = Map<string, { count: number; seconds: number }>;
+
+/**
+ * The server's persistence requests and time per operation (Prometheus `persistence_requests`,
+ * `persistence_latency`, and their `visibility_` twins, prefixed `visibility:`), and the frontend's
+ * requests per API (`service_requests`, prefixed `frontend:`).
+ */
+export async function persistenceCounters(url: string | undefined): Promise<Counters | undefined> {
+  if (!url) return undefined;
+  const text = await (await request(url)).body.text();
+  const counters: Counters = new Map();
+  for (const line of text.split('\n')) {
+    const m = /^(visibility_|service_)?(?:persistence_)?(requests|latency_sum)\{([^}]*)\} ([0-9.e+-]+)$/.exec(line);
+    if (!m || (m[1] === 'service_' && !m[3]!.includes('service_name="frontend"'))) continue;
+    const prefix = m[1] === 'visibility_' ? 'visibility:' : m[1] === 'service_' ? 'frontend:' : '';
+    const operation = `${prefix}${/operation="([^"]+)"/.exec(m[3]!)?.[1] ?? '?'}`;
+    const entry = counters.get(operation) ?? { count: 0, seconds: 0 };
+    if (m[2] === 'requests') entry.count += Number(m[4]);
+    else entry.seconds += Number(m[4]);
+    counters.set(operation, entry);
+  }
+  return counters;
+}
+
+/** Persistence operations per event between two snapshots, and the time they took (ms per event). */
+export function perEvent(a: Counters | undefined, b: Counters | undefined, events: number) {
+  if (!a || !b) return null;
+  const ops: Record<string, number> = {};
+  let total = 0;
+  let ms = 0;
+  for (const [operation, after] of b) {
+    const count = after.count - (a.get(operation)?.count ?? 0);
+    if (!operation.startsWith('frontend:')) ms += ((after.seconds - (a.get(operation)?.seconds ?? 0)) * 1000) / events;
+    if (count <= 0) continue;
+    ops[operation] = Math.round((count / events) * 100) / 100;
+    if (!operation.startsWith('frontend:')) total += count / events;
+  }
+  return { total: Math.round(total * 10) / 10, msPerEvent: Math.round(ms * 10) / 10, ops };
 }

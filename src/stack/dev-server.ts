@@ -18,6 +18,8 @@ export interface DevServerOptions {
   dynamicConfig?: Record<string, string | number | boolean>;
   /** `--sqlite-pragma` settings (only with dbFile). */
   sqlitePragmas?: Record<string, string>;
+  /** Prometheus metrics of the server (`--metrics-port`); the bench reads its persistence counters. */
+  metricsPort?: number;
   log?: (line: string) => void;
   /**
    * Stop the dev server when this process dies, even by SIGKILL: it runs under a watchdog shell that
@@ -67,6 +69,10 @@ export const DEV_SERVER_DYNAMIC_CONFIG: Record<string, string | number | boolean
   // An activity scheduled by a workflow task goes back to the same worker in the task's completion,
   // without a trip through matching.
   'system.enableActivityEagerExecution': true,
+  // The CLI turns this on so that search attributes added at run time are usable at once; hookflow's are
+  // written with the namespace before the server starts. On, every start, upsert and visibility write
+  // read the cluster metadata from SQLite (31 reads per event), on the dev server's one connection.
+  'system.forceSearchAttributesCacheRefreshOnRead': false,
 };
 
 export interface DevServer {
@@ -116,6 +122,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       args.push('--sqlite-pragma', `${name}=${value}`);
   for (const [name, value] of Object.entries(options.dynamicConfig ?? DEV_SERVER_DYNAMIC_CONFIG))
     args.push('--dynamic-config-value', `${name}=${JSON.stringify(value)}`);
+  if (options.metricsPort) args.push('--metrics-port', String(options.metricsPort));
   if (options.headless) args.push('--headless');
   if (options.codecEndpoint) args.push('--ui-codec-endpoint', options.codecEndpoint);
   for (const [name, type] of Object.entries(SEARCH_ATTRIBUTE_TYPES)) args.push('--search-attribute', `${name}=${type}`);
