@@ -107,7 +107,15 @@ ${process.env.BENCH_MAX_CACHED_WORKFLOWS ? `temporal: { maxCachedWorkflows: ${Nu
   };
   const config = parseConfig(yaml, env);
 
-  const worker = fork(resolve(__dirname, 'worker.ts'), { env, execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+  // BENCH_WORKER_PROF=<dir>: a V8 CPU profile of the worker (main thread and workflow threads), written at its exit.
+  const profile = process.env.BENCH_WORKER_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_WORKER_PROF}`]
+    : [];
+  const worker = fork(resolve(__dirname, 'worker.ts'), {
+    env,
+    execArgv: ['--import', 'tsx', ...profile],
+    stdio: 'inherit',
+  });
   process.once('exit', () => worker.kill('SIGKILL')); // never leave the child behind on a failure
   await new Promise<void>((ok, fail) => {
     worker.once('message', () => ok());
@@ -525,10 +533,11 @@ function cpuPercent(a: ReturnType<typeof sampleProcess>, b: ReturnType<typeof sa
   return Math.round(((b.cpuSeconds - a.cpuSeconds) / ((b.at - a.at) / 1000)) * 1000) / 10;
 }
 
-/** BENCH_SQLITE_PRAGMAS="journal_mode=wal,synchronous=normal" (with BENCH_DB=file). */
+/** BENCH_SQLITE_PRAGMAS="journal_mode=wal,synchronous=normal" (with BENCH_DB=file; "none": SQLite's defaults). */
 function benchPragmas() {
   const spec = process.env.BENCH_SQLITE_PRAGMAS;
   if (!spec) return undefined;
+  if (spec === 'none') return {};
   return Object.fromEntries(spec.split(',').map((kv) => kv.split('=') as [string, string]));
 }
 
