@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { Agent, request } from 'undici';
 import { startApi } from '../src/api/server';
 import { parseConfig } from '../src/config/load';
@@ -30,6 +31,7 @@ const OPEN_LEVELS = (process.env.BENCH_OPEN_LEVELS ?? '1,10,50').split(',').filt
 const OPEN_TEN = process.env.BENCH_OPEN_TEN !== '0'; // the open loop with 10 subscriptions
 const FAN_OUT = process.env.BENCH_FANOUT !== '0';
 const SOURCE_SECRET = 'bench-source-secret';
+const EventType = temporal.api.enums.v1.EventType;
 const ADMIN = 'bench-admin-token-0123456789';
 
 async function main() {
@@ -198,6 +200,7 @@ ${process.env.BENCH_MAX_CACHED_WORKFLOWS ? `temporal: { maxCachedWorkflows: ${Nu
   };
 
   const table: Array<Record<string, unknown>> = [];
+  const slowSteps: unknown[] = [];
   const row = (
     scenario: string,
     concurrency: number,
@@ -258,13 +261,25 @@ ${process.env.BENCH_MAX_CACHED_WORKFLOWS ? `temporal: { maxCachedWorkflows: ${Nu
     // Closed loop, like the raw `execute` above: each of the c senders posts, then waits for the
     // subscriber to receive that event before sending the next.
     const key = (id: string) => `src/${id}-0|/deliveries`;
-    const run = await runConcurrent(N, c, async () => {
+    const ids: string[] = [];
+    const run = await runConcurrent(N, c, async (i) => {
       const id = randomUUID();
+      ids[i] = id;
       const delivered = arrival(key(id));
       await postWebhook(id);
       await delivered;
     });
     row('hookflow end to end (source POST -> subscriber receives)', c, run, 'events/s');
+    // Where the tail's time went: the slowest events' two workflows, step by step (history timestamps).
+    const slowest = run.latencies
+      .map((ms, i) => ({ ms, id: ids[run.order[i]!]! }))
+      .sort((a, b) => b.ms - a.ms)
+      .slice(0, 3);
+    for (const { ms, id } of slowest) {
+      const steps = await timeline(client, [`inbound/src/${id}-0`, `delivery/src/${id}-0/e2e`]);
+      slowSteps.push({ concurrency: c, e2eMs: Math.round(ms), steps });
+      console.log(JSON.stringify({ slowEvent: id, concurrency: c, e2eMs: Math.round(ms), steps }));
+    }
   }
 
   // Open loop (the load of /work/shared/peers, as run against Convoy): N signed events sent with C in
@@ -432,7 +447,7 @@ ${process.env.BENCH_MAX_CACHED_WORKFLOWS ? `temporal: { maxCachedWorkflows: ${Nu
       },
     ]),
   );
-  Object.assign(results, { table, openLoops, fanOut, resting, storm });
+  Object.assign(results, { table, slowSteps, openLoops, fanOut, resting, storm });
   console.table(table);
   console.log('ratios (throughput, hookflow / raw):', JSON.stringify(results.ratios));
 
@@ -526,6 +541,23 @@ ${process.env.BENCH_MAX_CACHED_WORKFLOWS ? `temporal: { maxCachedWorkflows: ${Nu
   await http.close();
   await receiver.stop();
   await server.stop();
+}
+
+/**
+ * The events of some workflows' histories merged by time, as "+ms since the previous step  workflow  event":
+ * a gap before WORKFLOW_TASK_STARTED is dispatch, before WORKFLOW_TASK_COMPLETED the worker, and so on.
+ */
+async function timeline(client: Client, workflowIds: string[]) {
+  const steps: Array<{ at: number; what: string }> = [];
+  for (const id of workflowIds) {
+    const history = await client.workflow.getHandle(id).fetchHistory();
+    for (const e of history.events ?? []) {
+      const at = Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
+      steps.push({ at, what: `${id.split('/')[0]} ${EventType[e.eventType ?? 0]?.replace('EVENT_TYPE_', '')}` });
+    }
+  }
+  steps.sort((a, b) => a.at - b.at);
+  return steps.map((step, i) => `+${i ? step.at - steps[i - 1]!.at : 0} ${step.what}`);
 }
 
 /** Percent of one core a process used between two samples. */

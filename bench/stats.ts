@@ -17,6 +17,7 @@ export function summarize(samples: number[]) {
 /** Runs `task(i)` for i in [0, n) with at most `concurrency` in flight; returns per-task latency (ms) and wall time. */
 export async function runConcurrent(n: number, concurrency: number, task: (i: number) => Promise<void>) {
   const latencies: number[] = [];
+  const order: number[] = []; // order[k] = the task whose latency is latencies[k]
   let next = 0;
   const started = performance.now();
   await Promise.all(
@@ -26,11 +27,12 @@ export async function runConcurrent(n: number, concurrency: number, task: (i: nu
         const t0 = performance.now();
         await task(i);
         latencies.push(performance.now() - t0);
+        order.push(i);
       }
     }),
   );
   const seconds = (performance.now() - started) / 1000;
-  return { latencies, seconds, perSecond: Math.round((n / seconds) * 10) / 10 };
+  return { latencies, order, seconds, perSecond: Math.round((n / seconds) * 10) / 10 };
 }
 
 type Counters = Map<string, { count: number; seconds: number }>;
@@ -57,18 +59,27 @@ export async function persistenceCounters(url: string | undefined): Promise<Coun
   return counters;
 }
 
-/** Persistence operations per event between two snapshots, and the time they took (ms per event). */
+/**
+ * Persistence operations per event between two snapshots, and the time they took (ms per event; the
+ * six slowest operations by their time per event).
+ */
 export function perEvent(a: Counters | undefined, b: Counters | undefined, events: number) {
   if (!a || !b) return null;
   const ops: Record<string, number> = {};
+  const msByOp: Array<[string, number]> = [];
   let total = 0;
   let ms = 0;
   for (const [operation, after] of b) {
     const count = after.count - (a.get(operation)?.count ?? 0);
-    if (!operation.startsWith('frontend:')) ms += ((after.seconds - (a.get(operation)?.seconds ?? 0)) * 1000) / events;
+    const opMs = ((after.seconds - (a.get(operation)?.seconds ?? 0)) * 1000) / events;
+    if (!operation.startsWith('frontend:')) {
+      ms += opMs;
+      msByOp.push([operation, Math.round(opMs * 10) / 10]);
+    }
     if (count <= 0) continue;
     ops[operation] = Math.round((count / events) * 100) / 100;
     if (!operation.startsWith('frontend:')) total += count / events;
   }
-  return { total: Math.round(total * 10) / 10, msPerEvent: Math.round(ms * 10) / 10, ops };
+  const slowest = Object.fromEntries(msByOp.sort((x, y) => y[1] - x[1]).slice(0, 6));
+  return { total: Math.round(total * 10) / 10, msPerEvent: Math.round(ms * 10) / 10, slowest, ops };
 }

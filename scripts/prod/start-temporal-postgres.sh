@@ -4,7 +4,7 @@
 # Idempotent: a second run reuses the cluster, schema, namespace and search attributes.
 # Usage: start-temporal-postgres.sh [DATA_DIR]   (default .data/temporal-postgres)
 # Env: HOOKFLOW_PG_PORT (55432), TEMPORAL_PORT (7233; the other services use the next ports and
-# PORT-300..), TEMPORAL_NAMESPACE (default). Last stdout line: TEMPORAL_ADDRESS=127.0.0.1:PORT
+# PORT-300..; Prometheus metrics on PORT+9 or TEMPORAL_METRICS_PORT), TEMPORAL_NAMESPACE (default). Last stdout line: TEMPORAL_ADDRESS=127.0.0.1:PORT
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -115,6 +115,12 @@ global:
   membership:
     maxJoinDuration: 30s
     broadcastAddress: "127.0.0.1"
+  # Prometheus metrics on loopback (npm run bench reads persistence operations per event from them).
+  metrics:
+    prometheus:
+      framework: tally
+      timerType: histogram
+      listenAddress: "127.0.0.1:${TEMPORAL_METRICS_PORT:-$((P + 9))}"
 services:
   frontend:
     rpc: { grpcPort: $P, membershipPort: $M, bindOnLocalHost: true, httpPort: $((P + 10)) }

@@ -73,6 +73,9 @@ export const DEV_SERVER_DYNAMIC_CONFIG: Record<string, string | number | boolean
   // written with the namespace before the server starts. On, every start, upsert and visibility write
   // read the cluster metadata from SQLite (31 reads per event), on the dev server's one connection.
   'system.forceSearchAttributesCacheRefreshOnRead': false,
+  // Visibility APIs: 10 requests/s per namespace by default (the CLI raises it to 100); each event's
+  // fan-out lists candidate subscriptions once, so this capped events/s on a production server.
+  'frontend.namespaceRPS.visibility': 1000,
 };
 
 /**
