@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DEV_SERVER_DYNAMIC_CONFIG, freePort, startDevServer } from '../src/stack/dev-server';
 import { temporalCliPath } from '../src/stack/temporal-cli';
-import { perEvent, persistenceCounters, runConcurrent, summarize } from './stats';
+import { idlePercent, machineTicks, perEvent, persistenceCounters, runConcurrent, summarize } from './stats';
 
 /**
  * The raw Temporal ceiling of this machine, and where its CPU goes (issue 9): the one-activity workflow
@@ -78,7 +78,7 @@ async function main() {
           server: before.server && serverPid ? pct(sample(serverPid).cpuSeconds - before.server.cpuSeconds) : null,
           workers: workers.map((w, i) => pct(sample(w.pid!).cpuSeconds - before.workers[i]!.cpuSeconds)),
           client: pct((self1.user + self1.system) / 1e6),
-          machineIdle: Math.round(((machine1.idle - machine0.idle) / (machine1.total - machine0.total)) * 1000) / 10,
+          machineIdle: idlePercent(machine0, machine1),
         },
       }),
     );
@@ -92,12 +92,6 @@ async function main() {
 function sample(pid: number) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return { cpuSeconds: (Number(stat[11]) + Number(stat[12])) / 100 };
-}
-
-/** All CPUs' ticks and idle ticks (idle + iowait) from /proc/stat. */
-function machineTicks() {
-  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.split(/\s+/).slice(1).map(Number);
-  return { total: cpu.reduce((a, b) => a + b, 0), idle: cpu[3]! + cpu[4]! };
 }
 
 main().catch((err) => {

@@ -12,7 +12,7 @@ import { dataConverterFor } from '../src/temporal/data-converter';
 import { DEV_SERVER_DYNAMIC_CONFIG, freePort, startDevServer } from '../src/stack/dev-server';
 import { temporalCliPath } from '../src/stack/temporal-cli';
 import { FakeHttpPeer } from '../test/support/fake-http';
-import { perEvent, persistenceCounters, runConcurrent, summarize } from './stats';
+import { idlePercent, machineTicks, perEvent, persistenceCounters, runConcurrent, summarize } from './stats';
 
 /**
  * `npm run bench`: hookflow against raw Temporal on the same dev server in one run, all on loopback.
@@ -200,7 +200,7 @@ ${process.env.BENCH_MAX_CACHED_WORKFLOWS ? `temporal: { maxCachedWorkflows: ${Nu
   };
 
   const table: Array<Record<string, unknown>> = [];
-  const slowSteps: unknown[] = [];
+  const eventSteps: unknown[] = [];
   const row = (
     scenario: string,
     concurrency: number,
@@ -270,15 +270,17 @@ ${process.env.BENCH_MAX_CACHED_WORKFLOWS ? `temporal: { maxCachedWorkflows: ${Nu
       await delivered;
     });
     row('hookflow end to end (source POST -> subscriber receives)', c, run, 'events/s');
-    // Where the tail's time went: the slowest events' two workflows, step by step (history timestamps).
-    const slowest = run.latencies
-      .map((ms, i) => ({ ms, id: ids[run.order[i]!]! }))
-      .sort((a, b) => b.ms - a.ms)
-      .slice(0, 3);
-    for (const { ms, id } of slowest) {
+    // Where the time went: the median event's and the three slowest events' two workflows, step by step
+    // (history timestamps).
+    const byLatency = run.latencies.map((ms, i) => ({ ms, id: ids[run.order[i]!]! })).sort((a, b) => b.ms - a.ms);
+    const examined = [
+      { which: 'median', ...byLatency[Math.floor(byLatency.length / 2)]! },
+      ...byLatency.slice(0, 3).map((e) => ({ which: 'slowest', ...e })),
+    ];
+    for (const { which, ms, id } of examined) {
       const steps = await timeline(client, [`inbound/src/${id}-0`, `delivery/src/${id}-0/e2e`]);
-      slowSteps.push({ concurrency: c, e2eMs: Math.round(ms), steps });
-      console.log(JSON.stringify({ slowEvent: id, concurrency: c, e2eMs: Math.round(ms), steps }));
+      eventSteps.push({ which, concurrency: c, e2eMs: Math.round(ms), steps });
+      console.log(JSON.stringify({ event: id, which, concurrency: c, e2eMs: Math.round(ms), steps }));
     }
   }
 
@@ -290,6 +292,7 @@ ${process.env.BENCH_MAX_CACHED_WORKFLOWS ? `temporal: { maxCachedWorkflows: ${Nu
     const server0 = serverPid ? sampleProcess(serverPid) : undefined;
     const self0 = { cpu: process.cpuUsage(), at: Date.now() };
     const persistence0 = await persistenceCounters(serverMetrics);
+    const machine0 = machineTicks();
     const t0 = performance.now();
     const acks = await runConcurrent(n, c, async () => {
       const id = randomUUID();
@@ -303,6 +306,7 @@ ${process.env.BENCH_MAX_CACHED_WORKFLOWS ? `temporal: { maxCachedWorkflows: ${Nu
     const server1 = serverPid ? sampleProcess(serverPid) : undefined;
     const self1 = process.cpuUsage(self0.cpu);
     const persistence = perEvent(persistence0, await persistenceCounters(serverMetrics), n);
+    const machineIdlePercent = idlePercent(machine0, machineTicks());
     const e2e = keys.map(({ id, key }) => arrivals.get(key)! - sent.get(id)!);
     const last = Math.max(...keys.map(({ key }) => arrivals.get(key)!));
     const entry = {
@@ -317,6 +321,7 @@ ${process.env.BENCH_MAX_CACHED_WORKFLOWS ? `temporal: { maxCachedWorkflows: ${Nu
       workerCpuPercent: cpuPercent(cpu0, cpu1),
       workerRssMiB: cpu1.rssMiB,
       serverCpuPercent: server0 && server1 ? cpuPercent(server0, server1) : null,
+      machineIdlePercent,
       persistencePerEvent: persistence,
       apiAndLoadCpuPercent:
         Math.round(((self1.user + self1.system) / 1e6 / ((Date.now() - self0.at) / 1000)) * 1000) / 10,
@@ -447,7 +452,7 @@ ${process.env.BENCH_MAX_CACHED_WORKFLOWS ? `temporal: { maxCachedWorkflows: ${Nu
       },
     ]),
   );
-  Object.assign(results, { table, slowSteps, openLoops, fanOut, resting, storm });
+  Object.assign(results, { table, eventSteps, openLoops, fanOut, resting, storm });
   console.table(table);
   console.log('ratios (throughput, hookflow / raw):', JSON.stringify(results.ratios));
 

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { request } from 'undici';
 
 /** Latency summary in milliseconds. */
@@ -82,4 +83,15 @@ export function perEvent(a: Counters | undefined, b: Counters | undefined, event
   }
   const slowest = Object.fromEntries(msByOp.sort((x, y) => y[1] - x[1]).slice(0, 6));
   return { total: Math.round(total * 10) / 10, msPerEvent: Math.round(ms * 10) / 10, slowest, ops };
+}
+
+/** All CPUs' ticks and idle ticks (idle + iowait) from /proc/stat. */
+export function machineTicks() {
+  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.split(/\s+/).slice(1).map(Number);
+  return { total: cpu.reduce((a, b) => a + b, 0), idle: cpu[3]! + cpu[4]! };
+}
+
+/** Percent of the machine's CPU time that was idle between two machineTicks() samples. */
+export function idlePercent(a: ReturnType<typeof machineTicks>, b: ReturnType<typeof machineTicks>) {
+  return Math.round(((b.idle - a.idle) / (b.total - a.total)) * 1000) / 10;
 }
