@@ -5,7 +5,8 @@
 # Usage: start-temporal-postgres.sh [DATA_DIR]   (default .data/temporal-postgres)
 # Env: HOOKFLOW_PG_PORT (55432), TEMPORAL_PORT (7233; the other services use the next ports and
 # PORT-300..; Prometheus metrics on PORT+9 or TEMPORAL_METRICS_PORT), TEMPORAL_NAMESPACE (default),
-# HOOKFLOW_HISTORY_SHARDS (4; read when the database is created, never to be changed after). Last stdout line: TEMPORAL_ADDRESS=127.0.0.1:PORT
+# HOOKFLOW_HISTORY_SHARDS (4; read when the database is created, never to be changed after).
+# Last stdout line: TEMPORAL_ADDRESS=127.0.0.1:PORT
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
