@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { DEV_SERVER_DYNAMIC_CONFIG, freePort, startDevServer } from '../src/stack/dev-server';
+import { freePort } from '../src/observability/free-port';
+import { DEV_SERVER_DYNAMIC_CONFIG, startDevServer } from '../src/stack/dev-server';
 import { temporalCliPath } from '../src/stack/temporal-cli';
 import { idlePercent, machineTicks, perEvent, persistenceCounters, runConcurrent, summarize } from './stats';
 

@@ -3,7 +3,7 @@ import { gunzip } from 'node:zlib';
 import { activityInfo, heartbeat, log } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { startInbound } from '../api/start-inbound';
+import { startInbound } from '../temporal/start-inbound';
 import type { HookflowConfig } from '../config/schema';
 import { UnprocessableError } from '../errors';
 import { sourceKindOf } from '../sources';

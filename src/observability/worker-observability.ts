@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { HookflowConfig } from '../config/schema';
 import { createLogger, logLevel } from './logger';
 import { setCoreMetricsUrl } from './metrics';
-import { freePort } from '../stack/dev-server';
+import { freePort } from './free-port';
 import { startMetricsServer, type MetricsServer } from './metrics-server';
 import { installTemporalRuntime } from './temporal-logger';
 

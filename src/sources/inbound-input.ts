@@ -1,7 +1,7 @@
-import type { SourceConfig } from '../config/schema';
-import { eventUuid } from '../api/event-uuid';
+import { eventUuid } from './event-uuid';
 import type { InboundWorkflowInput } from '../shared/inbound';
 import { planFollowUp } from './follow-up-url';
+import type { SourceConfig } from './index';
 import type { ParsedNotification } from './source-kind';
 
 /**

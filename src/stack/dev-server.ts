@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { Connection } from '@temporalio/client';
+import { freePort } from '../observability/free-port';
 import { SEARCH_ATTRIBUTE_TYPES } from '../shared/search-attributes';
 
 export interface DevServerOptions {
@@ -91,17 +91,6 @@ export interface DevServer {
   uiUrl?: string;
   process: ChildProcess;
   stop(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
 }
 
 /**

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
-import { freePort } from '../../src/stack/dev-server';
+import { freePort } from '../../src/observability/free-port';
 import { processIdentity, stopStaleDevServer, type DevServerRecord } from '../../src/stack/stale-dev-server';
 import { FakeHttpPeer } from '../support/fake-http';
 import { createSubscriptionOverHttp } from './support/admin';

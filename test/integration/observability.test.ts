@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { freePort } from '../../src/stack/dev-server';
+import { freePort } from '../../src/observability/free-port';
 import { setCoreMetricsUrl } from '../../src/observability/metrics';
 import { FakeHttpPeer } from '../support/fake-http';
 import { startHarness, testConfig, type Harness } from '../support/harness';

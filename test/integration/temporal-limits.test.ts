@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { startDurably } from '../../src/api/temporal-start';
+import { startDurably } from '../../src/temporal/start-durably';
 import { UnprocessableError } from '../../src/errors';
 import { MAX_STORED_CHARS } from '../../src/shared/bounded';
 import { startHarness, testConfig, type Harness } from '../support/harness';

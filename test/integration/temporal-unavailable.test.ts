@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildApp } from '../../src/api/app';
-import { freePort } from '../../src/stack/dev-server';
+import { freePort } from '../../src/observability/free-port';
 import { createApiClient } from '../../src/temporal/client';
 import { testConfig } from '../support/harness';
 import { extendBody, post, sign } from '../support/webhooks';

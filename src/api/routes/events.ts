@@ -5,9 +5,9 @@ import { z } from 'zod';
 import type { HookflowConfig } from '../../config/schema';
 import type { InboundWorkflowInput } from '../../shared/inbound';
 import { SOURCE_KINDS } from '../../sources';
-import { eventUuid } from '../event-uuid';
+import { eventUuid } from '../../sources/event-uuid';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth';
-import { startInbound } from '../start-inbound';
+import { startInbound } from '../../temporal/start-inbound';
 
 const RESERVED = [...SOURCE_KINDS, 'hookflow'];
 

@@ -3,7 +3,7 @@ import { gzip } from 'node:zlib';
 import type { Client } from '@temporalio/client';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { HookflowConfig, SourceConfig } from '../../config/schema';
+import type { HookflowConfig } from '../../config/schema';
 import {
   InvalidPayloadError,
   NotFoundError,
@@ -11,14 +11,14 @@ import {
   UnauthorizedError,
   UnsupportedMediaTypeError,
 } from '../../errors';
-import { sourceKindOf, type ParsedNotification, type WebhookRequest } from '../../sources';
+import { sourceKindOf, type ParsedNotification, type SourceConfig, type WebhookRequest } from '../../sources';
 import { inboundInput } from '../../sources/inbound-input';
 import { envelopeWorkflowId, type EnvelopeInput } from '../../shared/envelope';
 import { SA } from '../../shared/search-attributes';
 import type { envelopeWorkflow } from '../../workflows/envelope';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth';
-import { startInbound } from '../start-inbound';
-import { startDurably } from '../temporal-start';
+import { startInbound } from '../../temporal/start-inbound';
+import { startDurably } from '../../temporal/start-durably';
 import { installWebhookRateLimits } from '../rate-limit';
 import { installWebhookMetrics } from '../../observability/http-metrics';
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../../src/stack/dev-server';
+import { freePort } from '../../../src/observability/free-port';
 import { FakeHttpPeer, type Responder } from '../../support/fake-http';
 import { createSubscriptionOverHttp } from './admin';
 import { HookflowProcess, waitHealthy } from './processes';

@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort, startDevServer, type DevServer } from '../../../src/stack/dev-server';
+import { freePort } from '../../../src/observability/free-port';
+import { startDevServer, type DevServer } from '../../../src/stack/dev-server';
 import { cliPath } from './processes';
 
 const run = promisify(execFile);

@@ -3,7 +3,7 @@ import type { HookflowConfig } from '../config/schema';
 import { inboundWorkflowId, type InboundWorkflow, type InboundWorkflowInput } from '../shared/inbound';
 import { keywordValue } from '../shared/bounded';
 import { SA } from '../shared/search-attributes';
-import { startDurably } from './temporal-start';
+import { startDurably } from './start-durably';
 
 /**
  * Starts the inbound workflow of one event (from a source's webhook or published through the API),
