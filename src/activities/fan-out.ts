@@ -6,7 +6,7 @@ import { boundedWorkflowId } from '../shared/bounded';
 import { coalesceKeyValues, coalesceTypeMatches } from '../shared/coalesce';
 import { deliverySearchAttributes } from '../shared/delivery-start';
 import { filterRejection } from '../shared/filter';
-import type { LaneTiming } from '../shared/lane';
+import type { LaneTiming } from '../shared/lane-timing';
 import {
   deliveryWorkflowId,
   type DeliveryInput,

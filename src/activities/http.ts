@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { ApplicationFailure } from '@temporalio/activity';
 import { Agent, buildConnector, type Dispatcher } from 'undici';
-import type { OutboundAuth } from '../config/schema';
+import type { OutboundAuth } from '../sources/source-config';
 import { createSsrfGuard, findSsrfRefusal, type SsrfGuard } from '../security/ssrf';
 import { basicAuthHeader } from '../signing/credentials';
 

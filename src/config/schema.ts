@@ -173,6 +173,3 @@ export const configSchema = z.strictObject({
 });
 
 export type HookflowConfig = z.output<typeof configSchema>;
-/** A source's entry: the union of the source modules' own schemas (src/sources/index.ts). */
-export type { SourceConfig, SourceOf } from '../sources';
-export type { OutboundAuth } from '../sources/source-config';

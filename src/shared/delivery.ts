@@ -1,7 +1,7 @@
 import { defineSignal } from '@temporalio/workflow';
 import { boundedWorkflowId } from './bounded';
-import type { SourceKindName } from './inbound';
-import type { LaneTiming } from './lane';
+import type { SourceKindName } from './source-kind-name';
+import type { LaneTiming } from './lane-timing';
 import type { RetryPolicyName } from './subscription';
 
 /** The delivery contract: what a delivery workflow takes and returns, its messages and id. */

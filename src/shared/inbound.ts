@@ -1,9 +1,7 @@
 /** Types shared by the front door (client side) and the inbound workflow (worker side). */
 
-import type { SourceKindName } from '../sources';
 import { boundedWorkflowId } from './bounded';
-
-export type { SourceKindName };
+import type { SourceKindName } from './source-kind-name';
 
 /** One notification from a source, parsed and validated by the front door. */
 export interface InboundEvent {

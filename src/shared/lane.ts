@@ -1,6 +1,7 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import { boundedWorkflowId } from './bounded';
 import type { DeliveryInput } from './delivery';
+import type { LaneTiming } from './lane-timing';
 
 /**
  * Contract of the lane workflow (ordered delivery per entity, issue 11 item 1): one lane per
@@ -8,25 +9,9 @@ import type { DeliveryInput } from './delivery';
  * that entity one at a time, in the order hookflow accepted the events.
  */
 
-export const ORDERINGS = ['none', 'entity'] as const;
-export type Ordering = (typeof ORDERINGS)[number];
-
 /** Workflow id of a lane; long entities end in a hash (boundedWorkflowId), so the id always fits. */
 export const laneWorkflowId = (subscriptionId: string, entity: string) =>
   boundedWorkflowId(`lane/${subscriptionId}/${entity}`);
-
-/** Timing of a lane, from the config (`delivery.ordering`). */
-export interface LaneTiming {
-  /** An event waits until it is this old (since accepted) before it is sent, so that an earlier event still being handed off can overtake it. */
-  settleMs: number;
-  /** A lane with nothing to do for this long ends (the next event starts it again). */
-  idleMs: number;
-  /**
-   * The longest a head waits for earlier events of its entity whose inbound workflows still run
-   * (a follow-up fetch being retried); then it is sent. Absent in lanes started before it existed.
-   */
-  maxHoldMs?: number;
-}
 
 /** One delivery waiting in a lane. */
 export interface LaneItem {

@@ -1,6 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { EventFilter } from './inbound';
-import type { Ordering } from './lane';
 
 /** The subscription model and the subscription workflow's messages and id: shared by the API and the workflows. */
 
@@ -8,6 +7,9 @@ export const SIGNATURE_SCHEMES = ['ms-signature', 'x-signature', 'standard-webho
 export type SignatureScheme = (typeof SIGNATURE_SCHEMES)[number];
 export const RETRY_POLICIES = ['none', 'one-day'] as const;
 export type RetryPolicyName = (typeof RETRY_POLICIES)[number];
+/** `entity`: the subscription's deliveries about one entity run one at a time, in order, in a lane (./lane.ts). */
+export const ORDERINGS = ['none', 'entity'] as const;
+export type Ordering = (typeof ORDERINGS)[number];
 
 /** Secrets are stored sealed (see src/security/sealed.ts): workflows only ever carry `sealed:v1:...`. */
 export type SealedSecret = string;
@@ -69,6 +71,14 @@ export interface CoalesceSettings {
 export type SubscriptionPatch = Partial<{ [K in keyof Subscription]: Subscription[K] | null }>;
 
 export const subscriptionWorkflowId = (id: string) => `subscription/${id}`;
+
+export interface SubscriptionWorkflowInput {
+  subscription: Subscription | null;
+  /** Test signals received but not yet sent (carried over continue-as-new). */
+  pendingTests?: number;
+}
+/** The subscription workflow's signature, for the client side (which must not import workflow code). */
+export type SubscriptionWorkflow = (input: SubscriptionWorkflowInput) => Promise<void>;
 
 export const applySubscriptionUpdate = defineUpdate<Subscription, [SubscriptionPatch]>('apply');
 export const deleteSubscriptionUpdate = defineUpdate<void>('delete');

@@ -1,5 +1,9 @@
-import type { SourceConfig } from '../config/schema';
 import type { FollowUpPlan } from '../shared/inbound';
+
+/** What a follow-up needs of a `sources[]` entry (any kind); typed here, as ./index.ts imports this module. */
+interface FollowUpSource {
+  followUp?: { urls: Record<string, string> };
+}
 
 const EXPRESSION = /\{(\+?)([A-Za-z_][A-Za-z0-9_.]*)\}/g;
 
@@ -81,7 +85,7 @@ export function confineFollowUpUrl(template: string, url: string): { url: string
   return { url: parsed.href };
 }
 
-export function planFollowUp(source: SourceConfig, eventType: string, vars: Record<string, string>): FollowUpPlan {
+export function planFollowUp(source: FollowUpSource, eventType: string, vars: Record<string, string>): FollowUpPlan {
   const templates = source.followUp?.urls ?? {};
   const own = templates[eventType];
   const template = own ?? templates['*'];
@@ -101,7 +105,7 @@ export function planFollowUp(source: SourceConfig, eventType: string, vars: Reco
 }
 
 /** Does any of the source's templates confine this URL? (The activity checks again before fetching.) */
-export function allowedFollowUpUrl(source: SourceConfig, url: string): { url: string } | { refused: string } {
+export function allowedFollowUpUrl(source: FollowUpSource, url: string): { url: string } | { refused: string } {
   let last: { refused: string } = { refused: 'the source has no follow-up URL templates' };
   for (const template of Object.values(source.followUp?.urls ?? {})) {
     const confined = confineFollowUpUrl(template, url);

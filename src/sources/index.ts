@@ -2,16 +2,24 @@ import { z } from 'zod';
 import { automationApi } from './automation-api';
 import { extendCommerce } from './extend-commerce';
 import { ongoingWms } from './ongoing-wms';
+import type { SourceKindName } from '../shared/source-kind-name';
 import type { SourceKind } from './source-kind';
 
 /**
  * Every source kind hookflow accepts webhooks from. Adding one: a module beside this file implementing
- * SourceKind, and one line here. The config union, the source-kind list and the log redaction list follow.
+ * SourceKind, one line here and its name in ../shared/source-kind-name.ts (the compiler checks the two
+ * agree). The config union, the source-kind list and the log redaction list follow.
  */
 export const SOURCES = [extendCommerce, ongoingWms, automationApi] as const;
 
-export type SourceKindName = (typeof SOURCES)[number]['kind'];
-export const SOURCE_KINDS: readonly SourceKindName[] = SOURCES.map((source) => source.kind);
+type ModuleKind = (typeof SOURCES)[number]['kind'];
+/** Never unless the modules here and the names in shared/source-kind-name.ts are the same set. */
+type SameKinds = [ModuleKind] extends [SourceKindName]
+  ? [SourceKindName] extends [ModuleKind]
+    ? ModuleKind
+    : never
+  : never;
+export const SOURCE_KINDS: readonly SameKinds[] = SOURCES.map((source) => source.kind);
 
 type ConfigSchema = (typeof SOURCES)[number]['configSchema'];
 

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { boundedDurationMs, type DurationBounds } from '../config/duration';
-import { ORDERINGS } from '../shared/lane';
-import { RETRY_POLICIES, SIGNATURE_SCHEMES } from '../shared/subscription';
+import { ORDERINGS, RETRY_POLICIES, SIGNATURE_SCHEMES } from '../shared/subscription';
 import { SUBSCRIPTION_LIMITS as L, TRIGGERS_TOO_LARGE, triggersBytes } from '../shared/subscription-limits';
 
 // Every field is bounded (src/shared/subscription-limits.ts): whatever passes here fits Temporal's

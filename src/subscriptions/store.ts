@@ -15,9 +15,9 @@ import {
   testSignal,
   type Subscription,
   type SubscriptionPatch,
+  type SubscriptionWorkflow,
 } from '../shared/subscription';
 import { subscriptionSearchAttributes } from '../shared/subscription-limits';
-import type { subscriptionWorkflow } from '../workflows/subscription';
 import type { CreateSubscriptionInput, UpdateSubscriptionInput } from './schema';
 import { toPatch } from './seal';
 
@@ -36,7 +36,7 @@ export class SubscriptionStore {
     const now = new Date().toISOString();
     const subscription = { ...toPatch(input, this.keyring), createdAt: now, updatedAt: now } as Subscription;
     try {
-      await this.client.workflow.start<typeof subscriptionWorkflow>('subscriptionWorkflow', {
+      await this.client.workflow.start<SubscriptionWorkflow>('subscriptionWorkflow', {
         taskQueue: this.taskQueue,
         workflowId: subscriptionWorkflowId(input.id),
         args: [{ subscription }],
@@ -53,7 +53,7 @@ export class SubscriptionStore {
 
   /** Create or replace by id (subscriptions declared in the config file). */
   async upsert(input: CreateSubscriptionInput): Promise<Subscription> {
-    const startWorkflowOperation = new WithStartWorkflowOperation<typeof subscriptionWorkflow>('subscriptionWorkflow', {
+    const startWorkflowOperation = new WithStartWorkflowOperation<SubscriptionWorkflow>('subscriptionWorkflow', {
       taskQueue: this.taskQueue,
       workflowId: subscriptionWorkflowId(input.id),
       args: [{ subscription: null }],

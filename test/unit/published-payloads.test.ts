@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { parseConfig } from '../../src/config/load';
-import type { SourceConfig, SourceOf } from '../../src/config/schema';
+import type { SourceConfig, SourceOf } from '../../src/sources';
 import { InvalidPayloadError } from '../../src/errors';
 import { automationApi, AUTOMATION_EVENT_TYPES } from '../../src/sources/automation-api';
 import { EXTEND_ACTIONS, EXTEND_ENTITY, extendCommerce, type ExtendAction } from '../../src/sources/extend-commerce';

@@ -1,5 +1,5 @@
 import { parseConfig } from '../../src/config/load';
-import type { SourceOf } from '../../src/config/schema';
+import type { SourceOf } from '../../src/sources';
 import { InvalidPayloadError } from '../../src/errors';
 import { automationApi } from '../../src/sources/automation-api';
 import { EXTEND_ACTIONS, extendCommerce } from '../../src/sources/extend-commerce';
