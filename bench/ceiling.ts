@@ -9,7 +9,7 @@ import { temporalCliPath } from '../src/stack/temporal-cli';
 import { idlePercent, machineTicks, perEvent, persistenceCounters, runConcurrent, summarize } from './stats';
 
 /**
- * The raw Temporal ceiling of this machine, and where its CPU goes (issue 9): the one-activity workflow
+ * The raw Temporal ceiling of this machine, and where its CPU goes: the one-activity workflow
  * of the bench run by CEILING_WORKERS worker processes (default 1) at each of CEILING_LEVELS (default
  * 10,50), CEILING_N workflows each, with the CPU of the server, the workers and this process, and the
  * machine's idle time. CEILING_TEMPORAL_ADDRESS (+ CEILING_SERVER_PID, CEILING_SERVER_METRICS) measures a running server, e.g.

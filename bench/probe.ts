@@ -7,7 +7,7 @@ import { temporalCliPath } from '../src/stack/temporal-cli';
 import { runConcurrent, summarize } from './stats';
 
 /**
- * Where the time of one task dispatch goes (issue 9): a dev server (PROBE_DC = JSON of dynamic config,
+ * Where the time of one task dispatch goes: a dev server (PROBE_DC = JSON of dynamic config,
  * default hookflow's), a bare worker with the raw baselines, then
  *  1. the raw one-activity workflow at c=1, with scheduled -> started gaps per task from its history;
  *  2. queries of ONE workflow at concurrency 20: answered one at a time (through workflow tasks) or not.

@@ -457,7 +457,7 @@ ${process.env.BENCH_MAX_CACHED_WORKFLOWS ? `temporal: { maxCachedWorkflows: ${Nu
   console.table(table);
   console.log('ratios (throughput, hookflow / raw):', JSON.stringify(results.ratios));
 
-  // The goals of issue 9, next to what this run measured.
+  // The performance goals (docs/performance.md), next to what this run measured.
   const find = (prefix: string, c: number) =>
     table.find((r) => String(r.scenario).startsWith(prefix) && r.concurrency === c) as
       { scenario: string; p50: number; p95: number; p99: number } | undefined;
