@@ -15,7 +15,7 @@ export async function consoleAssets(app: FastifyInstance) {
 
   app.get('/console/assets/:name', async (request, reply) => {
     const found = assets[(request.params as { name: string }).name];
-    if (!found) return reply.callNotFound();
+    if (!found) return reply.consoleNotFound();
     return reply.type(found.type).header('cache-control', 'public, max-age=300').send(found.body);
   });
 

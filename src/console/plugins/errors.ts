@@ -1,13 +1,25 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import fp from 'fastify-plugin';
 import { HookflowError } from '../../errors';
+
+declare module 'fastify' {
+  interface FastifyReply {
+    /** The console's 404 page. */
+    consoleNotFound(): FastifyReply;
+  }
+}
+
+/** The layout's navigation and sign-out form (with its CSRF token) for a signed-in operator. */
+const layoutOf = (reply: FastifyReply) =>
+  reply.request.consoleSession ? { signedIn: true, csrf: reply.generateCsrf() } : { signedIn: false };
 
 const CSRF_CODES = new Set(['FST_CSRF_INVALID_TOKEN', 'FST_CSRF_MISSING_SECRET']);
 
 /**
  * HTML error pages for the console, in its layout: thrown errors (typed ones keep their status and
  * message, anything else is a 500 that names nothing internal) and unknown /console addresses. The error
- * handler is set on the console's scope (fastify-plugin), the not-found one on its /console prefix.
+ * handler is set on the console's scope (fastify-plugin), the not-found one on its /console prefix
+ * (`reply.consoleNotFound()` for a route that finds nothing to serve).
  */
 export const consoleErrors = fp(
   async (app) => {
@@ -19,27 +31,25 @@ export const consoleErrors = fp(
         : status >= 500
           ? 'Something went wrong; the details are in the API log.'
           : error.message;
-      return reply.consolePage(
+      return reply.consolePage('error', { title: 'Error', status, message, ...layoutOf(reply) }, status);
+    });
+
+    app.decorateReply('consoleNotFound', function (this: FastifyReply) {
+      return this.consolePage(
         'error',
-        { title: 'Error', status, message, signedIn: Boolean(request.consoleSession) },
-        status,
+        {
+          title: 'Page not found',
+          status: 404,
+          message: 'There is no console page at this address.',
+          ...layoutOf(this),
+        },
+        404,
       );
     });
 
     await app.register(
       async (scope: FastifyInstance) => {
-        scope.setNotFoundHandler(async (request, reply) =>
-          reply.consolePage(
-            'error',
-            {
-              title: 'Page not found',
-              status: 404,
-              message: 'There is no console page at this address.',
-              signedIn: Boolean(request.consoleSession),
-            },
-            404,
-          ),
-        );
+        scope.setNotFoundHandler(async (_request, reply) => reply.consoleNotFound());
       },
       { prefix: '/console' },
     );

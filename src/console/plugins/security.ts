@@ -39,6 +39,8 @@ export const consoleSecurity = fp(
       },
       // The console is served over http on a laptop too; HSTS is the TLS terminator's business.
       strictTransportSecurity: false,
+      // The Referer reaches this origin only: a form posted after the session ended returns to its page.
+      referrerPolicy: { policy: 'same-origin' },
     });
     await app.register(cookie, { secret: randomBytes(32).toString('base64') });
     await app.register(csrf, {
