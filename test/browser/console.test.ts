@@ -281,7 +281,7 @@ test('an unknown address is a page of the console; a form posted after the sessi
   const notFound = await page.goto(`${base}/console/subscriptions/erp-sync/no-such-page`);
   expect(notFound?.status()).toBe(404);
   await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Page not found');
-  await expect(page.getByRole('link', { name: 'Subscriptions' }).count()).resolves.toBe(1);
+  await expect(page.getByRole('link', { name: 'Subscriptions', exact: true }).count()).resolves.toBe(1);
 
   await page.goto(`${base}/console/subscriptions/erp-sync/deliveries`);
   const before = receiver.requestsTo('/hook').length;
