@@ -162,9 +162,50 @@ function toResult<T>(result: z.ZodSafeParseResult<T>): Parsed<T> {
   const errors: FieldErrors = {};
   for (const issue of result.error.issues) {
     const field = fieldOf(issue.path.map(String));
-    errors[field] ??= issue.message;
+    errors[field] ??= inWords(issue);
   }
   return { ok: false, errors };
+}
+
+type Issue = z.core.$ZodIssue & {
+  origin?: string;
+  minimum?: number | bigint;
+  maximum?: number | bigint;
+  format?: string;
+  expected?: string;
+  values?: unknown[];
+};
+
+/**
+ * An issue as a sentence for the form: the schema's own messages ("must be an http(s) URL") stay, zod's
+ * built-in ones ("Too small: expected string to have >=1 characters") are said in words.
+ */
+export function inWords(issue: Issue): string {
+  if (!/^(Invalid|Too (small|big))\b/.test(issue.message)) return issue.message;
+  const items = issue.origin === 'array' || issue.origin === 'set';
+  switch (issue.code) {
+    case 'too_small':
+      if (items) return Number(issue.minimum) === 1 ? 'add at least one' : `add at least ${issue.minimum}`;
+      if (issue.origin === 'string')
+        return Number(issue.minimum) === 1 ? 'required' : `at least ${issue.minimum} characters`;
+      return `must be at least ${issue.minimum}`;
+    case 'too_big':
+      if (items) return `at most ${issue.maximum} entries`;
+      if (issue.origin === 'string') return `too long (at most ${issue.maximum} characters)`;
+      return `must be at most ${issue.maximum}`;
+    case 'invalid_format':
+      if (issue.format === 'email') return 'must be an e-mail address, such as ops@example.com';
+      if (issue.format === 'url') return 'must be a URL';
+      return 'not in the expected format';
+    case 'invalid_type':
+      if (issue.expected === 'number' || issue.expected === 'int')
+        return issue.path.includes('goodsOwners') ? 'must be numbers (ids), such as 12, 34' : 'must be a number';
+      return 'required';
+    case 'invalid_value':
+      return `choose one of: ${(issue.values ?? []).map(String).join(', ')}`;
+    default:
+      return 'not a valid value';
+  }
 }
 
 /** The form field an issue belongs to: the longest field name its path starts with. */

@@ -242,6 +242,61 @@ test('a failed delivery shows up with Retry, and Retry delivers it', async () =>
   await page.goto(`${base}/console/subscriptions/erp-sync/deliveries`);
 });
 
+test('at 390 px the deliveries are cards: Status and the actions stay in view; no asset is missing', async () => {
+  const missing: string[] = [];
+  const onResponse = (r: { status(): number; url(): string }) => {
+    if (r.status() === 404) missing.push(r.url());
+  };
+  page.on('response', onResponse);
+  await page.setViewportSize({ width: 390, height: 844 });
+  try {
+    await page.goto(`${base}/console/subscriptions/erp-sync/deliveries`);
+    const card = page.locator('tbody tr').first();
+    for (const part of [card.locator('.badge'), card.getByRole('link', { name: 'Web UI', exact: true })]) {
+      const box = (await part.boundingBox())!;
+      expect(box.x).toBeGreaterThanOrEqual(0);
+      expect(box.x + box.width).toBeLessThanOrEqual(390);
+    }
+    expect(await page.evaluate(() => (globalThis as unknown as { innerWidth: number }).innerWidth)).toBe(390);
+    const scrollWidth = await page.evaluate(
+      () =>
+        (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement
+          .scrollWidth,
+    );
+    expect(scrollWidth).toBeLessThanOrEqual(390);
+    await shot('deliveries-390px');
+    await page.goto(`${base}/console`);
+    await shot('subscriptions-390px');
+  } finally {
+    await page.setViewportSize({ width: 1366, height: 800 });
+    page.off('response', onResponse);
+  }
+  expect(missing).toEqual([]);
+  const favicon = await page.request.get(`${base}/console/favicon.svg`);
+  expect(favicon.status()).toBe(200);
+  expect(favicon.headers()['content-type']).toBe('image/svg+xml');
+});
+
+test('an unknown address is a page of the console; a form posted after the session ended returns to its page', async () => {
+  const notFound = await page.goto(`${base}/console/subscriptions/erp-sync/no-such-page`);
+  expect(notFound?.status()).toBe(404);
+  await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Page not found');
+  await expect(page.getByRole('link', { name: 'Subscriptions', exact: true }).count()).resolves.toBe(1);
+
+  await page.goto(`${base}/console/subscriptions/erp-sync/deliveries`);
+  const before = receiver.requestsTo('/hook').length;
+  // The session ends while the page is open (as after 8 hours, or a restart of the API).
+  await context.clearCookies({ name: 'hookflow_console' });
+  await page.getByRole('button', { name: 'Test', exact: true }).click();
+  await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Sign in');
+  await expect(page.getByRole('status').textContent()).resolves.toContain('Your session ended');
+  expect(receiver.requestsTo('/hook').length).toBe(before);
+  await fill('Admin token', ADMIN_TOKEN);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`${base}/console/subscriptions/erp-sync/deliveries`);
+  await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toMatch(/^Deliveries of /);
+});
+
 test('links lead to the Temporal Web UI, filtered by HookflowSubscription', async () => {
   const href = (await page.locator('#web-ui-list').getAttribute('href'))!;
   const link = new URL(href);

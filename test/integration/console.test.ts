@@ -146,6 +146,131 @@ test('a delivery waiting for its next attempt shows attempts, last HTTP status a
   expect(failing.requests.length).toBe(1);
 });
 
+test('the layout links an SVG favicon, which is served', async () => {
+  expect((await get('/console')).body).toContain('<link rel="icon" href="/console/favicon.svg" type="image/svg+xml">');
+  const icon = await get('/console/favicon.svg');
+  expect(icon.statusCode).toBe(200);
+  expect(icon.headers['content-type']).toBe('image/svg+xml');
+  expect(icon.body).toMatch(/^<svg /);
+});
+
+test('an unknown console address, signed in or not, is an HTML page in the console layout', async () => {
+  for (const [url, headers] of [
+    ['/console/no-such-page', { cookie: cookie() }],
+    ['/console/subscriptions/console-int/no-such-page', { cookie: cookie() }],
+    ['/console/assets/no-such.css', { cookie: cookie() }],
+    ['/console/no-such-page', {}],
+  ] as const) {
+    const res = await h.app.inject({ url, headers });
+    expect(res.statusCode).toBe(404);
+    expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(res.body).toContain('<a class="brand" href="/console">hookflow console</a>');
+    expect(res.body).toContain('There is no console page at this address.');
+    expect(res.body).toContain('<title>Page not found · hookflow console</title>');
+  }
+  // Outside /console the API's JSON answer is unchanged.
+  expect((await h.app.inject('/no-such-page')).json()).toMatchObject({ error: 'not_found' });
+});
+
+test('an error thrown by a console page is an HTML page with its message', async () => {
+  const res = await get('/console/subscriptions/no-such-subscription/deliveries');
+  expect(res.statusCode).toBe(404);
+  expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+  expect(res.body).toMatch(/<p class="error" role="alert">[^<]*does not exist<\/p>/);
+});
+
+test('a form posted after the session ended asks to sign in, then returns to the page it came from', async () => {
+  const page = await get('/console/subscriptions/console-int/deliveries');
+  const expired = cookie().replace(/hookflow_console=[^;]+/, 'hookflow_console=ended');
+  const from = 'http://localhost:80/console/subscriptions/console-int/deliveries';
+  const res = await h.app.inject({
+    method: 'POST',
+    url: '/console/subscriptions/console-int/disable',
+    headers: { ...FORM, cookie: expired, referer: from },
+    payload: new URLSearchParams({ _csrf: csrfOf(page.body) }).toString(),
+  });
+  expect(res.statusCode).toBe(401);
+  expect(res.body).toContain('Your session ended');
+  expect(res.body).toContain('<input type="hidden" name="next" value="/console/subscriptions/console-int/deliveries">');
+  // Nothing was done without the session.
+  expect((await adminApi(h, 'GET', '/api/subscriptions/console-int')).json()).toMatchObject({ active: true });
+  const signIn = await h.app.inject({
+    method: 'POST',
+    url: '/console/login',
+    headers: { ...FORM, cookie: expired },
+    payload: new URLSearchParams({
+      token: ADMIN_TOKEN,
+      next: '/console/subscriptions/console-int/deliveries',
+      _csrf: csrfOf(res.body),
+    }).toString(),
+  });
+  expect(signIn.statusCode).toBe(303);
+  expect(signIn.headers.location).toBe('/console/subscriptions/console-int/deliveries');
+  // A Referer from another site is not a place to return to.
+  const foreign = await h.app.inject({
+    method: 'POST',
+    url: '/console/subscriptions/console-int/disable',
+    headers: { ...FORM, cookie: expired, referer: 'http://evil.example/console/subscriptions' },
+    payload: new URLSearchParams({ _csrf: csrfOf(page.body) }).toString(),
+  });
+  expect(foreign.statusCode).toBe(401);
+  expect(foreign.body).not.toContain('name="next"');
+});
+
+test('sign-in never sends the browser to another site', async () => {
+  const login = await h.app.inject('/console/login');
+  const jarOf = (res: typeof login) =>
+    [res.headers['set-cookie'] ?? []]
+      .flat()
+      .map((c) => c.split(';')[0])
+      .join('; ');
+  for (const next of [
+    '//evil.example/x',
+    'https://evil.example/',
+    '/\\evil.example',
+    '/console/../evil',
+    'javascript:alert(1)',
+  ]) {
+    const page = await h.app.inject({
+      url: `/console/login?next=${encodeURIComponent(next)}`,
+      headers: { cookie: jarOf(login) },
+    });
+    expect(page.body).not.toContain('name="next"');
+    const res = await h.app.inject({
+      method: 'POST',
+      url: '/console/login',
+      headers: { ...FORM, cookie: jarOf(login) },
+      payload: new URLSearchParams({ token: ADMIN_TOKEN, next, _csrf: csrfOf(login.body) }).toString(),
+    });
+    expect(res.statusCode).toBe(303);
+    expect(res.headers.location).toBe('/console');
+  }
+  // Signed in already: the sign-in page forwards to a console path only.
+  expect((await get('/console/login?next=%2F%2Fevil.example')).headers.location).toBe('/console');
+  expect((await get('/console/login?next=%2Fconsole%2Fsubscriptions%2Fnew')).headers.location).toBe(
+    '/console/subscriptions/new',
+  );
+});
+
+test("zod's own messages are said in words under their field", async () => {
+  const res = await post('/console/subscriptions', {
+    ...fields,
+    id: 'console-words',
+    name: '',
+    contactEmail: 'not-an-address',
+    'filter.goodsOwners': '12, twelve',
+  });
+  expect(res.statusCode).toBe(400);
+  expect(res.body).toContain('<p class="error" id="name-error">required</p>');
+  expect(res.body).toContain(
+    '<p class="error" id="contactEmail-error">must be an e-mail address, such as ops@example.com</p>',
+  );
+  expect(res.body).toContain(
+    '<p class="error" id="filter-goodsOwners-error">must be numbers (ids), such as 12, 34</p>',
+  );
+  expect(res.body).not.toMatch(/Too small|Invalid input|expected number/);
+});
+
 test('without admin.token the console is off', async () => {
   const app = await buildApp({ config: { ...h.config, admin: undefined }, client: h.client });
   expect((await app.inject('/console')).statusCode).toBe(404);

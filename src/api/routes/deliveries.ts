@@ -1,12 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import { WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
-import type Long from 'long';
+import type { Client } from '@temporalio/client';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ConflictError, NotFoundError } from '../../errors';
-import { SA } from '../../shared/search-attributes';
-import { failureMessage } from '../../temporal/data-converter';
+import { deliveryStatus, retryDelivery } from '../../temporal/deliveries';
 
 const idParams = z.object({
   id: z
@@ -33,24 +28,11 @@ const deliveryView = z.object({
   closedAt: z.string().nullable(),
 });
 
-export const RETRYABLE = new Set(['FAILED', 'TERMINATED', 'TIMED_OUT', 'CANCELLED']);
-
-export async function describeDelivery(client: Client, id: string) {
-  try {
-    return await client.workflow.getHandle(id).describe();
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`delivery "${id}" does not exist`);
-    throw err;
-  }
-}
-
 /** `/api/deliveries/:id`: status, attempts and last response of a delivery; retry of a failed one (a reset). */
 export const deliveryRoutes: FastifyPluginAsyncZod<{ client: Client; namespace: string }> = async (
   app,
   { client, namespace },
 ) => {
-  const describe = (id: string) => describeDelivery(client, id);
-
   app.get(
     '/api/deliveries/:id',
     {
@@ -61,39 +43,7 @@ export const deliveryRoutes: FastifyPluginAsyncZod<{ client: Client; namespace: 
         response: { 200: deliveryView },
       },
     },
-    async (request) => {
-      const { id } = request.params;
-      const d = await describe(id);
-      const pending = d.raw.pendingActivities?.[0];
-      // Describe's raw response is not decoded: the message is in the (encrypted) encoded attributes.
-      let lastError = await failureMessage(client, pending?.lastFailure);
-      if (d.status.name === 'FAILED') {
-        lastError = await client.workflow
-          .getHandle(id, d.runId)
-          .result()
-          .then(
-            () => null,
-            (err: unknown) => (err instanceof WorkflowFailedError ? (err.cause?.message ?? err.message) : String(err)),
-          );
-      }
-      const attempts = Math.max(d.typedSearchAttributes.get(SA.attempts) ?? 0, pending?.attempt ?? 0) || null;
-      const nextAttempt = pending?.scheduledTime?.seconds;
-      return {
-        id,
-        runId: d.runId,
-        workflowStatus: d.status.name,
-        status: d.typedSearchAttributes.get(SA.status) ?? null,
-        subscriptionId: d.typedSearchAttributes.get(SA.subscription) ?? null,
-        eventType: d.typedSearchAttributes.get(SA.eventType) ?? null,
-        eventId: d.typedSearchAttributes.get(SA.eventId) ?? null,
-        attempts,
-        lastHttpStatus: d.typedSearchAttributes.get(SA.httpStatus) ?? null,
-        lastError,
-        nextAttemptAt: nextAttempt ? new Date(Number(nextAttempt) * 1000).toISOString() : null,
-        startedAt: d.startTime.toISOString(),
-        closedAt: d.closeTime?.toISOString() ?? null,
-      };
-    },
+    async (request) => deliveryStatus(client, request.params.id),
   );
 
   app.post(
@@ -114,29 +64,3 @@ export const deliveryRoutes: FastifyPluginAsyncZod<{ client: Client; namespace: 
     },
   );
 };
-
-/** Resets a failed delivery to its first workflow task: the API's retry and the console's Retry button. */
-export async function retryDelivery(client: Client, namespace: string, id: string, reason: string) {
-  const d = await describeDelivery(client, id);
-  if (!RETRYABLE.has(d.status.name))
-    throw new ConflictError(
-      `delivery is ${d.status.name}; only failed, timed-out, terminated or cancelled deliveries can be retried`,
-    );
-  let firstTask: Long | undefined;
-  for (const event of (await client.workflow.getHandle(id, d.runId).fetchHistory()).events ?? []) {
-    if (event.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) {
-      firstTask = event.eventId ?? undefined;
-      break;
-    }
-  }
-  if (firstTask === undefined) throw new ConflictError('delivery has no completed workflow task to reset to');
-  const response: temporal.api.workflowservice.v1.IResetWorkflowExecutionResponse =
-    await client.workflowService.resetWorkflowExecution({
-      namespace,
-      workflowExecution: { workflowId: id, runId: d.runId },
-      workflowTaskFinishEventId: firstTask,
-      reason,
-      requestId: randomUUID(),
-    });
-  return response;
-}

@@ -1,7 +1,37 @@
-import type { Client } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
+import { WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import type Long from 'long';
+import { ConflictError, NotFoundError } from '../errors';
 import { SA } from '../shared/search-attributes';
+import { failureMessage } from './data-converter';
 
+/**
+ * Delivery workflows as the API and the console see them through a Temporal client: one described,
+ * a subscription's latest listed, failures counted, a failed one retried (a reset).
+ */
+
+/** Closed states a delivery can be retried from. */
+export const RETRYABLE = new Set(['FAILED', 'TERMINATED', 'TIMED_OUT', 'CANCELLED']);
+
+/** One delivery as `GET /api/deliveries/:id` shows it. */
+export interface DeliveryStatus {
+  id: string;
+  runId: string;
+  workflowStatus: string;
+  status: string | null;
+  subscriptionId: string | null;
+  eventType: string | null;
+  eventId: string | null;
+  attempts: number | null;
+  lastHttpStatus: number | null;
+  lastError: string | null;
+  nextAttemptAt: string | null;
+  startedAt: string;
+  closedAt: string | null;
+}
+
+/** One row of a subscription's latest deliveries. */
 export interface DeliveryRow {
   id: string;
   runId: string;
@@ -16,12 +46,79 @@ export interface DeliveryRow {
   retryable: boolean;
 }
 
-export const RETRYABLE = new Set(['FAILED', 'TERMINATED', 'TIMED_OUT', 'CANCELLED']);
-
 /** Visibility query of one subscription's deliveries (ids are validated by subscriptionIdSchema: no quotes). */
 export const deliveriesQuery = (subscriptionId: string) =>
   `WorkflowType = 'deliveryWorkflow' AND HookflowSubscription = '${subscriptionId}'`;
 
+/** Temporal's description of a delivery workflow; NotFoundError when there is none. */
+export async function describeDelivery(client: Client, id: string) {
+  try {
+    return await client.workflow.getHandle(id).describe();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`delivery "${id}" does not exist`);
+    throw err;
+  }
+}
+
+/** Status, attempts and last answer or error of one delivery. */
+export async function deliveryStatus(client: Client, id: string): Promise<DeliveryStatus> {
+  const d = await describeDelivery(client, id);
+  const pending = d.raw.pendingActivities?.[0];
+  // Describe's raw response is not decoded: the message is in the (encrypted) encoded attributes.
+  let lastError = await failureMessage(client, pending?.lastFailure);
+  if (d.status.name === 'FAILED') {
+    lastError = await client.workflow
+      .getHandle(id, d.runId)
+      .result()
+      .then(
+        () => null,
+        (err: unknown) => (err instanceof WorkflowFailedError ? (err.cause?.message ?? err.message) : String(err)),
+      );
+  }
+  const attempts = Math.max(d.typedSearchAttributes.get(SA.attempts) ?? 0, pending?.attempt ?? 0) || null;
+  const nextAttempt = pending?.scheduledTime?.seconds;
+  return {
+    id,
+    runId: d.runId,
+    workflowStatus: d.status.name,
+    status: d.typedSearchAttributes.get(SA.status) ?? null,
+    subscriptionId: d.typedSearchAttributes.get(SA.subscription) ?? null,
+    eventType: d.typedSearchAttributes.get(SA.eventType) ?? null,
+    eventId: d.typedSearchAttributes.get(SA.eventId) ?? null,
+    attempts,
+    lastHttpStatus: d.typedSearchAttributes.get(SA.httpStatus) ?? null,
+    lastError,
+    nextAttemptAt: nextAttempt ? new Date(Number(nextAttempt) * 1000).toISOString() : null,
+    startedAt: d.startTime.toISOString(),
+    closedAt: d.closeTime?.toISOString() ?? null,
+  };
+}
+
+/** Resets a failed delivery to its first workflow task: the API's retry and the console's Retry button. */
+export async function retryDelivery(client: Client, namespace: string, id: string, reason: string) {
+  const d = await describeDelivery(client, id);
+  if (!RETRYABLE.has(d.status.name))
+    throw new ConflictError(
+      `delivery is ${d.status.name}; only failed, timed-out, terminated or cancelled deliveries can be retried`,
+    );
+  let firstTask: Long | undefined;
+  for (const event of (await client.workflow.getHandle(id, d.runId).fetchHistory()).events ?? []) {
+    if (event.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) {
+      firstTask = event.eventId ?? undefined;
+      break;
+    }
+  }
+  if (firstTask === undefined) throw new ConflictError('delivery has no completed workflow task to reset to');
+  const response: temporal.api.workflowservice.v1.IResetWorkflowExecutionResponse =
+    await client.workflowService.resetWorkflowExecution({
+      namespace,
+      workflowExecution: { workflowId: id, runId: d.runId },
+      workflowTaskFinishEventId: firstTask,
+      reason,
+      requestId: randomUUID(),
+    });
+  return response;
+}
 /** The latest `limit` deliveries of a subscription, newest first; running ones are described for their next attempt. */
 export async function latestDeliveries(client: Client, subscriptionId: string, limit = 50): Promise<DeliveryRow[]> {
   const rows: DeliveryRow[] = [];
@@ -110,14 +207,4 @@ export async function failedLastDay(client: Client, subscriptionIds: string[]): 
     }),
   );
   return new Map(counts);
-}
-
-/** Web UI links: one workflow, and a namespace's workflow list filtered by a visibility query. */
-export function webUi(base: string, namespace: string) {
-  const root = `${base.replace(/\/$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows`;
-  return {
-    workflow: (id: string, runId?: string) =>
-      `${root}/${encodeURIComponent(id)}${runId ? `/${encodeURIComponent(runId)}` : ''}`,
-    list: (query: string) => `${root}?query=${encodeURIComponent(query)}`,
-  };
 }
