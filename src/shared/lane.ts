@@ -3,7 +3,7 @@ import { boundedWorkflowId } from './bounded';
 import type { DeliveryInput } from './delivery';
 
 /**
- * Contract of the lane workflow (ordered delivery per entity, issue 11 item 1): one lane per
+ * Contract of the lane workflow (ordered delivery per entity): one lane per
  * (subscription, entity), `lane/<subscriptionId>/<entity>`, runs that subscription's deliveries about
  * that entity one at a time, in the order hookflow accepted the events.
  */
@@ -61,3 +61,6 @@ export const enqueueSignal = defineSignal<[LaneItem]>('enqueue');
 export const laneStateQuery = defineQuery<LaneState>('lane');
 /** Memo key under which a lane shows its head and what waits behind it (Web UI, describe). */
 export const LANE_MEMO = 'lane';
+
+/** The lane workflow's signature, for starters that must not import its module (src/workflows/handoff.ts). */
+export type LaneWorkflow = (input: LaneInput) => Promise<{ delivered: number; failed: number }>;
