@@ -17,6 +17,7 @@ import {
 import { applySubscriptionUpdate, subscriptionWorkflowId, type Subscription } from '../shared/subscription';
 import type { FollowUpResult } from '../shared/inbound';
 import { attemptClockMs } from './follow-up';
+import { FailureType, httpFailureType } from '../shared/failure-types';
 import { isRetryableStatus, parseRetryAfterMs, readLimited, ssrfFailure } from './http';
 import { readSubscription } from '../subscriptions/lookup';
 import type { TlsAgents } from './tls-agents';
@@ -35,12 +36,12 @@ export const REFRESH_TIMEOUT_MS = 5_000;
 
 function refreshFailure(err: unknown): NonNullable<OutboundEvent['refreshFailed']> {
   const type = err instanceof ApplicationFailure ? err.type : undefined;
-  if (type === 'FollowUpNotFound') return 'not-found';
+  if (type === FailureType.FollowUpNotFound) return 'not-found';
   if (
-    type === 'FollowUpRejected' ||
-    type === 'FollowUpUrlRefused' ||
-    type === 'FollowUpNotConfigured' ||
-    type === 'FollowUpTooLarge'
+    type === FailureType.FollowUpRejected ||
+    type === FailureType.FollowUpUrlRefused ||
+    type === FailureType.FollowUpNotConfigured ||
+    type === FailureType.FollowUpTooLarge
   )
     return 'rejected';
   return 'unavailable'; // 5xx, 408, 429, timeouts, connection errors
@@ -50,7 +51,7 @@ function openCredentials(subscription: Subscription, keyring: Keyring | undefine
   return openSecrets(subscription, (sealed) => {
     if (!keyring)
       throw ApplicationFailure.create({
-        type: 'NoEncryptionKeys',
+        type: FailureType.NoEncryptionKeys,
         message: 'security.encryptionKeys is not configured',
         nonRetryable: true,
       });
@@ -155,7 +156,7 @@ export function createDeliverActivity({ client, keyring, agents, now = Date.now,
           ? `no response within ${timeout} ms`
           : `connection failed: ${(err as Error).message}`;
       await report({ attempt, error });
-      throw ApplicationFailure.create({ type: 'ConnectionError', message: error });
+      throw ApplicationFailure.create({ type: FailureType.ConnectionError, message: error });
     }
 
     log.info('delivery attempt', { subscriptionId: subscription.id, eventId: input.event.id, attempt, status });
@@ -168,14 +169,14 @@ export function createDeliverActivity({ client, keyring, agents, now = Date.now,
         args: [{ active: false, disabledReason: `receiver answered 410 Gone (event ${input.event.id})` }],
       });
       throw ApplicationFailure.create({
-        type: 'Http410',
+        type: httpFailureType(410),
         message: `${error}: subscription disabled`,
         nonRetryable: true,
       });
     }
     if (isRetryableStatus(status)) {
-      throw ApplicationFailure.create({ type: `Http${status}`, message: error, nextRetryDelay: retryAfter });
+      throw ApplicationFailure.create({ type: httpFailureType(status), message: error, nextRetryDelay: retryAfter });
     }
-    throw ApplicationFailure.create({ type: `Http${status}`, message: error, nonRetryable: true });
+    throw ApplicationFailure.create({ type: httpFailureType(status), message: error, nonRetryable: true });
   };
 }

@@ -1,17 +1,14 @@
 import { createHash } from 'node:crypto';
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { log } from '@temporalio/activity';
 import type { HookflowConfig } from '../config/schema';
 import { boundedWorkflowId } from '../shared/bounded';
 import { coalesceKeyValues, coalesceTypeMatches } from '../shared/coalesce';
-import { deliverySearchAttributes } from '../shared/delivery-start';
 import { filterRejection } from '../shared/filter';
 import type { LaneTiming } from '../shared/lane-timing';
 import {
   deliveryWorkflowId,
-  type DeliveryInput,
   type DeliverySchedule,
-  type DeliveryWorkflow,
   type OutboundEvent,
   type PlannedDelivery,
 } from '../shared/delivery';
@@ -111,7 +108,7 @@ async function plan(
         workflowId: deliveryWorkflowId(event.id, subscription.id),
         schedule: deliverySchedule(subscription, config),
       };
-      // Coalescing applies to the inbound workflow's path (planDeliveries); fanOut (old runs) and the test signal deliver directly.
+      // Coalescing applies to the inbound workflow's path; the test signal (onlySubscriptionId) delivers directly.
       const coalesce = options.coalesce ? coalescePlan(subscription, event) : undefined;
       // A coalesced event goes to its coalescer, whose one delivery per window does not join a lane (README "Beyond delivery").
       if (coalesce)
@@ -156,39 +153,5 @@ export function createPlanDeliveriesActivity(deps: FanOutDeps) {
       onlySubscriptionId: input.onlySubscriptionId,
       coalesce: !input.onlySubscriptionId,
     });
-  };
-}
-
-/**
- * Plans and starts the delivery workflows through the client. Only for workflows already running on
- * that path: inbound workflows from before 'child-deliveries' and test signals from before
- * 'test-child-delivery' (both now start deliveries as child workflows); remove it with those patches.
- * Workflow ids make a retry of this activity start nothing twice.
- */
-export function createFanOutActivity(deps: FanOutDeps) {
-  const { config, client } = deps;
-  return async function fanOut(input: {
-    event: OutboundEvent;
-    onlySubscriptionId?: string;
-  }): Promise<Array<{ subscriptionId: string; workflowId: string }>> {
-    const { event, onlySubscriptionId } = input;
-    const { planned } = await plan(deps, event, { onlySubscriptionId, query: true });
-    await Promise.all(
-      planned.map(async ({ subscriptionId, workflowId, schedule }) => {
-        const args: [DeliveryInput] = [{ subscriptionId, event, schedule }];
-        try {
-          await client.workflow.start<DeliveryWorkflow>('deliveryWorkflow', {
-            taskQueue: config.temporal.taskQueue,
-            workflowId,
-            args,
-            workflowIdReusePolicy: 'REJECT_DUPLICATE',
-            typedSearchAttributes: deliverySearchAttributes(subscriptionId, event),
-          });
-        } catch (err) {
-          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-        }
-      }),
-    );
-    return planned.map(({ subscriptionId, workflowId }) => ({ subscriptionId, workflowId }));
   };
 }

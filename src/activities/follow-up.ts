@@ -3,6 +3,7 @@ import { request, type Dispatcher } from 'undici';
 import type { HookflowConfig } from '../config/schema';
 import { allowedFollowUpUrl } from '../sources/follow-up-url';
 import type { FollowUpResult } from '../shared/inbound';
+import { FailureType } from '../shared/failure-types';
 import { authHeaders, isRetryableStatus, parseRetryAfterMs, readLimited, ssrfFailure } from './http';
 
 /** Follow-up bodies become workflow payloads, which Temporal bounds (2 MB by default). */
@@ -27,7 +28,7 @@ export function createFollowUpActivity({ config, http }: FollowUpDeps) {
     const source = config.sources.find((s) => s.id === input.sourceId);
     if (!source?.followUp) {
       throw ApplicationFailure.create({
-        type: 'FollowUpNotConfigured',
+        type: FailureType.FollowUpNotConfigured,
         message: `source ${input.sourceId} has no follow-up configured`,
         nonRetryable: true,
       });
@@ -39,7 +40,11 @@ export function createFollowUpActivity({ config, http }: FollowUpDeps) {
     // receives the source API's credentials.
     const allowed = allowedFollowUpUrl(source, input.url);
     if ('refused' in allowed) {
-      throw ApplicationFailure.create({ type: 'FollowUpUrlRefused', message: allowed.refused, nonRetryable: true });
+      throw ApplicationFailure.create({
+        type: FailureType.FollowUpUrlRefused,
+        message: allowed.refused,
+        nonRetryable: true,
+      });
     }
     const response = await request(allowed.url, {
       method: 'GET',
@@ -52,7 +57,7 @@ export function createFollowUpActivity({ config, http }: FollowUpDeps) {
       // A refused address is permanent: the event ends as follow-up-failed now; so is a URL undici refuses.
       if ((err as { code?: string }).code === 'UND_ERR_INVALID_ARG') {
         throw ApplicationFailure.create({
-          type: 'FollowUpUrlRefused',
+          type: FailureType.FollowUpUrlRefused,
           message: `invalid follow-up request: ${(err as Error).message}`,
           nonRetryable: true,
         });
@@ -65,7 +70,7 @@ export function createFollowUpActivity({ config, http }: FollowUpDeps) {
 
     if (status === 404 || status === 410) {
       throw ApplicationFailure.create({
-        type: 'FollowUpNotFound',
+        type: FailureType.FollowUpNotFound,
         message: `follow-up ${input.url} answered ${status}`,
         nonRetryable: true,
       });
@@ -73,21 +78,21 @@ export function createFollowUpActivity({ config, http }: FollowUpDeps) {
     if (isRetryableStatus(status)) {
       const retryAfter = parseRetryAfterMs(response.headers['retry-after']);
       throw ApplicationFailure.create({
-        type: 'FollowUpUnavailable',
+        type: FailureType.FollowUpUnavailable,
         message: `follow-up ${input.url} answered ${status}`,
         nextRetryDelay: retryAfter,
       });
     }
     if (status < 200 || status >= 300) {
       throw ApplicationFailure.create({
-        type: 'FollowUpRejected',
+        type: FailureType.FollowUpRejected,
         message: `follow-up ${input.url} answered ${status}`,
         nonRetryable: true,
       });
     }
     if (!body) {
       throw ApplicationFailure.create({
-        type: 'FollowUpTooLarge',
+        type: FailureType.FollowUpTooLarge,
         message: `follow-up body is over ${FOLLOW_UP_LIMIT_BYTES} bytes`,
         nonRetryable: true,
       });
@@ -100,7 +105,7 @@ export function createFollowUpActivity({ config, http }: FollowUpDeps) {
         data = JSON.parse(text);
       } catch {
         throw ApplicationFailure.create({
-          type: 'FollowUpRejected',
+          type: FailureType.FollowUpRejected,
           message: 'follow-up answered invalid JSON',
           nonRetryable: true,
         });

@@ -4,6 +4,7 @@ import { Agent, buildConnector, type Dispatcher } from 'undici';
 import type { OutboundAuth } from '../sources/source-config';
 import { createSsrfGuard, findSsrfRefusal, type SsrfGuard } from '../security/ssrf';
 import { basicAuthHeader } from '../signing/credentials';
+import { FailureType } from '../shared/failure-types';
 
 /** One keep-alive connection pool per worker, shared by all activities; `allow` is config.network.allow. */
 export function createHttpAgent(allow: readonly string[]): Dispatcher {
@@ -36,7 +37,10 @@ export function guardedConnector(
 /** An SSRF refusal in a request error, as a permanent failure: retrying cannot help until network.allow changes. */
 export function ssrfFailure(err: unknown): ApplicationFailure | undefined {
   const refused = findSsrfRefusal(err);
-  return refused && ApplicationFailure.create({ type: 'SsrfRefused', message: refused.message, nonRetryable: true });
+  return (
+    refused &&
+    ApplicationFailure.create({ type: FailureType.SsrfRefused, message: refused.message, nonRetryable: true })
+  );
 }
 
 export function authHeaders(auth: OutboundAuth): Record<string, string> {

@@ -4,7 +4,7 @@ import type { HookflowConfig } from '../config/schema';
 import type { Keyring } from '../security/keyring';
 import { createDeliverActivity } from './deliver';
 import { createSplitEnvelopeActivity } from './envelope';
-import { createFanOutActivity, createPlanDeliveriesActivity } from './fan-out';
+import { createPlanDeliveriesActivity } from './fan-out';
 import { createFollowUpActivity } from './follow-up';
 import { createLaneActivities } from './lane';
 import { createReplayActivities } from './replay';
@@ -14,7 +14,7 @@ export interface ActivityDeps {
   config: HookflowConfig;
   /** Keep-alive pool for follow-up fetches and deliveries with default TLS. */
   http: Dispatcher;
-  /** Temporal client: subscription state, starting deliveries, attempt reports. */
+  /** Temporal client: subscription state, starting inbound workflows (envelopes), attempt reports. */
   client: Client;
   keyring?: Keyring;
 }
@@ -25,7 +25,6 @@ export function createActivities(deps: ActivityDeps) {
   const fetchFollowUp = createFollowUpActivity(deps);
   return {
     fetchFollowUp,
-    fanOut: createFanOutActivity(deps),
     planDeliveries: createPlanDeliveriesActivity(deps),
     deliver: createDeliverActivity({ ...deps, agents, fetchFollowUp }),
     splitEnvelope: createSplitEnvelopeActivity(deps),

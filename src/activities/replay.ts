@@ -3,6 +3,7 @@ import { WorkflowFailedError, WorkflowNotFoundError, type Client } from '@tempor
 import type { HookflowConfig } from '../config/schema';
 import type { EnrichedEvent, EventFilter, InboundWorkflowResult } from '../shared/inbound';
 import type { DeliverySchedule } from '../shared/delivery';
+import { FailureType } from '../shared/failure-types';
 import { deliverySchedule } from './fan-out';
 import { readSubscription } from '../subscriptions/lookup';
 
@@ -26,7 +27,7 @@ const instant = (value: string) => {
   const ms = Date.parse(value);
   if (Number.isNaN(ms))
     throw ApplicationFailure.create({
-      type: 'InvalidReplay',
+      type: FailureType.InvalidReplay,
       message: `not an ISO-8601 instant: ${JSON.stringify(value)}`,
       nonRetryable: true,
     });
@@ -56,7 +57,7 @@ export function createReplayActivities({ config, client }: ReplayDeps) {
       const subscription = await readSubscription(client, input.subscriptionId);
       if (!subscription)
         throw ApplicationFailure.create({
-          type: 'SubscriptionNotFound',
+          type: FailureType.SubscriptionNotFound,
           message: `subscription "${input.subscriptionId}" does not exist`,
           nonRetryable: true,
         });

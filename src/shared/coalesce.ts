@@ -48,6 +48,9 @@ export interface CoalesceResult {
   superseded: number;
 }
 
+/** The coalescer workflow's signature, for starters that must not import its module (src/workflows/handoff.ts). */
+export type CoalesceWorkflow = (input: CoalesceInput) => Promise<CoalesceResult>;
+
 export const coalesceSignal = defineSignal<[CoalesceItem]>('coalesce');
 
 /** Is `a` later than `b` in acceptance order? */

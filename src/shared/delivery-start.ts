@@ -1,14 +1,13 @@
 import type { SearchAttributePair } from '@temporalio/common';
 import { keywordValue } from './bounded';
-import type { OutboundEvent } from './delivery';
+import type { DeliveryInput, OutboundEvent, PlannedDelivery } from './delivery';
 import { SA } from './search-attributes';
 
 /**
- * The search attributes a delivery workflow starts with, written once at its start (by the inbound
- * workflow as a child, or by the fan-out activity for test events); the delivery itself upserts only
- * what changes (status, attempts, last HTTP status).
+ * The search attributes a delivery workflow starts with, written once at its start; the delivery itself
+ * upserts only what changes (status, attempts, last HTTP status).
  */
-export function deliverySearchAttributes(subscriptionId: string, event: OutboundEvent): SearchAttributePair[] {
+function deliverySearchAttributes(subscriptionId: string, event: OutboundEvent): SearchAttributePair[] {
   return [
     { key: SA.subscription, value: subscriptionId },
     { key: SA.eventType, value: keywordValue(event.type) },
@@ -16,4 +15,28 @@ export function deliverySearchAttributes(subscriptionId: string, event: Outbound
     { key: SA.status, value: 'delivering' },
     ...(event.entity !== undefined ? [{ key: SA.entity, value: keywordValue(event.entity) }] : []),
   ];
+}
+
+/** What a delivery start needs: which subscription, under which workflow id, with which retry schedule. */
+export type DeliveryStart = Pick<PlannedDelivery, 'subscriptionId' | 'workflowId' | 'schedule'>;
+
+/**
+ * The options every delivery workflow starts with, whoever starts it (a workflow's `startChild` or
+ * `executeChild`, or a client's `workflow.start` with its task queue added): the business-key id,
+ * REJECT_DUPLICATE (an id that exists is the same delivery, never sent twice) and the search attributes.
+ * Workflows add `parentClosePolicy: ABANDON` (src/workflows/handoff.ts); `extraSearchAttributes` is the
+ * lane's id for ordered deliveries.
+ */
+export function deliveryStartOptions(
+  { subscriptionId, workflowId, schedule }: DeliveryStart,
+  event: OutboundEvent,
+  extraSearchAttributes: SearchAttributePair[] = [],
+) {
+  const args: [DeliveryInput] = [{ subscriptionId, event, schedule }];
+  return {
+    workflowId,
+    args,
+    workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
+    typedSearchAttributes: [...deliverySearchAttributes(subscriptionId, event), ...extraSearchAttributes],
+  };
 }

@@ -4,7 +4,7 @@ import type { DeliveryInput } from './delivery';
 import type { LaneTiming } from './lane-timing';
 
 /**
- * Contract of the lane workflow (ordered delivery per entity, issue 11 item 1): one lane per
+ * Contract of the lane workflow (ordered delivery per entity): one lane per
  * (subscription, entity), `lane/<subscriptionId>/<entity>`, runs that subscription's deliveries about
  * that entity one at a time, in the order hookflow accepted the events.
  */
@@ -46,3 +46,6 @@ export const enqueueSignal = defineSignal<[LaneItem]>('enqueue');
 export const laneStateQuery = defineQuery<LaneState>('lane');
 /** Memo key under which a lane shows its head and what waits behind it (Web UI, describe). */
 export const LANE_MEMO = 'lane';
+
+/** The lane workflow's signature, for starters that must not import its module (src/workflows/handoff.ts). */
+export type LaneWorkflow = (input: LaneInput) => Promise<{ delivered: number; failed: number }>;

@@ -16,7 +16,7 @@ import {
   type CoalesceResult,
 } from '../shared/coalesce';
 import { SA } from '../shared/search-attributes';
-import { startDelivery } from './inbound';
+import { startDelivery } from './handoff';
 
 /**
  * One subscription and one key (`coalesce/<subscriptionId>/<hash>`): collects the notifications the
@@ -26,7 +26,7 @@ import { startDelivery } from './inbound';
  * nothing new came in meanwhile, or starts the next batch's window. A signal that reaches the server
  * while this run completes makes Temporal refuse the completion; the SDK then runs the signal's handler
  * first and the loop sees it (count > 0), so nothing accepted is lost; one that arrives after the run
- * closed fails for its sender, which starts a new run (see feedCoalescer in inbound.ts).
+ * closed fails for its sender, which starts a new run (see feedCoalescer in handoff.ts).
  */
 export async function coalesceWorkflow(input: CoalesceInput): Promise<CoalesceResult> {
   let latest: CoalesceItem | undefined = input.carried?.latest;

@@ -16,6 +16,7 @@ import {
   type DeliverySchedule,
   type DeliveryStatus,
 } from '../shared/delivery';
+import { FailureType } from '../shared/failure-types';
 import { SA } from '../shared/search-attributes';
 
 /** Slack over the receiver timeout for signing, connecting and reporting. */
@@ -82,7 +83,7 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
       ? `retry window of ${input.schedule.windowMs / 3_600_000} h exhausted; last error: ${lastError ?? 'timeout'}`
       : ((cause as Error | undefined)?.message ?? String(err));
     throw ApplicationFailure.create({
-      type: 'DeliveryFailed',
+      type: FailureType.DeliveryFailed,
       message: `delivery to subscription ${input.subscriptionId} failed after ${Math.max(attempts, 1)} attempt(s): ${why}`,
       nonRetryable: true,
       cause: cause instanceof Error ? cause : undefined,

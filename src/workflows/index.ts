@@ -1,16 +1,24 @@
-import type { InboundWorkflow } from '../shared/inbound';
+import type { CoalesceWorkflow } from '../shared/coalesce';
 import type { DeliveryWorkflow } from '../shared/delivery';
+import type { InboundWorkflow } from '../shared/inbound';
+import type { LaneWorkflow } from '../shared/lane';
+import { coalesceWorkflow } from './coalesce';
 import { deliveryWorkflow } from './delivery';
 import { inboundWorkflow } from './inbound';
+import { laneWorkflow } from './lane';
 
 // Every workflow the worker runs; the worker bundles this file.
-export { inboundWorkflow, deliveryWorkflow };
+export { inboundWorkflow, deliveryWorkflow, laneWorkflow, coalesceWorkflow };
 export { subscriptionWorkflow } from './subscription';
 export { envelopeWorkflow } from './envelope';
-export { laneWorkflow } from './lane';
 export { replayWorkflow } from './replay';
-export { coalesceWorkflow } from './coalesce';
 
-// Activities start these by the signatures in their contract modules: the compiler checks they match.
-const contracts: [InboundWorkflow, DeliveryWorkflow] = [inboundWorkflow, deliveryWorkflow];
+// Activities and the hand-off (src/workflows/handoff.ts) start these by name with the signatures in their
+// contract modules: the compiler checks they match.
+const contracts: [InboundWorkflow, DeliveryWorkflow, LaneWorkflow, CoalesceWorkflow] = [
+  inboundWorkflow,
+  deliveryWorkflow,
+  laneWorkflow,
+  coalesceWorkflow,
+];
 void contracts;

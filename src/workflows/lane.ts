@@ -1,10 +1,8 @@
 import {
   ChildWorkflowFailure,
-  ParentClosePolicy,
   allHandlersFinished,
   condition,
   continueAsNew,
-  executeChild,
   log,
   proxyActivities,
   setHandler,
@@ -14,8 +12,6 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { keywordValue } from '../shared/bounded';
-import { deliverySearchAttributes } from '../shared/delivery-start';
 import {
   LANE_MEMO,
   enqueueSignal,
@@ -26,7 +22,7 @@ import {
 } from '../shared/lane';
 import { SA } from '../shared/search-attributes';
 import type { Activities } from '../activities';
-import type { deliveryWorkflow } from './delivery';
+import { executeLaneDelivery } from './handoff';
 
 const { earlierInboundPending } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -57,7 +53,7 @@ const MEMO_WAITING = 20;
  * queue is empty (resp. carried over) and every handler has finished. A signal that reaches the server
  * while that task runs makes the server refuse the completion; the task runs again with the signal
  * applied first, so an enqueued delivery is never dropped. A signal that arrives after the lane closed
- * fails at the sender, which then starts the lane anew (src/workflows/inbound.ts, enqueueInLane).
+ * fails at the sender, which then starts the lane anew (src/workflows/handoff.ts, enqueueInLane).
  */
 export async function laneWorkflow(input: LaneInput): Promise<{ delivered: number; failed: number }> {
   const { subscriptionId, entity, settleMs, idleMs } = input;
@@ -128,16 +124,7 @@ export async function laneWorkflow(input: LaneInput): Promise<{ delivered: numbe
     if (recent.length > RECENT) recent.splice(0, recent.length - RECENT);
     publish('delivering');
     try {
-      await executeChild<typeof deliveryWorkflow>('deliveryWorkflow', {
-        workflowId: next.workflowId,
-        args: [next.input],
-        parentClosePolicy: ParentClosePolicy.ABANDON,
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        typedSearchAttributes: [
-          ...deliverySearchAttributes(subscriptionId, next.input.event),
-          { key: SA.lane, value: keywordValue(laneId) },
-        ],
-      });
+      await executeLaneDelivery(next, laneId);
       delivered += 1;
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {

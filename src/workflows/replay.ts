@@ -1,20 +1,16 @@
 import {
   ApplicationFailure,
-  ParentClosePolicy,
   continueAsNew,
   proxyActivities,
   setHandler,
-  startChild,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { keywordValue } from '../shared/bounded';
-import { deliverySearchAttributes } from '../shared/delivery-start';
+import { FailureType } from '../shared/failure-types';
 import { filterRejection } from '../shared/filter';
-import { type DeliveryInput } from '../shared/delivery';
 import { triggersMatch } from '../shared/subscription';
 import {
   REPLAY_MEMO,
@@ -24,8 +20,7 @@ import {
   type ReplayProgress,
 } from '../shared/replay';
 import { SA } from '../shared/search-attributes';
-import type { deliveryWorkflow } from './delivery';
-import { toOutboundEvent } from './inbound';
+import { startDelivery, toOutboundEvent } from './handoff';
 
 const { listReplayPage, readAcceptedEvent } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
@@ -49,7 +44,7 @@ export async function replayWorkflow(input: ReplayInput): Promise<ReplayProgress
   const { subscriptionId, replayId, from, to, types } = input;
   if (Number.isNaN(Date.parse(from)) || Number.isNaN(Date.parse(to)) || Date.parse(from) >= Date.parse(to)) {
     throw ApplicationFailure.create({
-      type: 'InvalidReplay',
+      type: FailureType.InvalidReplay,
       message: 'from and to must be ISO-8601 instants with from before to',
       nonRetryable: true,
     });
@@ -61,7 +56,7 @@ export async function replayWorkflow(input: ReplayInput): Promise<ReplayProgress
     (types !== undefined && !(Array.isArray(types) && types.every((t) => typeof t === 'string')))
   ) {
     throw ApplicationFailure.create({
-      type: 'InvalidReplay',
+      type: FailureType.InvalidReplay,
       message: 'subscriptionId and replayId must be strings, types a list of strings',
       nonRetryable: true,
     });
@@ -101,20 +96,9 @@ export async function replayWorkflow(input: ReplayInput): Promise<ReplayProgress
         )
           return;
         progress.matched += 1;
-        const args: [DeliveryInput] = [{ subscriptionId, event, schedule }];
-        try {
-          await startChild<typeof deliveryWorkflow>('deliveryWorkflow', {
-            workflowId: replayDeliveryId(subscriptionId, replayId, event.id),
-            args,
-            parentClosePolicy: ParentClosePolicy.ABANDON,
-            workflowIdReusePolicy: 'REJECT_DUPLICATE',
-            typedSearchAttributes: deliverySearchAttributes(subscriptionId, event),
-          });
-          progress.started += 1;
-        } catch (err) {
-          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-          progress.existing += 1;
-        }
+        const workflowId = replayDeliveryId(subscriptionId, replayId, event.id);
+        if (await startDelivery({ subscriptionId, workflowId, schedule }, event)) progress.started += 1;
+        else progress.existing += 1;
       }),
     );
     progress.pages += 1;

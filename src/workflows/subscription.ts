@@ -5,7 +5,6 @@ import {
   continueAsNew,
   proxyActivities,
   setHandler,
-  patched,
   upsertMemo,
   upsertSearchAttributes,
   uuid4,
@@ -22,13 +21,14 @@ import {
   type Subscription,
   type SubscriptionPatch,
 } from '../shared/subscription';
+import { FailureType } from '../shared/failure-types';
 import { SA } from '../shared/search-attributes';
 import { storedSubscriptionProblem, subscriptionSearchAttributes } from '../shared/subscription-limits';
-import { startDelivery } from './inbound';
+import { startDelivery } from './handoff';
 
-// Not local activities: they may query this very workflow (before its memo is written), which cannot
-// answer while a local activity holds its workflow task open. fanOut: test signals from before 'test-child-delivery'.
-const { fanOut, planDeliveries } = proxyActivities<Activities>({
+// Not a local activity: it may query this very workflow (before its memo is written), which cannot
+// answer while a local activity holds its workflow task open.
+const { planDeliveries } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { maximumInterval: '30 seconds' },
 });
@@ -52,7 +52,11 @@ function applyPatch(current: Subscription | null, patch: SubscriptionPatch, now:
   const next: Record<string, unknown> = { ...(current ?? { createdAt: now }) };
   for (const [field, value] of Object.entries(patch)) {
     if (field === 'id' && current && value !== current.id)
-      throw ApplicationFailure.create({ message: 'the id of a subscription cannot change', nonRetryable: true });
+      throw ApplicationFailure.create({
+        type: FailureType.InvalidSubscription,
+        message: 'the id of a subscription cannot change',
+        nonRetryable: true,
+      });
     if (value === null) delete next[field];
     else if (value !== undefined) next[field] = value;
   }
@@ -60,11 +64,16 @@ function applyPatch(current: Subscription | null, patch: SubscriptionPatch, now:
   next.updatedAt = now;
   const missing = REQUIRED.filter((field) => next[field] === undefined);
   if (missing.length)
-    throw ApplicationFailure.create({ message: `a new subscription needs ${missing.join(', ')}`, nonRetryable: true });
+    throw ApplicationFailure.create({
+      type: FailureType.InvalidSubscription,
+      message: `a new subscription needs ${missing.join(', ')}`,
+      nonRetryable: true,
+    });
   // The API and the config file validate each field; this also covers updates sent by other clients
   // (`temporal workflow update`): what would not fit Temporal's limits is refused, the state stays as it was.
   const problem = storedSubscriptionProblem(next);
-  if (problem) throw ApplicationFailure.create({ type: 'InvalidSubscription', message: problem, nonRetryable: true });
+  if (problem)
+    throw ApplicationFailure.create({ type: FailureType.InvalidSubscription, message: problem, nonRetryable: true });
   return next as unknown as Subscription;
 }
 
@@ -83,10 +92,9 @@ export async function subscriptionWorkflow(input: {
   let deleted = false;
 
   // The current state, for readers (fan-out, deliveries, the API): written in the same workflow task
-  // that completes an update, so it is current once the update is acknowledged. (Patched: runs started
-  // before the memo existed replay without it, and are queried instead.)
+  // that completes an update, so it is current once the update is acknowledged.
   const writeMemo = () => {
-    if (subscription && patched('subscription-memo')) upsertMemo({ [SUBSCRIPTION_MEMO]: subscription });
+    if (subscription) upsertMemo({ [SUBSCRIPTION_MEMO]: subscription });
   };
   const publish = () => {
     if (!subscription) return;
@@ -134,13 +142,9 @@ export async function subscriptionWorkflow(input: {
         occurredAt: new Date().toISOString(),
         data: { message: `Test webhook for subscription ${subscription.name}`, subscriptionId: subscription.id },
       };
-      if (patched('test-child-delivery')) {
-        // The delivery as a child workflow, as the inbound workflow starts them: no activity starts workflows.
-        const { planned } = await planDeliveries({ event, query: true, onlySubscriptionId: subscription.id });
-        await Promise.all(planned.map((delivery) => startDelivery(delivery, event)));
-      } else {
-        await fanOut({ onlySubscriptionId: subscription.id, event });
-      }
+      // The delivery as a child workflow, as the inbound workflow starts them: no activity starts workflows.
+      const { planned } = await planDeliveries({ event, query: true, onlySubscriptionId: subscription.id });
+      await Promise.all(planned.map((delivery) => startDelivery(delivery, event)));
     }
     if (workflowInfo().continueAsNewSuggested) {
       // Let in-flight updates finish so none is lost across the new run.

@@ -8,6 +8,7 @@ import { deliverySchedule } from '../../src/activities/fan-out';
 import { parseConfig } from '../../src/config/load';
 import { keyringFromConfig } from '../../src/security/keyring';
 import type { DeliveryInput, DeliveryResult, DeliverySchedule } from '../../src/shared/delivery';
+import { FailureType } from '../../src/shared/failure-types';
 import type { RetryPolicyName } from '../../src/shared/subscription';
 import { createSubscriptionSchema } from '../../src/subscriptions/schema';
 import { SubscriptionStore } from '../../src/subscriptions/store';
@@ -109,7 +110,7 @@ describe('delivery retry policies over skipped time (Java time-skipping test ser
     expect(error).toBeInstanceOf(WorkflowFailedError);
     const cause = (error as WorkflowFailedError).cause;
     expect(cause).toBeInstanceOf(ApplicationFailure);
-    expect((cause as ApplicationFailure).type).toBe('DeliveryFailed');
+    expect((cause as ApplicationFailure).type).toBe(FailureType.DeliveryFailed);
     return cause as ApplicationFailure;
   }
 

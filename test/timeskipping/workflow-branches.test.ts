@@ -5,6 +5,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Activities } from '../../src/activities';
 import type { EventFilter, FollowUpPlan, InboundWorkflowInput, InboundWorkflowResult } from '../../src/shared/inbound';
 import type { DeliveryInput } from '../../src/shared/delivery';
+import { FailureType } from '../../src/shared/failure-types';
 import { quietExpectedFailures, startTestWorker, startTimeSkippingEnv } from '../support/time-skipping';
 
 /**
@@ -87,7 +88,10 @@ describe('inbound workflow', () => {
 
   test('follow-up not found: the fetch answers FollowUpNotFound, nothing is handed off', async () => {
     stubs.fetchFollowUp = async () => {
-      throw ApplicationFailure.nonRetryable('GET https://api.example.com/orders/SO-1 answered 404', 'FollowUpNotFound');
+      throw ApplicationFailure.nonRetryable(
+        'GET https://api.example.com/orders/SO-1 answered 404',
+        FailureType.FollowUpNotFound,
+      );
     };
     const result = await inbound({}, FETCH);
     expect(result).toMatchObject({
@@ -158,7 +162,7 @@ describe('delivery workflow', () => {
     expect(failure).toBeInstanceOf(WorkflowFailedError);
     const cause = (failure as WorkflowFailedError).cause as ApplicationFailure;
     expect(cause).toBeInstanceOf(ApplicationFailure);
-    expect(cause).toMatchObject({ type: 'DeliveryFailed', nonRetryable: true });
+    expect(cause).toMatchObject({ type: FailureType.DeliveryFailed, nonRetryable: true });
     expect(cause.message).toMatch(/retry window of 0\.33\d* h exhausted/);
     expect(calls).toEqual(Array(5).fill('deliver'));
   });
