@@ -66,7 +66,7 @@ function openCredentials(subscription: Subscription, keyring: Keyring | undefine
  */
 export function createDeliverActivity({ client, keyring, agents, now = Date.now, fetchFollowUp }: DeliverDeps) {
   /**
-   * README "Fresh data at send time": an attempt that starts more than `refreshFollowUpAfter` after the
+   * docs/beyond-delivery.md "Fresh data at send time": an attempt that starts more than `refreshFollowUpAfter` after the
    * follow-up was fetched fetches it again (same URL, same confinement and credentials as the inbound
    * fetch) and delivers that, with its `fetchedAt`. If the refresh fails the attempt still goes out, with
    * the earlier snapshot and `refreshFailed` saying why (not-found, unavailable, rejected). The fresh data

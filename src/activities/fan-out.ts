@@ -110,7 +110,7 @@ async function plan(
       };
       // Coalescing applies to the inbound workflow's path; the test signal (onlySubscriptionId) delivers directly.
       const coalesce = options.coalesce ? coalescePlan(subscription, event) : undefined;
-      // A coalesced event goes to its coalescer, whose one delivery per window does not join a lane (README "Beyond delivery").
+      // A coalesced event goes to its coalescer, whose one delivery per window does not join a lane (docs/beyond-delivery.md).
       if (coalesce)
         return {
           ...delivery,

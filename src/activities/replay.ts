@@ -41,7 +41,7 @@ export function acceptedEventsQuery(taskQueue: string, from: string, to: string)
 }
 
 /**
- * The replay workflow's reads (issue 11 item 4): one page of the inbound workflows that accepted an
+ * The replay workflow's reads: one page of the inbound workflows that accepted an
  * event in the range (visibility), and the enriched event of one of them (its result: the event as
  * accepted, with its follow-up data; no source is asked again). Read only: the replay workflow starts
  * the deliveries itself.

@@ -74,7 +74,7 @@ export const configSchema = z.strictObject({
       address: z.string().default('localhost:7233'),
       namespace: z.string().default('default'),
       taskQueue: z.string().default('hookflow'),
-      /** Worker's workflow cache (sticky executions kept in memory): bounds its memory with many parked deliveries (README Performance). */
+      /** Worker's workflow cache (sticky executions kept in memory): bounds its memory with many parked deliveries (docs/performance.md). */
       maxCachedWorkflows: z.number().int().min(0).default(200),
     })
     .prefault({}),
@@ -136,7 +136,7 @@ export const configSchema = z.strictObject({
     .prefault({}),
   delivery: z
     .strictObject({
-      /** The `one-day` retry policy: exponential backoff inside a window (README "Retry policies"). */
+      /** The `one-day` retry policy: exponential backoff inside a window (docs/subscriptions.md, "Retry policies"). */
       oneDay: z
         .strictObject({
           initialInterval: isoDuration('PT1M'),
@@ -145,7 +145,7 @@ export const configSchema = z.strictObject({
           window: isoDuration('P1D'),
         })
         .prefault({}),
-      /** Lanes of subscriptions with `ordering: entity` (README "Ordered delivery per entity"). */
+      /** Lanes of subscriptions with `ordering: entity` (docs/beyond-delivery.md, "Ordered delivery per entity"). */
       ordering: z
         .strictObject({
           /** An event waits until it is this old before its lane sends it, so an earlier one still being handed off goes first. */

@@ -1,5 +1,5 @@
 /**
- * Contract of the coalescer workflow (README "Coalescing stock storms"): one `coalesce/<subscription>/<hash>`
+ * Contract of the coalescer workflow (docs/beyond-delivery.md, "Coalescing stock storms"): one `coalesce/<subscription>/<hash>`
  * workflow per subscription and key, fed by the inbound workflows with the `coalesce` signal; after the
  * window it starts one normal delivery workflow with the latest notification. Pure (no Node modules):
  * workflows import it.

@@ -2,7 +2,7 @@ import { defineQuery } from '@temporalio/workflow';
 import { boundedWorkflowId } from './bounded';
 
 /**
- * Contract of the replay workflow (issue 11 item 4): re-delivers the events hookflow accepted in a time
+ * Contract of the replay workflow: re-delivers the events hookflow accepted in a time
  * range to one subscription. `replay/<subscriptionId>/<replayId>` is the business key: the same request
  * starts one replay, and its deliveries `replay/<subscriptionId>/<replayId>/<eventId>` run once each.
  */

@@ -18,7 +18,7 @@ export const SA = {
   attempts: defineSearchAttributeKey('HookflowAttempts', SearchAttributeType.INT),
   httpStatus: defineSearchAttributeKey('HookflowHttpStatus', SearchAttributeType.INT),
   triggers: defineSearchAttributeKey('HookflowTriggers', SearchAttributeType.KEYWORD_LIST),
-  /** Ordered delivery (issue 11): the lane workflow id, on the lane and on every delivery it ran. */
+  /** Ordered delivery per entity: the lane workflow id, on the lane and on every delivery it ran. */
   lane: defineSearchAttributeKey('HookflowLane', SearchAttributeType.KEYWORD),
 } as const;
 

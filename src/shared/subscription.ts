@@ -46,13 +46,13 @@ export interface Subscription {
   timeoutMs: number;
   signature: SignatureScheme;
   tls: SubscriptionTls;
-  /** `entity`: events about the same entity arrive in the order hookflow accepted them (README "Ordered delivery per entity"). */
+  /** `entity`: events about the same entity arrive in the order hookflow accepted them (docs/beyond-delivery.md "Ordered delivery per entity"). */
   ordering?: Ordering;
   /** Why hookflow disabled it (e.g. the receiver answered 410 Gone). */
   disabledReason?: string;
-  /** Coalescing of storms (README "Coalescing stock storms"): one delivery per key and window. */
+  /** Coalescing of storms (docs/beyond-delivery.md "Coalescing stock storms"): one delivery per key and window. */
   coalesce?: CoalesceSettings;
-  /** Re-fetch the follow-up before an attempt that starts this long after it was fetched (README "Fresh data at send time"). */
+  /** Re-fetch the follow-up before an attempt that starts this long after it was fetched (docs/beyond-delivery.md "Fresh data at send time"). */
   refreshFollowUpAfterMs?: number;
   createdAt: string;
   updatedAt: string;

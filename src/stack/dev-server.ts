@@ -58,7 +58,7 @@ exit "$status"
 
 /**
  * Dynamic config every dev server of hookflow runs with (`npm start`, the tests, the bench): what each
- * bought is in the README (Performance).
+ * bought is in docs/performance.md.
  */
 export const DEV_SERVER_DYNAMIC_CONFIG: Record<string, string | number | boolean> = {
   // History reads its task queues at most 20 times a second by default: every task (workflow task,
@@ -82,7 +82,7 @@ export const DEV_SERVER_DYNAMIC_CONFIG: Record<string, string | number | boolean
  * SQLite settings of a dev server with a database file (`npm start`, the fault suite). SQLite's default
  * rollback journal syncs the journal and the database on every commit; a write-ahead log syncs once, and
  * `synchronous=full` keeps that sync, so a commit is on disk when Temporal acknowledges it (process crash
- * and power loss alike). Measured in the README (Performance).
+ * and power loss alike). Measured in docs/performance.md.
  */
 export const DEV_SERVER_SQLITE_PRAGMAS: Record<string, string> = { journal_mode: 'wal', synchronous: 'full' };
 

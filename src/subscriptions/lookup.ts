@@ -13,7 +13,7 @@ import {
  * workflow task that completes each update, so a change is visible as soon as it is acknowledged, and a
  * describe is answered by the history service from the execution's state, concurrently, without a
  * workflow task. A query instead goes through the worker, one at a time per workflow: at ~10 ms each
- * and two per event, every event of every source queued on the same `subscription/<id>` (issue 9).
+ * and two per event, every event of every source queued on the same `subscription/<id>` (docs/performance.md).
  * A workflow that has not written its memo yet (the instant after a create, a run from before this
  * change) is queried as before.
  */

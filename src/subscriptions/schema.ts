@@ -36,9 +36,9 @@ const receiverUrl = z
 export const CONNECTION_TIMEOUT_BOUNDS: DurationBounds = { min: 'PT1S', max: 'PT5M' };
 const connectionTimeout = boundedDurationMs(CONNECTION_TIMEOUT_BOUNDS);
 
-/** Coalescing window (README "Coalescing stock storms"): the delivery of a batch waits this long after its first notification. */
+/** Coalescing window (docs/beyond-delivery.md "Coalescing stock storms"): the delivery of a batch waits this long after its first notification. */
 export const COALESCE_WINDOW_BOUNDS: DurationBounds = { min: 'PT1S', max: 'PT1H' };
-/** Age of a follow-up snapshot after which an attempt fetches it again (README "Fresh data at send time"). */
+/** Age of a follow-up snapshot after which an attempt fetches it again (docs/beyond-delivery.md "Fresh data at send time"). */
 export const REFRESH_FOLLOW_UP_BOUNDS: DurationBounds = { min: 'PT1M', max: 'P7D' };
 
 const keyField = z

@@ -23,7 +23,7 @@ import { SA } from '../shared/search-attributes';
 const ACTIVITY_OVERHEAD_MS = 10_000;
 
 /**
- * The retry table (README "Retry policies"): `none` = exactly one attempt; `one-day` = exponential
+ * The retry table (docs/subscriptions.md, "Retry policies"): `none` = exactly one attempt; `one-day` = exponential
  * backoff from initialInterval by backoffCoefficient up to maximumInterval, all inside a window
  * (24 h by default) measured from the first attempt, after which the delivery fails.
  */

@@ -11,7 +11,7 @@ const { splitEnvelope } = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
-/** A large request: start every notification's inbound workflow (README Sources, "Large envelopes"). */
+/** A large request: start every notification's inbound workflow (docs/sources.md, "Large envelopes"). */
 export async function envelopeWorkflow(input: EnvelopeInput, body: Uint8Array): Promise<EnvelopeResult> {
   const result = await splitEnvelope(input, body);
   upsertSearchAttributes([{ key: SA.status, value: 'split' }]);

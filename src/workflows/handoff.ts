@@ -132,7 +132,7 @@ async function enqueueInLane(
 }
 
 /**
- * Hands the notification to its coalescer (README "Coalescing stock storms"), `coalesce/<subscription>/<hash>`:
+ * Hands the notification to its coalescer (docs/beyond-delivery.md, "Coalescing stock storms"), `coalesce/<subscription>/<hash>`:
  * signal-with-start done from the workflow, which the TypeScript SDK has no single command for. Signal the
  * running coalescer; if there is none (never started, or its run has just closed), start it as a child
  * (ABANDON) with this notification as its first; if another inbound workflow started it in between
