@@ -5,6 +5,7 @@
 # treats as out of sync. `npm install` still installs the locked versions.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib/node.sh
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ] || [ package.json -nt node_modules/.package-lock.json ]; then
   echo "Installing npm packages..." >&2
   npm install --no-audit --no-fund >&2
