@@ -2,7 +2,7 @@
 # Build: docker build -t hookflow:local .
 
 # --- build: TypeScript -> dist/ (devDependencies only live in this stage) ---
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # npm install, not npm ci: see scripts/install-deps.sh (the lock lacks other platforms' optional binaries).
@@ -13,7 +13,7 @@ COPY src ./src
 RUN npx tsc -p tsconfig.json
 
 # --- runtime ---
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production \
     HOOKFLOW_CONFIG=/app/hookflow.config.yaml
 WORKDIR /app
