@@ -12,7 +12,9 @@ case "$MAJOR" in
   24) VERSION="${HOOKFLOW_NODE_24:-24.22.3}" ;;
   *) echo "usage: $0 [22|24] (the supported Node.js majors)" >&2; exit 2 ;;
 esac
-if command -v node >/dev/null 2>&1 && [ "$(node -p 'process.versions.node.split(".")[0]')" = "$MAJOR" ]; then
+# The node on PATH when it is that major and within engines (22 from 22.12: require() of ES modules).
+if command -v node >/dev/null 2>&1 &&
+  [ "$(node -p "const [a, b] = process.versions.node.split('.').map(Number); a === $MAJOR && (a !== 22 || b >= 12)")" = true ]; then
   dirname "$(command -v node)"; exit 0
 fi
 CACHE="${HOOKFLOW_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/hookflow}"
