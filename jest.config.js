@@ -7,7 +7,7 @@ module.exports = {
   // console's browser tests too: npm run test:browser.
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/faults/', '<rootDir>/test/browser/'],
   transform: { '^.+\\.(ts|js)$': ['@swc/jest'] },
-  // ESM-only packages that CommonJS dependents require() (Node 20 can, jest's module system cannot):
+  // ESM-only packages that CommonJS dependents require() (Node 22.12+ can, jest's module system cannot):
   // cookie 2 (light-my-request, for app.inject) and content-disposition (@fastify/static, for /docs).
   transformIgnorePatterns: ['/node_modules/(?!(cookie|content-disposition)/)'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',

@@ -2,6 +2,7 @@
 # Quick start: Temporal dev server (SQLite in .data/, Web UI :8233) + worker + API with hookflow.config.yaml.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib/node.sh
 bash scripts/install-deps.sh
 TEMPORAL_CLI="$(bash scripts/ensure-temporal.sh)"
 export TEMPORAL_CLI

@@ -3,6 +3,7 @@
 # dev server with its Web UI. Screenshots land in docs/screenshots/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib/node.sh
 bash scripts/install-deps.sh
 TEMPORAL_CLI="$(bash scripts/ensure-temporal.sh)"
 CHROMIUM_PATH="$(bash scripts/ensure-chromium.sh)"

@@ -4,6 +4,7 @@
 # Arguments go to jest, e.g. `npm run test:faults -- bad-input`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib/node.sh
 bash scripts/install-deps.sh
 TEMPORAL_CLI="$(bash scripts/ensure-temporal.sh)"
 export TEMPORAL_CLI

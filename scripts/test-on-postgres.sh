@@ -5,6 +5,7 @@
 # Usage: scripts/test-on-postgres.sh [integration] [faults]   (default: both)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib/node.sh
 suites=("$@")
 [ ${#suites[@]} -gt 0 ] || suites=(integration faults)
 bash scripts/install-deps.sh

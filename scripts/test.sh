@@ -3,6 +3,7 @@
 # time-skipping test server (fetched once), then type check, lint and jest against a real dev server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib/node.sh
 bash scripts/install-deps.sh
 TEMPORAL_CLI="$(bash scripts/ensure-temporal.sh)"
 export TEMPORAL_CLI

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import pretty from 'pino-pretty';
 import type { HookflowConfig } from '../config/schema';
 import { SOURCE_SECRET_HEADERS } from '../sources';
 
@@ -119,8 +120,23 @@ export function logLevel(config: Pick<HookflowConfig, 'logging'>, env: NodeJS.Pr
 /** What `buildApp` takes as its logger: these options, optionally with a destination (tests capture lines). */
 export type HookflowLoggerOptions = LoggerOptions & { stream?: DestinationStream };
 
-/** pino options shared by the API (as Fastify's `logger`) and the worker. */
-export function loggerOptions(level: LogLevel): LoggerOptions {
+/**
+ * Readable lines for a person at a terminal (`npm start`); JSON lines everywhere else, and always in
+ * production, where a log collector reads them.
+ */
+export function prettyLogs(
+  env: NodeJS.ProcessEnv = process.env,
+  stdout: { isTTY?: boolean } = process.stdout,
+): boolean {
+  return stdout.isTTY === true && env.NODE_ENV !== 'production';
+}
+
+/** Synchronous, like pino's own stdout destination: the last lines before a crash are not lost. */
+function prettyStream(): DestinationStream {
+  return pretty({ colorize: true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' });
+}
+
+function baseOptions(level: LogLevel): LoggerOptions {
   return {
     level,
     redact: { paths: REDACT_PATHS, censor: '[Redacted]' },
@@ -128,8 +144,15 @@ export function loggerOptions(level: LogLevel): LoggerOptions {
   };
 }
 
+/** pino options shared by the API (as Fastify's `logger`) and the worker; at a terminal, a pretty stream. */
+export function loggerOptions(level: LogLevel): HookflowLoggerOptions {
+  return prettyLogs() ? { ...baseOptions(level), stream: prettyStream() } : baseOptions(level);
+}
+
+/** The worker's logger: to `destination` (tests capture lines), else as `loggerOptions` says. */
 export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
-  return destination ? pino(loggerOptions(level), destination) : pino(loggerOptions(level));
+  const to = destination ?? (prettyLogs() ? prettyStream() : undefined);
+  return to ? pino(baseOptions(level), to) : pino(baseOptions(level));
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;

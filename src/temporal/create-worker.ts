@@ -6,6 +6,7 @@ import { createHttpAgent } from '../activities/http';
 import type { HookflowConfig } from '../config/schema';
 import { activityMetricsInterceptor } from '../observability/activity-metrics';
 import type { Keyring } from '../security/keyring';
+import { bundleWorkflows } from './bundle-workflows';
 import { dataConverterFor } from './data-converter';
 
 export interface CreateWorkerOptions {
@@ -33,6 +34,7 @@ export async function createWorker({
   workflowsPath,
   extraActivities,
 }: CreateWorkerOptions): Promise<Worker> {
+  const dataConverter = dataConverterFor(config);
   const activities = createActivities({ config, client, keyring, http: http ?? createHttpAgent(config.network.allow) });
   return Worker.create({
     connection,
@@ -41,10 +43,12 @@ export async function createWorker({
     activities: { ...activities, ...extraActivities },
     // Delivery and follow-up metrics are measured around the activities, not inside them.
     interceptors: { activity: [activityMetricsInterceptor()] },
-    dataConverter: dataConverterFor(config),
+    dataConverter,
     // Bounded: a delivery parked in backoff for an hour need not stay in memory; evicted ones replay
     // their (short) history when their timer fires.
     maxCachedWorkflows: config.temporal.maxCachedWorkflows,
-    ...(workflowBundle ? { workflowBundle } : { workflowsPath: workflowsPath ?? require.resolve('../workflows') }),
+    // Bundled here rather than by Worker.create, so that webpack's report is logged at debug level.
+    workflowBundle:
+      workflowBundle ?? (await bundleWorkflows(workflowsPath ?? require.resolve('../workflows'), dataConverter)),
   });
 }
