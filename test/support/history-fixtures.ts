@@ -9,7 +9,7 @@ import { FAILURE_CONVERTER_PATH } from '../../src/temporal/data-converter';
 
 /**
  * Recorded workflow histories (test/fixtures/histories/<name>.json) that test/replay/histories.test.ts
- * replays against the current workflow code. They were recorded by test/replay/record-histories.test.ts
+ * replays against the current workflow code. They were recorded by test/replay/record-histories.recorder.ts (npm run record:histories)
  * with hookflow's data converter (payloads and failure messages encrypted), so the replay decodes them
  * with the same converter and this key: a public, test-only key (derived from a fixed phrase) that
  * protects nothing but the made-up test data in the fixtures. Real keys never go near them.
