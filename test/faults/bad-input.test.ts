@@ -563,7 +563,7 @@ const ODD: Case[] = [
   extendOdd('lone surrogate in OrderNumber', uid(), order('SO-\udfff')),
   extendOdd('RTL override in NotificationId', `\u202e${uid()}`, order('SO-1')),
   extendOdd('RTL mark in OrderNumber', uid(), order('\u200fSO-1')),
-  // Refused: a NUL cannot be part of a workflow id (the event key).
+  // Refused with a 400: a NUL in the NotificationId (the event key, part of the workflow id).
   { ...extendOdd('NUL in NotificationId', `nul\u0000${uid()}`, order('SO-1')), status: 400 },
   extendOdd('NUL in OrderNumber', uid(), order('SO\u00001')),
   extendOdd('emoji in the Action name (an unknown action)', uid(), [
