@@ -26,6 +26,8 @@ export async function buildApp({ config, client, logger }: AppDeps) {
   const app = Fastify({
     logger: logger ?? false,
     bodyLimit: config.server.bodyLimitBytes,
+    // X-Forwarded-For names the client only when the peer is a configured proxy (request.ip).
+    trustProxy: config.server.trustedProxies.length ? config.server.trustedProxies : false,
     genReqId: requestId,
     ...serverTimeouts(config),
   }).withTypeProvider<ZodTypeProvider>();

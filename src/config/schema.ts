@@ -38,12 +38,17 @@ export const configSchema = z.strictObject({
         .prefault({}),
       /**
        * Per client address: requests refused as unauthenticated (401) or for an unknown source (404). Over
-       * it the address gets 429 before its requests are read. Behind a reverse proxy every client has the
-       * proxy's address: then this limits the proxy as a whole (authenticated sources are never counted).
+       * it the address's failing requests get 429; requests with valid credentials are always served. Behind
+       * a reverse proxy, list it in `trustedProxies` so that the client's own address is counted.
        */
       authFailureLimit: z
         .strictObject({ max: z.number().int().positive().default(100), window: isoDuration('PT1M') })
         .prefault({}),
+      /**
+       * Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For names the client: the failure limit
+       * and the logs then see the client's address. From any other peer the header is ignored.
+       */
+      trustedProxies: z.array(z.string().min(1)).max(100).default([]),
       envelopes: z
         .strictObject({
           /** Requests with more notifications are accepted with one durable start of an envelope workflow that starts them. */
