@@ -5,6 +5,7 @@ import type { HookflowConfig } from '../config/schema';
 import { requestId, type HookflowLoggerOptions } from '../observability/logger';
 import { processMetrics } from '../observability/metrics';
 import { installErrorHandler } from './error-handler';
+import { lingerAfterEarlyResponse } from './linger';
 import { installOpenApi, serveOpenApiOf } from './openapi';
 import { dataConverterFor } from '../temporal/data-converter';
 import { consoleRoutes } from '../console/plugin';
@@ -38,6 +39,7 @@ export async function buildApp({ config, client, logger }: AppDeps) {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandler(app);
+  lingerAfterEarlyResponse(app, config.server.requestTimeout);
   // Before the routes: it attaches to routes as they are registered.
   await installOpenApi(app);
   processMetrics();
