@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { HookflowConfig } from '../../config/schema';
 import { ConflictError } from '../../errors';
+import { startDurably } from '../temporal-start';
 import { REPLAY_ID_PATTERN, REPLAY_MEMO, replayWorkflowId, type ReplayInput } from '../../shared/replay';
 import { SA } from '../../shared/search-attributes';
 import { subscriptionIdSchema, triggerSchema } from '../../subscriptions/schema';
@@ -97,8 +98,11 @@ export const replayRoutes: FastifyPluginAsyncZod<{
         to: new Date(to).toISOString(),
         ...(types ? { types } : {}),
       };
-      try {
-        await client.workflow.start<typeof replayWorkflow>('replayWorkflow', {
+      // Bounded: Temporal not taking the start in time is a 503 with Retry-After (the replayId makes a retry safe).
+      const started = await startDurably<typeof replayWorkflow>(
+        client,
+        'replayWorkflow',
+        {
           taskQueue: config.temporal.taskQueue,
           workflowId,
           args: [input],
@@ -110,9 +114,10 @@ export const replayRoutes: FastifyPluginAsyncZod<{
           // The parameters with the start itself (atomic): a second request with the same replayId is
           // compared against them from the first instant, before the workflow has run a task.
           memo: { [REPLAY_MEMO]: replayParameters(input) },
-        });
-      } catch (err) {
-        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        },
+        config.server.ackTimeout,
+      );
+      if (started.duplicate) {
         // The same replayId is the same request: with another range or other types it is a mistake.
         const memo = (await client.workflow.getHandle(workflowId).describe()).memo?.[REPLAY_MEMO] as
           Partial<ReturnType<typeof replayParameters>> | undefined;
