@@ -100,7 +100,7 @@ export class SubscriptionStore {
     const ids = await this.bounded('the subscription list', this.timeouts.readTimeoutMs, () =>
       listSubscriptionIds(this.client, subscriptionsQuery(this.taskQueue)),
     );
-    const all = await Promise.all(ids.map((id) => this.read(id)));
+    const all = await inBatches(ids, LIST_CONCURRENCY, (id) => this.read(id));
     return all.filter((s): s is Subscription => s !== null).sort((a, b) => a.id.localeCompare(b.id));
   }
 
@@ -174,3 +174,12 @@ export class SubscriptionStore {
 }
 
 class ReadTimeout extends Error {}
+
+/** Describes in flight at once for a list: thousands of subscriptions must not be thousands of calls at once. */
+const LIST_CONCURRENCY = 32;
+
+async function inBatches<T, R>(items: T[], size: number, map: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  for (let i = 0; i < items.length; i += size) results.push(...(await Promise.all(items.slice(i, i + size).map(map))));
+  return results;
+}
