@@ -3,7 +3,8 @@ import type { Client } from '@temporalio/client';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { HookflowConfig } from '../../config/schema';
 import { InvalidPayloadError } from '../../errors';
-import { credentialQueryParameters, maskCredentialParams } from '../../observability/logger';
+import { credentialQueryParameters } from '../../observability/logger';
+import { redactQueryValues } from '../../observability/redact-query';
 import { requireKeyring } from '../../security/from-config';
 import { SubscriptionStore } from '../../subscriptions/store';
 import { deliveryRoutes } from './deliveries';
@@ -47,7 +48,7 @@ export const adminRoutes: FastifyPluginAsyncZod<{ config: HookflowConfig; client
   app.addHook('onResponse', async (request, reply) => {
     if (reply.statusCode === 401)
       request.log.warn(
-        { clientAddress: request.ip, url: maskCredentialParams(request.url) },
+        { clientAddress: request.ip, url: redactQueryValues(request.url) },
         'admin authentication failed',
       );
   });
