@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildApp } from '../../src/api/app';
-import { freePort } from '../../src/stack/dev-server';
+import { freePort } from '../../src/observability/free-port';
 import { createApiClient } from '../../src/temporal/client';
 import { adminApi, createSubscription } from '../support/outbound';
 import { ADMIN_TOKEN, startHarness, testConfig, type Harness } from '../support/harness';

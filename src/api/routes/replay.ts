@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { HookflowConfig } from '../../config/schema';
 import { ConflictError } from '../../errors';
-import { startDurably } from '../temporal-start';
+import { startDurably } from '../../temporal/start-durably';
 import { REPLAY_ID_PATTERN, REPLAY_MEMO, replayWorkflowId, type ReplayInput } from '../../shared/replay';
 import { SA } from '../../shared/search-attributes';
 import { subscriptionIdSchema, triggerSchema } from '../../subscriptions/schema';
