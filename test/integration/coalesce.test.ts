@@ -9,7 +9,7 @@ import { startHarness, testConfig, type Harness } from '../support/harness';
 import { adminApi, createSubscription, json, verify } from '../support/outbound';
 import { extendBody, post, sign } from '../support/webhooks';
 
-// README "Coalescing stock storms". The window counts from the first notification of a key to reach its
+// docs/beyond-delivery.md "Coalescing stock storms". The window counts from the first notification of a key to reach its
 // coalescer, and every notification is still its own inbound workflow: how long the storm takes to reach
 // the coalescers depends on the machine (1,000 of them took this 2-core machine, shared with other test
 // runs, up to 74 s). So the window is not guessed: a calibration storm of the same shape measures the

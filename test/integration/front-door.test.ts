@@ -10,7 +10,7 @@ import { eventually, startHarness, testConfig, type Harness } from '../support/h
 import { sign } from '../support/webhooks';
 
 /**
- * The front door against hostile and unusual senders (issue 13): media-type parameters and a BOM,
+ * The front door against hostile and unusual senders: media-type parameters and a BOM,
  * rate limits that only the source's own credentials can use up, and large envelopes acknowledged
  * after one durable start.
  */
@@ -65,7 +65,7 @@ const signed = (source: string, body: string | Buffer, contentType = 'applicatio
     remoteAddress,
   );
 
-describe('content types (item 1)', () => {
+describe('content types', () => {
   test.each([
     'application/json; charset=utf-8',
     'application/json;charset=UTF-8',
@@ -114,7 +114,7 @@ describe('content types (item 1)', () => {
   });
 });
 
-describe('rate limits (item 2)', () => {
+describe('rate limits', () => {
   test('unauthenticated failures are limited per client address and never block the source', async () => {
     const attacker = '10.66.0.1';
     const { text } = envelope(1);
@@ -168,7 +168,7 @@ describe('rate limits (item 2)', () => {
   });
 });
 
-describe('large envelopes (item 3)', () => {
+describe('large envelopes', () => {
   const COUNT = 2000;
 
   test(`${COUNT} notifications: one durable start, then every inbound workflow exists; a retry is idempotent`, async () => {

@@ -2,7 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { buildApp } from '../../src/api/app';
 import { ADMIN_TOKEN, testConfig } from '../support/harness';
 
-// README: "errors never leak internals (a generic 500)". The app runs with a real Temporal client whose
+// docs/security.md: "errors never leak internals (a generic 500)". The app runs with a real Temporal client whose
 // visibility call (what GET /api/subscriptions uses) throws a plain Error carrying internal details, the
 // way a bug or an unexpected driver error would: the answer is the generic 500, the details go to the log only.
 const INTERNAL = 'connect to postgres://hookflow:s3cret@db.internal:5432 failed at /srv/hookflow/src/x.ts:12';

@@ -4,7 +4,7 @@ import { createSubscription, json } from '../support/outbound';
 import { eventually, startHarness, testConfig, type Harness } from '../support/harness';
 import { extendBody, post, sign } from '../support/webhooks';
 
-// README "Ordered delivery per entity": a lane's look back holds an event while an earlier inbound
+// docs/beyond-delivery.md "Ordered delivery per entity": a lane's look back holds an event while an earlier inbound
 // workflow of its entity still runs, at most `delivery.ordering.maxHold`; after that the event is sent
 // and the late one follows. maxHold is 5 s here; the earlier event's follow-up fails until the test says.
 let receiver: FakeHttpPeer;

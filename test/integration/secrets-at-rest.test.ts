@@ -13,7 +13,7 @@ import { adminApi, createSubscription } from '../support/outbound';
 import { extendBody, post, sign } from '../support/webhooks';
 
 /**
- * The proof asked for in the security issue: after a full inbound + delivery run on a dev server
+ * The secrets-at-rest proof (docs/security.md): after a full inbound + delivery run on a dev server
  * with SQLite persistence, neither `temporal workflow show` nor the database files contain the
  * subscription secret or a distinctive string of the webhook body. A control payload written without
  * the codec is found by the same searches, so they can see plain text when it is there. Failure

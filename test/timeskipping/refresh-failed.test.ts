@@ -28,7 +28,7 @@ try {
 const body = (request: RecordedRequest) => JSON.parse(request.body.toString('utf8'));
 
 /**
- * README "Fresh data at send time", the failed refreshes: `refreshFailed` is `not-found` (404/410, in
+ * docs/beyond-delivery.md "Fresh data at send time", the failed refreshes: `refreshFailed` is `not-found` (404/410, in
  * fresh-follow-up.test.ts), `unavailable` (5xx, 408, 429, timeouts, connection errors) or `rejected`
  * (other 4xx, a body that is not the JSON it says). With `refreshFollowUpAfter: PT1M` and a receiver
  * that answers attempts 1-2 (0 and 1 min) with 503, attempt 3 (3 min) is over a minute after the
