@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
 import { deliveryWorkflowId } from '../../src/shared/delivery';
 import { LANE_MEMO, laneWorkflowId } from '../../src/shared/lane';
 import { SA } from '../../src/shared/search-attributes';
@@ -8,6 +10,7 @@ import { ADMIN_TOKEN, eventually, startHarness, testConfig, type Harness } from 
 
 // A lane held by a head that always fails is listed (API, console) and moved on by skip-head. Retries are
 // fast (every second at most) within a 10 min window: without the skip, events 2 and 3 would wait for it.
+const execFileAsync = promisify(execFile);
 let receiver: FakeHttpPeer;
 let h: Harness;
 
@@ -207,4 +210,29 @@ test("the console's Lanes page lists the held lane; its Skip head button (CSRF-p
 
   await expectMovedOn(seen, x);
   await expectSkipped(head);
+});
+
+test('the documented `temporal workflow signal ... --name skipHead` moves the lane on as well', async () => {
+  const { x, sub, seen, head, laneId } = await heldLane('lanecli');
+  await listedAsHeld(sub, x, head);
+  const signal = (delivery: string) =>
+    execFileAsync(process.env.TEMPORAL_CLI!, [
+      'workflow',
+      'signal',
+      '--address',
+      h.config.temporal.address,
+      '--namespace',
+      h.config.temporal.namespace,
+      '--workflow-id',
+      laneId,
+      '--name',
+      'skipHead',
+      '--input',
+      JSON.stringify({ delivery, reason: 'rejected by the receiver' }),
+    ]);
+  await signal(head);
+  await expectMovedOn(seen, x);
+  await expectSkipped(head);
+  const memo = (await h.client.workflow.getHandle(laneId).describe()).memo?.[LANE_MEMO];
+  expect(memo).toMatchObject({ skipped: 1, lastSkip: { delivery: head, reason: 'rejected by the receiver' } });
 });
