@@ -2,6 +2,7 @@ import {
   ActivityFailure,
   ApplicationFailure,
   TimeoutFailure,
+  isCancellation,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -73,6 +74,11 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
     setStatus(outcome.status, outcome.attempt);
     return { ...outcome, subscriptionId: input.subscriptionId, eventId: input.event.id };
   } catch (err) {
+    if (isCancellation(err)) {
+      // Cancelled: a lane's head an operator skipped. Ends Cancelled, retryable like a failed one.
+      setStatus('skipped', attempts);
+      throw err;
+    }
     setStatus('failed', attempts);
     const cause = err instanceof ActivityFailure ? err.cause : err;
     // When the window runs out Temporal fails the activity with the last attempt's failure and

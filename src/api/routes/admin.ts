@@ -9,6 +9,7 @@ import { requireKeyring } from '../../security/from-config';
 import { SubscriptionStore } from '../../subscriptions/store';
 import { deliveryRoutes } from './deliveries';
 import { eventRoutes } from './events';
+import { laneRoutes } from './lanes';
 import { replayRoutes } from './replay';
 import { subscriptionRoutes } from './subscriptions';
 
@@ -57,4 +58,5 @@ export const adminRoutes: FastifyPluginAsyncZod<{ config: HookflowConfig; client
   await app.register(eventRoutes, { config, client });
   await app.register(replayRoutes, { config, client, store });
   await app.register(deliveryRoutes, { client, namespace: config.temporal.namespace });
+  await app.register(laneRoutes, { client, store });
 };
