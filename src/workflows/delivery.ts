@@ -68,7 +68,11 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
   });
 
   try {
-    const outcome = await deliver(input);
+    // The attempt's record stays in the activity's result (the attempt log): a parent awaiting this
+    // delivery (a lane) does not need the receiver's answer in its own history.
+    const attemptResult = await deliver(input);
+    const outcome = { ...attemptResult };
+    delete outcome.record;
     lastHttpStatus = outcome.httpStatus ?? lastHttpStatus;
     setStatus(outcome.status, outcome.attempt);
     return { ...outcome, subscriptionId: input.subscriptionId, eventId: input.event.id };

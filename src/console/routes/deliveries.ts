@@ -1,18 +1,40 @@
 import type { FastifyInstance } from 'fastify';
 import { publicView } from '../../subscriptions/seal';
 import { subscriptionIdSchema } from '../../subscriptions/schema';
+import { attemptsPagePath, deliveryAttempts } from '../../temporal/attempts';
 import { deliveriesQuery, latestDeliveries, retryDelivery } from '../../temporal/deliveries';
 import { readForm } from '../form';
 import { guarded, posted } from '../plugins/session';
 import { done, flashOf, idOf, type ConsoleContext } from './context';
 
-/** A subscription's latest deliveries (with the answer to a Test) and Retry of a failed one. */
+/** A delivery workflow id in the path of the attempt page; a 404 when it cannot be one. */
+const deliveryIdOf = (request: { params: unknown }) => {
+  const id = (request.params as { id?: string }).id ?? '';
+  if (!/^(delivery|replay)\//.test(id) || id.length > 1000)
+    throw Object.assign(new Error('no such delivery'), { statusCode: 404 });
+  return id;
+};
+
+/** The colour of an attempt's status: delivered green, retried amber, stopped red. */
+const tone = (outcome: string) => (outcome === 'delivered' ? 'ok' : outcome === 'retry' ? 'warn' : 'bad');
+
+/** An attempt running or due within seconds: the attempt page reloads itself; one due in hours does not. */
+const soon = (pending: { state: string; nextAttemptAt: string | null } | null) =>
+  !!pending &&
+  (pending.state === 'started' ||
+    (pending.nextAttemptAt !== null && Date.parse(pending.nextAttemptAt) - Date.now() < 10_000));
+
+/**
+ * A subscription's latest deliveries (with the answer to a Test), Retry of a failed one, and each
+ * delivery's attempt log (`/console/deliveries/<url-encoded workflow id>`).
+ */
 export async function deliveryRoutes(app: FastifyInstance, { config, client, store, ui }: ConsoleContext) {
   app.get('/console/subscriptions/:id/deliveries', guarded, async (request, reply) => {
     const subscription = publicView(await store.get(idOf(request)));
     const deliveries = (await latestDeliveries(client, subscription.id)).map((d) => ({
       ...d,
       uiUrl: ui.workflow(d.id, d.runId),
+      attemptsUrl: attemptsPagePath(d.id),
     }));
     const testParam = (request.query as { test?: unknown }).test;
     const testSince =
@@ -35,6 +57,30 @@ export async function deliveryRoutes(app: FastifyInstance, { config, client, sto
       csrf: reply.generateCsrf(),
       flash: flashOf(request),
       uiList: ui.list(deliveriesQuery(subscription.id)),
+    });
+  });
+
+  app.get('/console/deliveries/:id', guarded, async (request, reply) => {
+    const id = deliveryIdOf(request);
+    const log = await deliveryAttempts(client, id);
+    const attempts = log.attempts
+      .map((a) => ({
+        ...a,
+        tone: tone(a.outcome),
+        headers: Object.entries(a.headers ?? {}),
+        bodyText: a.body ? (a.body.encoding === 'text' ? a.body.content : null) : null,
+      }))
+      .reverse(); // newest first: the answer the operator came for
+    return reply.consolePage('deliveries-attempts', {
+      title: `Attempts of ${log.eventType ?? 'a delivery'}`,
+      log,
+      attempts,
+      subscriptionUrl: log.subscriptionId ? `/console/subscriptions/${log.subscriptionId}/deliveries` : null,
+      uiUrl: ui.workflow(id, log.runId),
+      // While an attempt runs the page reloads by itself (no script); a delivery waiting for hours does not.
+      refresh: soon(log.pending) ? 2 : null,
+      csrf: reply.generateCsrf(),
+      flash: flashOf(request),
     });
   });
 
