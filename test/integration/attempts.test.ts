@@ -215,6 +215,15 @@ test('an unknown delivery is a 404; an id that cannot be a delivery is a 400', a
   expect((await adminApi(h, 'GET', '/api/deliveries/inbound%2Fx/attempts')).statusCode).toBe(400);
 });
 
+test('the OpenAPI document describes the attempts route and its record', async () => {
+  const doc = (await h.app.inject('/docs/json')).json();
+  const route = doc.paths['/api/deliveries/{id}/attempts']?.get;
+  expect(route).toBeDefined();
+  const schema = JSON.stringify(route.responses['200']);
+  for (const field of ['durationMs', 'httpStatus', 'headers', 'truncated', 'nextAttemptAt'])
+    expect(schema).toContain(field);
+});
+
 describe('console', () => {
   const jar = new Map<string, string>();
   const cookie = () => [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
