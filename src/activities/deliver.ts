@@ -161,6 +161,8 @@ export function createDeliverActivity({ client, keyring, agents, now = Date.now,
     );
     const timeout = subscription.timeoutMs;
     const startedAt = now();
+    // Whether a retryable failure is tried again: not under the `none` policy (nor, unknown here, once the window ends).
+    const retries = input.schedule.policy !== 'none';
     const base = {
       attempt,
       startedAt: new Date(startedAt).toISOString(),
@@ -211,7 +213,7 @@ export function createDeliverActivity({ client, keyring, agents, now = Date.now,
       const record: AttemptRecord = {
         ...base,
         durationMs,
-        outcome: 'retry',
+        outcome: retries ? 'retry' : 'stop',
         failureType: FailureType.ConnectionError,
         error,
       };
@@ -235,11 +237,12 @@ export function createDeliverActivity({ client, keyring, agents, now = Date.now,
     const type = httpFailureType(status);
     const error = `receiver answered HTTP ${status}${statusText(status) ? ` ${statusText(status)}` : ''}`;
     const retrying = status !== 410 && isRetryableStatus(status);
+    const outcome = retrying && retries ? 'retry' : 'stop';
     await report({
       attempt,
       httpStatus: status,
       error,
-      record: { ...answered, outcome: retrying ? 'retry' : 'stop', failureType: type },
+      record: { ...answered, outcome, failureType: type },
     });
     if (status === 410) {
       await client.workflow.getHandle(subscriptionWorkflowId(subscription.id)).executeUpdate(applySubscriptionUpdate, {

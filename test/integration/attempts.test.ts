@@ -170,7 +170,7 @@ test('no answer: the error in words, readable in the Web UI without a stack trac
   expect(log.attempts).toHaveLength(1);
   expect(log.attempts[0]).toMatchObject({
     attempt: 1,
-    outcome: 'retry',
+    outcome: 'stop', // retry policy none
     failureType: 'ConnectionError',
     error: 'connection failed (connection refused)',
   });

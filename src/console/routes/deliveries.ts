@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { AttemptBody } from '../../shared/delivery';
 import { publicView } from '../../subscriptions/seal';
 import { subscriptionIdSchema } from '../../subscriptions/schema';
 import { attemptsPagePath, deliveryAttempts } from '../../temporal/attempts';
@@ -13,6 +14,18 @@ const deliveryIdOf = (request: { params: unknown }) => {
   if (!/^(delivery|replay)\//.test(id) || id.length > 1000)
     throw Object.assign(new Error('no such delivery'), { statusCode: 404 });
   return id;
+};
+
+/** A whole JSON body indented for reading; anything else as received (the template escapes it). */
+const shownBody = (body: AttemptBody, contentType: string | undefined) => {
+  if (body.encoding === 'text' && !body.truncated && /json/i.test(contentType ?? '')) {
+    try {
+      return JSON.stringify(JSON.parse(body.content), null, 2);
+    } catch {
+      // not JSON after all: as received
+    }
+  }
+  return body.content;
 };
 
 /** The colour of an attempt's status: delivered green, retried amber, stopped red. */
@@ -64,11 +77,26 @@ export async function deliveryRoutes(app: FastifyInstance, { config, client, sto
     const id = deliveryIdOf(request);
     const log = await deliveryAttempts(client, id);
     const attempts = log.attempts
+      .map((a, i, all) => {
+        // A retryable failure that ended the delivery: its retry window ran out (or it was stopped).
+        const ended = a.outcome === 'retry' && i === all.length - 1 && log.workflowStatus !== 'RUNNING';
+        // A Retry (reset) counts attempts from 1 again; the earlier run's attempts stay in the log.
+        const afterRetry = i > 0 && a.attempt <= all[i - 1]!.attempt;
+        return { ...a, ended, afterRetry };
+      })
       .map((a) => ({
         ...a,
-        tone: tone(a.outcome),
+        tone: a.ended ? 'bad' : tone(a.outcome),
+        label:
+          a.outcome === 'delivered'
+            ? 'delivered'
+            : a.ended
+              ? 'not tried again: the retry window ended'
+              : a.outcome === 'retry'
+                ? 'tried again later'
+                : 'not tried again',
         headers: Object.entries(a.headers ?? {}),
-        bodyText: a.body ? (a.body.encoding === 'text' ? a.body.content : null) : null,
+        shown: a.body ? shownBody(a.body, a.headers?.['content-type']) : null,
       }))
       .reverse(); // newest first: the answer the operator came for
     return reply.consolePage('deliveries-attempts', {
