@@ -10,6 +10,7 @@ import { SubscriptionStore } from '../../subscriptions/store';
 import { deliveryRoutes } from './deliveries';
 import { eventRoutes } from './events';
 import { laneRoutes } from './lanes';
+import { rejectionRoutes } from './rejections';
 import { replayRoutes } from './replay';
 import { subscriptionRoutes } from './subscriptions';
 
@@ -59,4 +60,5 @@ export const adminRoutes: FastifyPluginAsyncZod<{ config: HookflowConfig; client
   await app.register(replayRoutes, { config, client, store });
   await app.register(deliveryRoutes, { client, namespace: config.temporal.namespace });
   await app.register(laneRoutes, { client, store });
+  await app.register(rejectionRoutes);
 };
