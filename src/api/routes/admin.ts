@@ -11,6 +11,7 @@ import { deliveryRoutes } from './deliveries';
 import { eventRoutes } from './events';
 import { laneRoutes } from './lanes';
 import { rejectionRoutes } from './rejections';
+import { refuseSourceIdTriggers } from '../plugins/trigger-sources';
 import { replayRoutes } from './replay';
 import { subscriptionRoutes } from './subscriptions';
 
@@ -54,6 +55,7 @@ export const adminRoutes: FastifyPluginAsyncZod<{ config: HookflowConfig; client
         'admin authentication failed',
       );
   });
+  app.addHook('preValidation', refuseSourceIdTriggers(config));
   const store = new SubscriptionStore(client, config.temporal.taskQueue, requireKeyring(config, 'the admin API'));
   await app.register(subscriptionRoutes, { store });
   await app.register(eventRoutes, { config, client });
