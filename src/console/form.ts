@@ -161,6 +161,10 @@ export function parseUpdate(
   sources: FormSources = [],
 ): Parsed<UpdateSubscriptionInput> {
   const candidate: Record<string, unknown> = { ...common(v) };
+  // Checkboxes come first in the form: the same triggers keep the order they were stored in.
+  const triggers = candidate.triggers as string[];
+  if (triggers.length === current.triggers.length && current.triggers.every((t) => triggers.includes(t)))
+    candidate.triggers = current.triggers;
   if (v['secret.remove'] === 'on') candidate.secret = null;
   else if (!blank(v.secret)) candidate.secret = v.secret;
   if (v['key.remove'] === 'on') candidate.key = null;

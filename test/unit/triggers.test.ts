@@ -6,7 +6,7 @@ import type { SourceKind, WebhookRequest } from '../../src/sources/source-kind';
 import { triggersMatch } from '../../src/shared/subscription';
 import { createSubscriptionSchema, triggerSchema } from '../../src/subscriptions/schema';
 import { triggerProblem } from '../../src/subscriptions/triggers';
-import { parseCreate, valuesOf } from '../../src/console/form';
+import { parseCreate, parseUpdate, valuesOf } from '../../src/console/form';
 import { publicView } from '../../src/subscriptions/seal';
 import { AUTOMATION_EVENTS, EXTEND_NOTIFICATIONS, ONGOING_EXAMPLES, extendEnvelope } from '../support/published';
 
@@ -132,6 +132,10 @@ describe('console form', () => {
     expect(values['trigger:extend-commerce.OrderCreated']).toBe('on');
     expect(values['trigger:automation-api.*']).toBe('on');
     expect(values.triggers).toBe('shop.*\nongoing-wms.OrderPicked');
+    // Saved again unchanged: the same triggers in the order they were stored in.
+    const stored = publicView({ ...parsed.input, triggers: ['shop.*', 'extend-commerce.OrderCreated'] } as never);
+    const again = parseUpdate({ ...valuesOf(stored), connectionTimeout: 'PT30S' }, stored);
+    expect(again.ok && again.input.triggers).toEqual(['shop.*', 'extend-commerce.OrderCreated']);
   });
 
   test('a refused trigger is said in words under the triggers field', () => {
