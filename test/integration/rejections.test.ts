@@ -115,6 +115,28 @@ test('a bad signature, bad JSON and an unknown source are listed newest first an
   expect(after.map((n, i) => n - before[i]!)).toEqual([1, 1, 1]);
 });
 
+test('a body that is not JSON or too large is listed with its reason, without the body', async () => {
+  const notJson = await post(h.app, '/webhooks/erp', BODY_MARKER, { 'content-type': 'text/plain' });
+  expect(notJson.statusCode).toBe(415);
+  const large = await postExtend('erp', JSON.stringify({ pad: BODY_MARKER.repeat(80_000) }));
+  expect(large.statusCode).toBe(413);
+  const res = await adminApi(h, 'GET', '/api/rejections');
+  const [first, second] = (res.json() as Listed).rejections;
+  expect([first?.reason, first?.status, first?.requestId]).toEqual([
+    'payload_too_large',
+    413,
+    large.headers['x-request-id'],
+  ]);
+  expect([second?.reason, second?.status, second?.requestId]).toEqual([
+    'unsupported_media_type',
+    415,
+    notJson.headers['x-request-id'],
+  ]);
+  expect(first?.message).toMatch(/too large/);
+  expect(second?.message).toMatch(/Unsupported Media Type/);
+  expect(res.body).not.toContain(BODY_MARKER);
+});
+
 test(`only the last ${REJECTIONS_KEPT} are kept`, async () => {
   let last = '';
   for (let i = 0; i < REJECTIONS_KEPT + 5; i++) {
