@@ -1,3 +1,4 @@
+import { parseConfig } from '../../src/config/load';
 import { knownEventTypes } from '../../src/sources';
 import { automationApi } from '../../src/sources/automation-api';
 import { extendCommerce } from '../../src/sources/extend-commerce';
@@ -89,6 +90,12 @@ describe('known event types', () => {
       "'erp' is a source id, not a prefix: events are named by the source's kind; the Extend Commerce types are extend-commerce.*",
     );
     expect(triggerProblem('shop.paid', sources)).toBeUndefined();
+    const yaml = (trigger: string) => `sources: [{ id: erp, kind: extend-commerce, secret: s }]
+subscriptions: [{ id: s, name: s, contactEmail: s@example.com, url: "http://127.0.0.1:1/", triggers: ["${trigger}"] }]`;
+    expect(() => parseConfig(yaml('erp.*'), {}, 'test config')).toThrow(/'erp' is a source id.*extend-commerce\.\*/);
+    expect(parseConfig(yaml('extend-commerce.*'), {}, 'test config').subscriptions[0]!.triggers).toEqual([
+      'extend-commerce.*',
+    ]);
   });
 
   test('a subscription with refused triggers is refused as a whole', () => {
