@@ -13,6 +13,7 @@ import { adminRoutes } from './routes/admin';
 import { codecRoutes } from './routes/codec';
 import { healthRoutes } from './routes/health';
 import { opsRoutes } from './routes/ops';
+import { webhookRejections } from './plugins/rejections';
 import { webhookRoutes } from './routes/webhooks';
 
 export interface AppDeps {
@@ -47,6 +48,7 @@ export async function buildApp({ config, client, logger }: AppDeps) {
   await app.register(healthRoutes);
   // With server.ops.port they are served by buildOpsApp on their own listener instead.
   if (config.server.ops.port === undefined) await app.register(opsRoutes, { config, client });
+  await app.register(webhookRejections, { config }); // before the webhook routes, the admin API and the console
   await app.register(webhookRoutes, { config, client });
   await app.register(adminRoutes, { config, client });
   await app.register(consoleRoutes, { config, client });

@@ -25,9 +25,12 @@ export function installErrorHandler(app: FastifyInstance): void {
     }
     if (hasZodFastifySchemaValidationErrors(error)) {
       const details = error.validation.map((v) => ({ path: v.instancePath || '/', message: v.message }));
+      // The first problem in the message too, so that a client showing only the message says what to fix.
+      const first = details[0] ? `: ${details[0].path}: ${details[0].message}` : '';
+      const more = details.length > 1 ? ` (and ${details.length - 1} more in details)` : '';
       return send(400, {
         error: 'invalid_request',
-        message: `request ${error.validationContext ?? ''} is invalid`.replace('  ', ' '),
+        message: `request ${error.validationContext ?? ''} is invalid${first}${more}`.replace('  ', ' '),
         details,
       });
     }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DURATION_BOUNDS as BOUNDS, isoDuration } from './duration';
 import { sourceConfigSchema } from '../sources';
 import { createSubscriptionSchema } from '../subscriptions/schema';
+import { triggerProblem } from '../subscriptions/triggers';
 
 const encryptionKey = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'use letters, digits, - and _'),
@@ -13,7 +14,7 @@ const encryptionKey = z.strictObject({
     ),
 });
 
-export const configSchema = z.strictObject({
+const configFields = z.strictObject({
   server: z
     .strictObject({
       host: z.string().default('127.0.0.1'),
@@ -181,6 +182,16 @@ export const configSchema = z.strictObject({
         seen.add(s.id);
       });
     }),
+});
+
+/** The config file; a trigger named after a configured source id matches nothing (events are named by kind). */
+export const configSchema = configFields.superRefine((config, ctx) => {
+  config.subscriptions.forEach((subscription, i) =>
+    subscription.triggers.forEach((trigger, j) => {
+      const problem = triggerProblem(trigger, config.sources);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['subscriptions', i, 'triggers', j], message: problem });
+    }),
+  );
 });
 
 export type HookflowConfig = z.output<typeof configSchema>;

@@ -6,6 +6,8 @@ import {
   type UpdateSubscriptionInput,
 } from '../subscriptions/schema';
 import { SECRET_FIELD_PATHS, type SubscriptionView } from '../subscriptions/seal';
+import { triggerProblem } from '../subscriptions/triggers';
+import { knownEventTypes } from '../sources';
 
 /** Form fields of the subscription page, named as their path in the API's JSON (`filter.warehouses`). */
 export const FORM_FIELDS = [
@@ -72,6 +74,25 @@ const numbers = (text: string | undefined) => list(text).map((s) => (/^-?\d+$/.t
 
 const blank = (s: string | undefined) => s === undefined || s.trim() === '';
 
+/** A known event type's checkbox (`trigger:extend-commerce.OrderCreated`, `trigger:extend-commerce.*`). */
+export const KNOWN_TRIGGER_FIELD = 'trigger:';
+
+/** The triggers the form offers as checkboxes: each source kind's `<kind>.*` and its known types. */
+function offeredTriggers(): Set<string> {
+  return new Set(knownEventTypes().flatMap(({ kind, types }) => [`${kind}.*`, ...types]));
+}
+
+/** The checked known types, then the free-text ones, each once. */
+function triggersOf(v: FormValues): string[] {
+  const checked = Object.keys(v)
+    .filter((name) => name.startsWith(KNOWN_TRIGGER_FIELD) && v[name] === 'on')
+    .map((name) => name.slice(KNOWN_TRIGGER_FIELD.length));
+  return [...new Set([...checked, ...list(v.triggers)])];
+}
+
+/** The configured sources, whose ids are no trigger prefix (src/subscriptions/triggers.ts). */
+export type FormSources = readonly { id: string; kind: string }[];
+
 /** The fields every save sends, as the API's JSON. */
 function common(v: FormValues) {
   const warehouses = list(v['filter.warehouses']);
@@ -81,7 +102,7 @@ function common(v: FormValues) {
     contactEmail: v.contactEmail?.trim() ?? '',
     url: v.url?.trim() ?? '',
     active: v.active === 'on',
-    triggers: list(v.triggers),
+    triggers: triggersOf(v),
     filter: { ...(warehouses.length ? { warehouses } : {}), ...(goodsOwners.length ? { goodsOwners } : {}) },
     retryPolicy: v.retryPolicy,
     connectionTimeout: v.connectionTimeout?.trim() || 'PT30S',
@@ -111,7 +132,7 @@ function tls(v: FormValues) {
 
 type Parsed<T> = { ok: true; input: T } | { ok: false; errors: FieldErrors };
 
-export function parseCreate(v: FormValues): Parsed<CreateSubscriptionInput> {
+export function parseCreate(v: FormValues, sources: FormSources = []): Parsed<CreateSubscriptionInput> {
   const candidate = {
     id: v.id?.trim() ?? '',
     ...common(v),
@@ -120,15 +141,30 @@ export function parseCreate(v: FormValues): Parsed<CreateSubscriptionInput> {
     auth: auth(v),
     tls: tls(v),
   };
-  return toResult(createSubscriptionSchema.safeParse(candidate));
+  return withSourceIds(toResult(createSubscriptionSchema.safeParse(candidate)), candidate.triggers, sources);
+}
+
+/** After the schema: a trigger named after a configured source id (which the schema cannot know). */
+function withSourceIds<T>(result: Parsed<T>, triggers: readonly string[] | undefined, sources: FormSources): Parsed<T> {
+  const problem = (triggers ?? []).map((trigger) => triggerProblem(trigger, sources)).find(Boolean);
+  if (!problem) return result;
+  return { ok: false, errors: { ...(result.ok ? {} : result.errors), triggers: problem } };
 }
 
 /**
  * An edit. Secrets are write-only: a blank secret field keeps the stored one, "remove" clears it. Auth and
  * TLS are replaced as a whole by the API, so they are sent only when changed (and then need their secret).
  */
-export function parseUpdate(v: FormValues, current: SubscriptionView): Parsed<UpdateSubscriptionInput> {
+export function parseUpdate(
+  v: FormValues,
+  current: SubscriptionView,
+  sources: FormSources = [],
+): Parsed<UpdateSubscriptionInput> {
   const candidate: Record<string, unknown> = { ...common(v) };
+  // Checkboxes come first in the form: the same triggers keep the order they were stored in.
+  const triggers = candidate.triggers as string[];
+  if (triggers.length === current.triggers.length && current.triggers.every((t) => triggers.includes(t)))
+    candidate.triggers = current.triggers;
   if (v['secret.remove'] === 'on') candidate.secret = null;
   else if (!blank(v.secret)) candidate.secret = v.secret;
   if (v['key.remove'] === 'on') candidate.key = null;
@@ -151,7 +187,11 @@ export function parseUpdate(v: FormValues, current: SubscriptionView): Parsed<Up
   // The schema checks "standard-webhooks needs a secret" on what is sent; a stored secret counts too.
   if (candidate.signature === 'standard-webhooks' && candidate.secret === undefined && current.secret)
     delete candidate.signature;
-  const result = toResult(updateSubscriptionSchema.safeParse(candidate));
+  const result = withSourceIds(
+    toResult(updateSubscriptionSchema.safeParse(candidate)),
+    candidate.triggers as string[],
+    sources,
+  );
   if (result.ok && v.signature === 'standard-webhooks' && candidate.signature === undefined)
     result.input.signature = 'standard-webhooks';
   return result;
@@ -222,13 +262,18 @@ export function fieldOf(path: string[]): string {
 
 /** Form values of a stored subscription (never its secrets: those fields stay empty). */
 export function valuesOf(s: SubscriptionView): FormValues {
+  const offered = offeredTriggers();
+  const checked = Object.fromEntries(
+    s.triggers.filter((t) => offered.has(t)).map((t) => [`${KNOWN_TRIGGER_FIELD}${t}`, 'on']),
+  );
   return {
+    ...checked,
     id: s.id,
     name: s.name,
     contactEmail: s.contactEmail,
     url: s.url,
     active: s.active ? 'on' : '',
-    triggers: s.triggers.join('\n'),
+    triggers: s.triggers.filter((t) => !offered.has(t)).join('\n'),
     'filter.warehouses': (s.filter.warehouses ?? []).join(', '),
     'filter.goodsOwners': (s.filter.goodsOwners ?? []).join(', '),
     retryPolicy: s.retryPolicy,

@@ -1,11 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { HookflowConfig } from '../config/schema';
-import { errorCodeOf } from '../errors';
 import { METRICS_CONTENT_TYPE, apiMetrics, defaultRegistry, renderMetrics } from './metrics';
-
-/** Label for requests to ids that are not configured: any string would be a label an attacker can mint. */
-const UNKNOWN_SOURCE = '(unknown)';
+import { UNKNOWN_SOURCE } from './rejections';
 
 export interface WebhookMetrics {
   /** A request's notifications: `started` new workflows and `duplicates` repeats of earlier ones. */
@@ -14,8 +11,8 @@ export interface WebhookMetrics {
 
 /**
  * Webhook counters. Called inside the webhook route plugin: its hook sees only the webhook route
- * (encapsulation), and the route reports what it accepted. Rejections are labelled with the `error` code
- * the response carried (src/api/error-handler.ts), or the code of its status (src/errors.ts).
+ * (encapsulation), and the route reports what it accepted. Rejections are counted, by reason, where they
+ * are also listed: src/api/plugins/rejections.ts.
  */
 export function installWebhookMetrics(
   app: FastifyInstance,
@@ -32,9 +29,8 @@ export function installWebhookMetrics(
   app.addHook('onResponse', async (request, reply) => {
     const source = sourceLabel(request);
     m.received.inc({ source });
+    // Refusals are counted with their reason by src/api/plugins/rejections.ts, which also lists them.
     if (reply.statusCode === 202) m.ackDuration.observe({ source }, reply.elapsedTime / 1000);
-    else if (reply.statusCode >= 400)
-      m.rejected.inc({ source, reason: reply.errorCode ?? errorCodeOf(reply.statusCode) });
   });
 
   return {

@@ -36,6 +36,8 @@ export const automationApiConfig = sourceConfig('automation-api', {
 
 export const automationApi: SourceKind<typeof automationApiConfig> = {
   kind: 'automation-api',
+  title: 'Automation API',
+  eventTypes: AUTOMATION_EVENT_TYPES,
   configSchema: automationApiConfig,
   secretHeaders: [X_SIGNATURE_HEADER],
 

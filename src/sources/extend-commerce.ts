@@ -110,6 +110,8 @@ export const extendCommerceConfig = sourceConfig('extend-commerce', {
 
 export const extendCommerce: SourceKind<typeof extendCommerceConfig> = {
   kind: 'extend-commerce',
+  title: 'Extend Commerce',
+  eventTypes: EXTEND_ACTIONS,
   configSchema: extendCommerceConfig,
   secretHeaders: [MS_SIGNATURE_HEADER],
 

@@ -40,4 +40,27 @@ export function sourceKindOf(config: SourceConfig): SourceKind {
   return BY_KIND.get(config.kind)!;
 }
 
+/** The known event types of one source kind, as outbound types and triggers name them. */
+export interface KnownEventTypes {
+  kind: SourceKindName;
+  /** "Extend Commerce" */
+  title: string;
+  /** `<kind>.<type>`, e.g. `extend-commerce.OrderCreated` (see toOutboundEvent in src/workflows/handoff.ts). */
+  types: readonly string[];
+  /** The source names further types itself (Ongoing's `webhookTemplate`): any `<kind>.<name>` may match. */
+  open: boolean;
+}
+
+const KNOWN_EVENT_TYPES: readonly KnownEventTypes[] = SOURCES.map((source) => ({
+  kind: source.kind,
+  title: source.title,
+  types: source.eventTypes.map((type) => `${source.kind}.${type}`),
+  open: source.namesMoreEventTypes === true,
+}));
+
+/** Every source kind's known event types: what triggers are checked against and the console offers. */
+export function knownEventTypes(): readonly KnownEventTypes[] {
+  return KNOWN_EVENT_TYPES;
+}
+
 export type { SourceKind, WebhookRequest, ParsedNotification } from './source-kind';

@@ -136,6 +136,11 @@ export const ongoingWmsConfig = sourceConfig('ongoing-wms', {
 
 export const ongoingWms: SourceKind<typeof ongoingWmsConfig> = {
   kind: 'ongoing-wms',
+  title: 'Ongoing WMS',
+  // The family's page name is the type of a body without `webhookTemplate`; Ongoing fills that field with
+  // "the name of the webhook type" (OrderPicked, ...), a list its pages do not publish: any name is taken.
+  eventTypes: ONGOING_FAMILIES.map((family) => family.page),
+  namesMoreEventTypes: true,
   configSchema: ongoingWmsConfig,
   secretHeaders: ['authorization', 'x-auth-token'],
 

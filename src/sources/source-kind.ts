@@ -26,6 +26,15 @@ export type SourceConfigSchema = z.ZodType<{ kind: string; id: string }>;
  */
 export interface SourceKind<S extends SourceConfigSchema = SourceConfigSchema, C extends z.output<S> = z.output<S>> {
   readonly kind: C['kind'];
+  /** The source system in words, for messages: "Extend Commerce". */
+  readonly title: string;
+  /**
+   * The event types it sends (the `eventType` of its notifications; outbound they are `<kind>.<type>`):
+   * what a subscription's triggers of this kind are checked against, and what the console offers.
+   */
+  readonly eventTypes: readonly string[];
+  /** True when the source names further types itself, so that a trigger for any other name is accepted too. */
+  readonly namesMoreEventTypes?: boolean;
   /** Its entry in `sources[]` of the config file. */
   readonly configSchema: S;
   /** Request headers (lower case) that carry the source's credentials: redacted from every log line. */

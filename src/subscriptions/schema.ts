@@ -2,18 +2,26 @@ import { z } from 'zod';
 import { boundedDurationMs, type DurationBounds } from '../config/duration';
 import { ORDERINGS, RETRY_POLICIES, SIGNATURE_SCHEMES } from '../shared/subscription';
 import { SUBSCRIPTION_LIMITS as L, TRIGGERS_TOO_LARGE, triggersBytes } from '../shared/subscription-limits';
+import { triggerProblem } from './triggers';
 
 // Every field is bounded (src/shared/subscription-limits.ts): whatever passes here fits Temporal's
 // search-attribute and payload limits, so no accepted create or update can fail the subscription's workflow.
 
-/** A trigger: `<namespace>.<Type>`, `<namespace>.*`, or `*` for every event. */
+/**
+ * A trigger: `<namespace>.<Type>`, `<namespace>.*`, or `*` for every event; one for a source kind must
+ * name one of its known types, and a prefix that looks like a source but is none is refused (./triggers.ts).
+ */
 export const triggerSchema = z
   .string()
   .max(L.triggerChars)
   .regex(
     /^(\*|[a-z0-9][a-z0-9-]*\.(\*|[A-Za-z0-9][A-Za-z0-9._-]*))$/,
     'use <namespace>.<EventType>, <namespace>.* or *',
-  );
+  )
+  .superRefine((trigger, ctx) => {
+    const problem = triggerProblem(trigger);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 const pem = (what: string) =>
   z

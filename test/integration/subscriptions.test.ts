@@ -32,7 +32,7 @@ const pathOf = (url: string) => new URL(url).pathname;
 
 describe('admin API', () => {
   test('fields that reach Temporal limits are bounded up front: an oversize update is a 400 and leaves the subscription intact', async () => {
-    const many = (n: number) => Array.from({ length: n }, (_, i) => `extend-commerce.SomeRatherLongEventTypeName${i}`);
+    const many = (n: number) => Array.from({ length: n }, (_, i) => `published-event.SomeRatherLongEventTypeName${i}`);
     const create = (fields: Record<string, unknown>) =>
       adminApi(h, 'POST', '/api/subscriptions', {
         id: `bounds-${randomUUID().slice(0, 8)}`,

@@ -10,6 +10,8 @@ import { SubscriptionStore } from '../../subscriptions/store';
 import { deliveryRoutes } from './deliveries';
 import { eventRoutes } from './events';
 import { laneRoutes } from './lanes';
+import { rejectionRoutes } from './rejections';
+import { refuseSourceIdTriggers } from '../plugins/trigger-sources';
 import { replayRoutes } from './replay';
 import { subscriptionRoutes } from './subscriptions';
 
@@ -53,10 +55,12 @@ export const adminRoutes: FastifyPluginAsyncZod<{ config: HookflowConfig; client
         'admin authentication failed',
       );
   });
+  app.addHook('preValidation', refuseSourceIdTriggers(config));
   const store = new SubscriptionStore(client, config.temporal.taskQueue, requireKeyring(config, 'the admin API'));
   await app.register(subscriptionRoutes, { store });
   await app.register(eventRoutes, { config, client });
   await app.register(replayRoutes, { config, client, store });
   await app.register(deliveryRoutes, { client, namespace: config.temporal.namespace });
   await app.register(laneRoutes, { client, store });
+  await app.register(rejectionRoutes);
 };

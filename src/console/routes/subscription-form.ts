@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { HookflowError } from '../../errors';
 import { RETRY_POLICIES, SIGNATURE_SCHEMES } from '../../shared/subscription';
+import { knownEventTypes } from '../../sources';
 import { publicView, type SubscriptionView } from '../../subscriptions/seal';
 import {
   parseCreate,
@@ -43,6 +44,7 @@ const formPage = (
       csrf: reply.generateCsrf(),
       retryPolicies: RETRY_POLICIES,
       signatures: SIGNATURE_SCHEMES,
+      eventTypes: knownEventTypes(),
     },
     status,
   );
@@ -58,7 +60,7 @@ async function visible(client: Client, id: string) {
 }
 
 /** The subscription form: new and create, edit and save; errors are shown by their field. */
-export async function subscriptionFormRoutes(app: FastifyInstance, { client, store }: ConsoleContext) {
+export async function subscriptionFormRoutes(app: FastifyInstance, { client, store, config }: ConsoleContext) {
   app.get('/console/subscriptions/new', guarded, async (_request, reply) =>
     formPage(reply, 'create', NEW_SUBSCRIPTION, {}, null),
   );
@@ -66,7 +68,7 @@ export async function subscriptionFormRoutes(app: FastifyInstance, { client, sto
   app.post('/console/subscriptions', posted(app), async (request, reply) => {
     const { values, errors } = readForm(request.body);
     if (Object.keys(errors).length) return formPage(reply, 'create', withoutSecrets(values), errors, null, 400);
-    const parsed = parseCreate(values);
+    const parsed = parseCreate(values, config.sources);
     if (!parsed.ok) return formPage(reply, 'create', withoutSecrets(values), parsed.errors, null, 400);
     try {
       await store.create(parsed.input);
@@ -90,7 +92,7 @@ export async function subscriptionFormRoutes(app: FastifyInstance, { client, sto
     const { values, errors } = readForm(request.body);
     if (Object.keys(errors).length)
       return formPage(reply, 'edit', { ...withoutSecrets(values), id }, errors, current, 400);
-    const parsed = parseUpdate(values, current);
+    const parsed = parseUpdate(values, current, config.sources);
     if (!parsed.ok) return formPage(reply, 'edit', { ...withoutSecrets(values), id }, parsed.errors, current, 400);
     try {
       await store.update(id, parsed.input);
