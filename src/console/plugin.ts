@@ -10,6 +10,7 @@ import { consoleSecurity } from './plugins/security';
 import { consoleSessions } from './plugins/session';
 import type { ConsoleContext } from './routes/context';
 import { deliveryRoutes } from './routes/deliveries';
+import { eventRoutes } from './routes/events';
 import { subscriptionDeleteRoutes } from './routes/subscription-delete';
 import { subscriptionFormRoutes } from './routes/subscription-form';
 import { subscriptionListRoutes } from './routes/subscriptions';
@@ -49,4 +50,5 @@ export async function consoleRoutes(
   await app.register(subscriptionFormRoutes, context);
   await app.register(subscriptionDeleteRoutes, context);
   await app.register(deliveryRoutes, context);
+  await app.register(eventRoutes, context);
 }

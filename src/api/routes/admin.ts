@@ -7,6 +7,7 @@ import { credentialQueryParameters, maskCredentialParams } from '../../observabi
 import { requireKeyring } from '../../security/from-config';
 import { SubscriptionStore } from '../../subscriptions/store';
 import { deliveryRoutes } from './deliveries';
+import { eventLogRoutes } from './event-log';
 import { eventRoutes } from './events';
 import { replayRoutes } from './replay';
 import { subscriptionRoutes } from './subscriptions';
@@ -54,6 +55,7 @@ export const adminRoutes: FastifyPluginAsyncZod<{ config: HookflowConfig; client
   const store = new SubscriptionStore(client, config.temporal.taskQueue, requireKeyring(config, 'the admin API'));
   await app.register(subscriptionRoutes, { store });
   await app.register(eventRoutes, { config, client });
+  await app.register(eventLogRoutes, { client });
   await app.register(replayRoutes, { config, client, store });
   await app.register(deliveryRoutes, { client, namespace: config.temporal.namespace });
 };
