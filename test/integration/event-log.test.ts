@@ -9,7 +9,7 @@ import { extendBody, post, sign } from '../support/webhooks';
  * and deliveries that fail: every filter finds what was sent, pages walk the whole log once, bad input
  * is a 400, and an event opens with its decoded notification, follow-up data and deliveries.
  */
-const EVENTS = Number(process.env.EVENT_LOG_TEST_EVENTS ?? 1000);
+const EVENTS = Number(process.env.EVENT_LOG_TEST_EVENTS ?? 300);
 const SECRET = 'event-log-extend-secret';
 const tag = Date.now().toString(36);
 
