@@ -11,12 +11,14 @@ import { guarded } from '../plugins/session';
 import type { ConsoleContext } from './context';
 
 const FIELDS = ['entity', 'source', 'type', 'status', 'subscription', 'from', 'to'] as const;
+/** Kept from page to page, not in the form: the page size (a link may set it). */
+const KEPT = [...FIELDS, 'pageSize'] as const;
 
 /** The search form's values as typed (strings only: a repeated parameter counts as its first). */
 function valuesOf(query: unknown): Record<string, string> {
   const raw = (query ?? {}) as Record<string, unknown>;
   const values: Record<string, string> = {};
-  for (const name of [...FIELDS, 'cursor']) {
+  for (const name of [...KEPT, 'cursor']) {
     const v = Array.isArray(raw[name]) ? (raw[name] as unknown[])[0] : raw[name];
     if (typeof v === 'string' && v.trim()) values[name] = v.trim();
   }
@@ -26,7 +28,7 @@ function valuesOf(query: unknown): Record<string, string> {
 /** The address of this search on another page (the cursor's next one), filters kept. */
 const searchPath = (values: Record<string, string>, cursor?: string) => {
   const params = new URLSearchParams();
-  for (const name of FIELDS) if (values[name]) params.set(name, values[name]);
+  for (const name of KEPT) if (values[name]) params.set(name, values[name]);
   if (cursor) params.set('cursor', cursor);
   const q = params.toString();
   return `/console/events${q ? `?${q}` : ''}`;
