@@ -84,6 +84,9 @@ const INBOUND_PREFIX = 'inbound/';
 export const deliveryConsolePath = (subscriptionId: string | null, _workflowId: string) =>
   subscriptionId ? `/console/subscriptions/${encodeURIComponent(subscriptionId)}/deliveries` : '/console';
 
+/** The API's view of one delivery. */
+const deliveryApiPath = (workflowId: string) => `/api/deliveries/${encodeURIComponent(workflowId)}`;
+
 export const eventConsolePath = (workflowId: string) => `/console/events/${encodeURIComponent(workflowId)}`;
 
 const toIso = (ts: Timestamp) =>
@@ -152,7 +155,7 @@ function deliveryOf(info: RawExecution): EventDelivery {
     startedAt: toIso(info.startTime),
     closedAt: toIso(info.closeTime),
     consoleUrl: deliveryConsolePath(subscriptionId, workflowId),
-    apiUrl: `/api/deliveries/${encodeURIComponent(workflowId)}`,
+    apiUrl: deliveryApiPath(workflowId),
   };
 }
 
@@ -335,7 +338,7 @@ export async function eventDetail(client: Client, workflowId: string): Promise<E
         startedAt: null,
         closedAt: null,
         consoleUrl: deliveryConsolePath(planned.subscriptionId, planned.workflowId),
-        apiUrl: `/api/deliveries/${encodeURIComponent(planned.workflowId)}`,
+        apiUrl: deliveryApiPath(planned.workflowId),
       });
 
   const sa = described.typedSearchAttributes;
