@@ -7,8 +7,10 @@ import type { Keyring } from '../security/keyring';
 import { unseal } from '../security/sealed';
 import { openSecrets } from '../subscriptions/seal';
 import {
+  ATTEMPT_BODY_LIMIT,
   TEST_EVENT_TYPE,
   attemptFailedSignal,
+  type AttemptRecord,
   type AttemptReport,
   type DeliveryAttemptResult,
   type DeliveryInput,
@@ -18,9 +20,39 @@ import { applySubscriptionUpdate, subscriptionWorkflowId, type Subscription } fr
 import type { FollowUpResult } from '../shared/inbound';
 import { attemptClockMs } from './follow-up';
 import { FailureType, httpFailureType } from '../shared/failure-types';
-import { isRetryableStatus, parseRetryAfterMs, readLimited, ssrfFailure } from './http';
+import {
+  attemptBody,
+  isRetryableStatus,
+  keptHeaders,
+  networkErrorWords,
+  parseRetryAfterMs,
+  readHead,
+  ssrfFailure,
+  statusText,
+} from './http';
 import { readSubscription } from '../subscriptions/lookup';
 import type { TlsAgents } from './tls-agents';
+
+/**
+ * A failed attempt's failure as the Web UI shows it: one line led by its type (`Http503: receiver answered
+ * HTTP 503 Service Unavailable`) and no stack trace. Its words come from status codes and error codes only,
+ * never from the receiver's body, so the failure converter leaves it readable (src/temporal/failure-converter.ts).
+ */
+function readableFailure({
+  type,
+  message,
+  nonRetryable,
+  nextRetryDelay,
+}: {
+  type: string;
+  message: string;
+  nonRetryable?: boolean;
+  nextRetryDelay?: number;
+}): ApplicationFailure {
+  const failure = ApplicationFailure.create({ type, message: `${type}: ${message}`, nonRetryable, nextRetryDelay });
+  failure.stack = '';
+  return failure;
+}
 
 export interface DeliverDeps {
   client: Client;
@@ -128,9 +160,19 @@ export function createDeliverActivity({ client, keyring, agents, now = Date.now,
       now(),
     );
     const timeout = subscription.timeoutMs;
+    const startedAt = now();
+    // Whether a retryable failure is tried again: not under the `none` policy (nor, unknown here, once the window ends).
+    const retries = input.schedule.policy !== 'none';
+    const base = {
+      attempt,
+      startedAt: new Date(startedAt).toISOString(),
+      eventId: input.event.id,
+      ...(signed.headers['webhook-id'] ? { webhookId: signed.headers['webhook-id'] } : {}),
+    };
 
     let status: number;
     let retryAfter: number | undefined;
+    let answer: Pick<AttemptRecord, 'headers' | 'body'>;
     try {
       const response = await request(signed.url, {
         method: 'POST',
@@ -143,40 +185,72 @@ export function createDeliverActivity({ client, keyring, agents, now = Date.now,
       });
       status = response.statusCode;
       retryAfter = parseRetryAfterMs(response.headers['retry-after'], now());
-      await readLimited(response.body, 64 * 1024); // drain (bounded) so the connection is reused
+      // The head is kept for the attempt log; the rest is drained (bounded) so the connection is reused.
+      const { head, bytes, complete } = await readHead(response.body, ATTEMPT_BODY_LIMIT, 64 * 1024);
+      answer = {
+        headers: keptHeaders(response.headers),
+        ...(bytes > 0 ? { body: attemptBody(head, bytes, complete) } : {}),
+      };
     } catch (err) {
+      const durationMs = Math.max(0, now() - startedAt);
       // A refused address (network.allow) fails the delivery now: retrying for a day cannot change it.
       const refused = ssrfFailure(err);
       if (refused) {
-        await report({ attempt, error: refused.message });
+        const record: AttemptRecord = {
+          ...base,
+          durationMs,
+          outcome: 'stop',
+          failureType: FailureType.SsrfRefused,
+          error: refused.message,
+        };
+        await report({ attempt, error: refused.message, record });
         throw refused;
       }
       const error =
         (err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError'
-          ? `no response within ${timeout} ms`
-          : `connection failed: ${(err as Error).message}`;
-      await report({ attempt, error });
-      throw ApplicationFailure.create({ type: FailureType.ConnectionError, message: error });
+          ? `no response within ${timeout} ms (timeout)`
+          : `connection failed (${networkErrorWords(err)})`;
+      const record: AttemptRecord = {
+        ...base,
+        durationMs,
+        outcome: retries ? 'retry' : 'stop',
+        failureType: FailureType.ConnectionError,
+        error,
+      };
+      await report({ attempt, error, record });
+      throw readableFailure({ type: FailureType.ConnectionError, message: error });
     }
+    const durationMs = Math.max(0, now() - startedAt);
+    const answered = { ...base, durationMs, httpStatus: status, statusText: statusText(status), ...answer };
 
+    // The log line has the status only: the receiver's answer stays in the (encrypted) attempt record.
     log.info('delivery attempt', { subscriptionId: subscription.id, eventId: input.event.id, attempt, status });
-    if (status >= 200 && status < 300) return { status: 'delivered', httpStatus: status, attempt, ...snapshot };
+    if (status >= 200 && status < 300)
+      return {
+        status: 'delivered',
+        httpStatus: status,
+        attempt,
+        ...snapshot,
+        record: { ...answered, outcome: 'delivered' },
+      };
 
-    const error = `receiver answered HTTP ${status}`;
-    await report({ attempt, httpStatus: status, error });
+    const type = httpFailureType(status);
+    const error = `receiver answered HTTP ${status}${statusText(status) ? ` ${statusText(status)}` : ''}`;
+    const retrying = status !== 410 && isRetryableStatus(status);
+    const outcome = retrying && retries ? 'retry' : 'stop';
+    await report({
+      attempt,
+      httpStatus: status,
+      error,
+      record: { ...answered, outcome, failureType: type },
+    });
     if (status === 410) {
       await client.workflow.getHandle(subscriptionWorkflowId(subscription.id)).executeUpdate(applySubscriptionUpdate, {
         args: [{ active: false, disabledReason: `receiver answered 410 Gone (event ${input.event.id})` }],
       });
-      throw ApplicationFailure.create({
-        type: httpFailureType(410),
-        message: `${error}: subscription disabled`,
-        nonRetryable: true,
-      });
+      throw readableFailure({ type, message: `${error}: subscription disabled`, nonRetryable: true });
     }
-    if (isRetryableStatus(status)) {
-      throw ApplicationFailure.create({ type: httpFailureType(status), message: error, nextRetryDelay: retryAfter });
-    }
-    throw ApplicationFailure.create({ type: httpFailureType(status), message: error, nonRetryable: true });
+    if (retrying) throw readableFailure({ type, message: error, nextRetryDelay: retryAfter });
+    throw readableFailure({ type, message: error, nonRetryable: true });
   };
 }

@@ -17,7 +17,7 @@ const quote = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, 
  * The lane's look back (read only): inbound workflows of the same entity, accepted before the lane's
  * head, still running (a follow-up fetch being retried, a worker with a backlog) and of a type the
  * subscription takes. They will hand their event to this lane later; until then the head waits, so
- * the order of acceptance holds however late an inbound workflow runs (README "Ordered delivery").
+ * the order of acceptance holds however late an inbound workflow runs (docs/beyond-delivery.md, "Ordered delivery per entity").
  */
 export function createLaneActivities({ config, client }: LaneDeps) {
   return {

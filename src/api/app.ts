@@ -5,6 +5,7 @@ import type { HookflowConfig } from '../config/schema';
 import { requestId, type HookflowLoggerOptions } from '../observability/logger';
 import { processMetrics } from '../observability/metrics';
 import { installErrorHandler } from './error-handler';
+import { lingerAfterEarlyResponse } from './linger';
 import { installOpenApi, serveOpenApiOf } from './openapi';
 import { dataConverterFor } from '../temporal/data-converter';
 import { consoleRoutes } from '../console/plugin';
@@ -26,6 +27,8 @@ export async function buildApp({ config, client, logger }: AppDeps) {
   const app = Fastify({
     logger: logger ?? false,
     bodyLimit: config.server.bodyLimitBytes,
+    // X-Forwarded-For names the client only when the peer is a configured proxy (request.ip).
+    trustProxy: config.server.trustedProxies.length ? config.server.trustedProxies : false,
     genReqId: requestId,
     ...serverTimeouts(config),
   }).withTypeProvider<ZodTypeProvider>();
@@ -36,6 +39,7 @@ export async function buildApp({ config, client, logger }: AppDeps) {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandler(app);
+  lingerAfterEarlyResponse(app, config.server.requestTimeout);
   // Before the routes: it attaches to routes as they are registered.
   await installOpenApi(app);
   processMetrics();

@@ -4,7 +4,7 @@ import type { HookflowConfig } from '../config/schema';
 import { RateLimitedError } from '../errors';
 
 export interface WebhookRateLimits {
-  /** onRequest: 429 for a client address over its failure limit, before anything of the request is read. */
+  /** 429 for a client address over its failure limit: only for requests that failed (unknown source, bad credentials). */
   refuseBlockedClient(request: FastifyRequest): Promise<void>;
   /** A request refused as unauthenticated (401) or for an unknown source (404): counted per client address. */
   countFailure(request: FastifyRequest): Promise<void>;
@@ -22,8 +22,10 @@ export interface WebhookRateLimits {
  *   A source with budget left is served whatever the size of its request; its notifications are then
  *   counted, and once the window is used up the source gets 429 + Retry-After until the window ends.
  * - per client address (`server.authFailureLimit`): unauthenticated failures only (401, unknown source).
- *   Over it the address gets 429 before its requests are read or verified; it never touches a source's
- *   budget, so nobody without the source's credentials can make its webhooks refused.
+ *   Over it the address's failing requests get 429 instead; a request with valid credentials is served
+ *   whatever the failures from its address (a shared NAT or proxy), and nothing touches a source's
+ *   budget, so nobody without the source's credentials can make its webhooks refused. The address is
+ *   the peer's, or from X-Forwarded-For when the peer is one of `server.trustedProxies`.
  */
 export async function installWebhookRateLimits(
   app: FastifyInstance,

@@ -27,6 +27,27 @@ export interface DurationBounds {
  */
 export const DEFAULT_DURATION_BOUNDS: DurationBounds = { min: 'PT0.001S', max: 'P24D' };
 
+/**
+ * The range of each configured duration: what makes sense for it, far inside the timer limit above.
+ * Out of range, the config error names the key (`server.ackTimeout: "P1W" is out of bounds: ...`).
+ */
+export const DURATION_BOUNDS = {
+  /** How long a webhook waits for Temporal to take it before 503: beyond a minute senders have given up. */
+  ackTimeout: { min: 'PT0.1S', max: 'PT1M' },
+  requestTimeout: { min: 'PT1S', max: 'PT10M' },
+  headersTimeout: { min: 'PT1S', max: 'PT10M' },
+  rateWindow: { min: 'PT1S', max: 'P1D' },
+  retryInterval: { min: 'PT0.1S', max: 'P1D' },
+  retryWindow: { min: 'PT1S', max: 'P7D' },
+  /** Every ordered event waits this long: minutes would hold every lane. */
+  orderingSettle: { min: 'PT0.01S', max: 'PT5M' },
+  /** Shorter, and lanes end and restart between events of a burst. */
+  orderingIdle: { min: 'PT0.1S', max: 'P1D' },
+  orderingMaxHold: { min: 'PT1S', max: 'P1D' },
+  /** Shorter is no deduplication at all; longer keeps every key in memory for days. */
+  dedupWindow: { min: 'PT1S', max: 'P7D' },
+} satisfies Record<string, DurationBounds>;
+
 /** An ISO-8601 duration string within bounds, converted to milliseconds. */
 export function boundedDurationMs(bounds: DurationBounds = DEFAULT_DURATION_BOUNDS) {
   const min = parseIsoDurationMs(bounds.min)!;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isoDuration } from './duration';
+import { DURATION_BOUNDS as BOUNDS, isoDuration } from './duration';
 import { sourceConfigSchema } from '../sources';
 import { createSubscriptionSchema } from '../subscriptions/schema';
 
@@ -24,26 +24,37 @@ export const configSchema = z.strictObject({
         .positive()
         .default(1024 * 1024),
       /** Upper bound for Temporal to accept a workflow start before the front door answers 503. */
-      ackTimeout: isoDuration('PT5S'),
+      ackTimeout: isoDuration('PT5S', BOUNDS.ackTimeout),
       /** Whole-request timeout, headers and body (slow clients get 408; checked every second at most). */
-      requestTimeout: isoDuration('PT30S'),
+      requestTimeout: isoDuration('PT30S', BOUNDS.requestTimeout),
       /** Time a client has to send the request headers (at most requestTimeout). */
-      headersTimeout: isoDuration('PT10S'),
+      headersTimeout: isoDuration('PT10S', BOUNDS.headersTimeout),
       /**
        * Default per-source rate limit, counted in notifications of authenticated requests; sources may set
        * their own. A source over it gets 429 with Retry-After. Unauthenticated requests never count here.
        */
       rateLimit: z
-        .strictObject({ max: z.number().int().positive().default(1200), window: isoDuration('PT1M') })
+        .strictObject({
+          max: z.number().int().positive().default(1200),
+          window: isoDuration('PT1M', BOUNDS.rateWindow),
+        })
         .prefault({}),
       /**
        * Per client address: requests refused as unauthenticated (401) or for an unknown source (404). Over
-       * it the address gets 429 before its requests are read. Behind a reverse proxy every client has the
-       * proxy's address: then this limits the proxy as a whole (authenticated sources are never counted).
+       * it the address's failing requests get 429; requests with valid credentials are always served. Behind
+       * a reverse proxy, list it in `trustedProxies` so that the client's own address is counted.
        */
       authFailureLimit: z
-        .strictObject({ max: z.number().int().positive().default(100), window: isoDuration('PT1M') })
+        .strictObject({
+          max: z.number().int().positive().default(100),
+          window: isoDuration('PT1M', BOUNDS.rateWindow),
+        })
         .prefault({}),
+      /**
+       * Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For names the client: the failure limit
+       * and the logs then see the client's address. From any other peer the header is ignored.
+       */
+      trustedProxies: z.array(z.string().min(1)).max(100).default([]),
       envelopes: z
         .strictObject({
           /** Requests with more notifications are accepted with one durable start of an envelope workflow that starts them. */
@@ -139,21 +150,21 @@ export const configSchema = z.strictObject({
       /** The `one-day` retry policy: exponential backoff inside a window (docs/subscriptions.md, "Retry policies"). */
       oneDay: z
         .strictObject({
-          initialInterval: isoDuration('PT1M'),
+          initialInterval: isoDuration('PT1M', BOUNDS.retryInterval),
           backoffCoefficient: z.number().min(1).max(10).default(2),
-          maximumInterval: isoDuration('PT2H'),
-          window: isoDuration('P1D'),
+          maximumInterval: isoDuration('PT2H', BOUNDS.retryInterval),
+          window: isoDuration('P1D', BOUNDS.retryWindow),
         })
         .prefault({}),
       /** Lanes of subscriptions with `ordering: entity` (docs/beyond-delivery.md, "Ordered delivery per entity"). */
       ordering: z
         .strictObject({
           /** An event waits until it is this old before its lane sends it, so an earlier one still being handed off goes first. */
-          settle: isoDuration('PT2S'),
+          settle: isoDuration('PT2S', BOUNDS.orderingSettle),
           /** A lane with nothing to do for this long ends; the next event starts it again. */
-          idle: isoDuration('PT1M'),
+          idle: isoDuration('PT1M', BOUNDS.orderingIdle),
           /** The longest a lane waits for an earlier event still being enriched (the follow-up fetch retries for 30 minutes). */
-          maxHold: isoDuration('PT35M'),
+          maxHold: isoDuration('PT35M', BOUNDS.orderingMaxHold),
         })
         .prefault({}),
     })

@@ -11,6 +11,7 @@ import { consoleSessions } from './plugins/session';
 import type { ConsoleContext } from './routes/context';
 import { deliveryRoutes } from './routes/deliveries';
 import { eventRoutes } from './routes/events';
+import { laneRoutes } from './routes/lanes';
 import { subscriptionDeleteRoutes } from './routes/subscription-delete';
 import { subscriptionFormRoutes } from './routes/subscription-form';
 import { subscriptionListRoutes } from './routes/subscriptions';
@@ -51,4 +52,5 @@ export async function consoleRoutes(
   await app.register(subscriptionDeleteRoutes, context);
   await app.register(deliveryRoutes, context);
   await app.register(eventRoutes, context);
+  await app.register(laneRoutes, context);
 }

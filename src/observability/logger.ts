@@ -4,6 +4,7 @@ import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'p
 import pretty from 'pino-pretty';
 import type { HookflowConfig } from '../config/schema';
 import { SOURCE_SECRET_HEADERS } from '../sources';
+import { redactQueryValues } from './redact-query';
 
 export type LogLevel = HookflowConfig['logging']['level'];
 const LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -99,11 +100,14 @@ interface LoggedRequest {
   socket?: { remotePort?: number };
 }
 
-/** Like Fastify's default, plus headers (redacted above): which signature header a source sent is worth seeing. */
+/**
+ * Like Fastify's default, plus headers (redacted above): which signature header a source sent is worth
+ * seeing. Every query value is redacted, not only those of credential-like names.
+ */
 function serializeRequest(req: LoggedRequest) {
   return {
     method: req.method,
-    url: req.url === undefined ? undefined : maskCredentialParams(req.url),
+    url: req.url === undefined ? undefined : redactQueryValues(req.url),
     host: req.host,
     remoteAddress: req.ip,
     remotePort: req.socket?.remotePort,

@@ -51,11 +51,54 @@ export interface DeliveryInput {
   schedule: DeliverySchedule;
 }
 
+/** The first bytes of a receiver's answer: text as is, anything else as base64. */
+export interface AttemptBody {
+  /** Size of the whole body as read (at most 64 KiB are read; `truncated` says more was cut). */
+  bytes: number;
+  encoding: 'text' | 'base64';
+  /** The first 4 KiB (ATTEMPT_BODY_LIMIT), as text or base64. */
+  content: string;
+  truncated: boolean;
+}
+
+/**
+ * One delivery attempt as the attempt log keeps it: what was sent (event and webhook ids) and what the
+ * receiver answered, or why there was no answer. It travels encrypted (payload codec) in the delivery
+ * workflow's own history: in the `attemptFailed` signal of a failed attempt, in the activity result of
+ * the successful one. Never logged, never in search attributes or failure messages.
+ */
+export interface AttemptRecord {
+  attempt: number;
+  /** ISO-8601, when the request was sent. */
+  startedAt: string;
+  durationMs: number;
+  eventId: string;
+  /** The `webhook-id` header sent (standard-webhooks subscriptions). */
+  webhookId?: string;
+  /** delivered, retry (Temporal tries again by the policy) or stop (no further attempt). */
+  outcome: 'delivered' | 'retry' | 'stop';
+  httpStatus?: number;
+  /** The reason phrase of the status (`Service Unavailable`). */
+  statusText?: string;
+  /** Allowlisted response headers only (content-type, retry-after, x-request-id, location, date, ...). */
+  headers?: Record<string, string>;
+  body?: AttemptBody;
+  /** The failure type the attempt ended with: `Http503`, `ConnectionError`, `SsrfRefused`. */
+  failureType?: string;
+  /** No HTTP answer, in words: `connection refused`, `no response within 10000 ms (timeout)`, `TLS: ...`. */
+  error?: string;
+}
+
+/** Bytes of a response body an attempt record keeps. */
+export const ATTEMPT_BODY_LIMIT = 4 * 1024;
+
 /** Sent by the delivery activity to its own workflow after a failed attempt, for live search attributes. */
 export interface AttemptReport {
   attempt: number;
   httpStatus?: number;
   error: string;
+  /** The attempt log's record of this attempt (read back from history by src/temporal/attempts.ts). */
+  record?: AttemptRecord;
 }
 export const attemptFailedSignal = defineSignal<[AttemptReport]>('attemptFailed');
 
@@ -69,9 +112,11 @@ export interface DeliveryAttemptResult {
   /** Which follow-up snapshot the delivered body carried (subscriptions with refreshFollowUpAfter). */
   fetchedAt?: string;
   refreshFailed?: OutboundEvent['refreshFailed'];
+  /** The successful attempt's record (activity result only: the workflow's result leaves it out). */
+  record?: AttemptRecord;
 }
 
-export interface DeliveryResult extends DeliveryAttemptResult {
+export interface DeliveryResult extends Omit<DeliveryAttemptResult, 'record'> {
   subscriptionId: string;
   eventId: string;
 }

@@ -31,16 +31,42 @@ export interface LaneInput extends LaneTiming {
   recent?: string[];
   delivered?: number;
   failed?: number;
+  skipped?: number;
 }
 
 export interface LaneState {
   /** The delivery running now. */
   head?: string;
+  /** When the head was started (ISO): how long the lane has been held by it. */
+  headSince?: string;
   /** The deliveries waiting behind it, in order. */
   waiting: string[];
   delivered: number;
   failed: number;
+  /** Heads an operator skipped (skipHead): cancelled, retryable later. */
+  skipped?: number;
 }
+
+/** What the lane shows in its memo: its state with the first waiting ids only, and its entity. */
+export interface LaneMemo extends Omit<LaneState, 'waiting'> {
+  entity?: string;
+  waitingCount: number;
+  waiting: string[];
+  /** The last head skipped, with the reason given. */
+  lastSkip?: { delivery: string; reason: string; at: string };
+}
+
+/**
+ * `skipHead`: stop waiting for the head delivery. The lane cancels it (the delivery ends Cancelled with
+ * status `skipped`, retryable like a failed one) and goes on with the next event. `delivery` names the
+ * head meant; a signal naming another (the head moved on meanwhile) is ignored. Without it, whatever
+ * runs now is skipped.
+ */
+export interface SkipHead {
+  delivery?: string;
+  reason?: string;
+}
+export const skipHeadSignal = defineSignal<[SkipHead]>('skipHead');
 
 export const enqueueSignal = defineSignal<[LaneItem]>('enqueue');
 export const laneStateQuery = defineQuery<LaneState>('lane');

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { verifyToken } from '../signing/credentials';
 import { X_SIGNATURE_HEADER, verifyXSignature } from '../signing/x-signature';
-import { isoDuration } from '../config/duration';
+import { DURATION_BOUNDS, isoDuration } from '../config/duration';
 import { secret, sourceConfig } from './source-config';
 import { header, type SourceKind } from './source-kind';
 import { keyText, parseOrThrow } from './zod-errors';
@@ -31,7 +31,7 @@ export const automationApiConfig = sourceConfig('automation-api', {
   /** The `key` query parameter the Automation API appends; must match when set. */
   key: secret.optional(),
   /** OrderDueDateUpdated can repeat per order: retries within this window are one event. */
-  dedupWindow: isoDuration('PT1M'),
+  dedupWindow: isoDuration('PT1M', DURATION_BOUNDS.dedupWindow),
 });
 
 export const automationApi: SourceKind<typeof automationApiConfig> = {

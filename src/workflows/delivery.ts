@@ -2,6 +2,7 @@ import {
   ActivityFailure,
   ApplicationFailure,
   TimeoutFailure,
+  isCancellation,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -68,11 +69,20 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
   });
 
   try {
-    const outcome = await deliver(input);
+    // The attempt's record stays in the activity's result (the attempt log): a parent awaiting this
+    // delivery (a lane) does not need the receiver's answer in its own history.
+    const attemptResult = await deliver(input);
+    const outcome = { ...attemptResult };
+    delete outcome.record;
     lastHttpStatus = outcome.httpStatus ?? lastHttpStatus;
     setStatus(outcome.status, outcome.attempt);
     return { ...outcome, subscriptionId: input.subscriptionId, eventId: input.event.id };
   } catch (err) {
+    if (isCancellation(err)) {
+      // Cancelled: a lane's head an operator skipped. Ends Cancelled, retryable like a failed one.
+      setStatus('skipped', attempts);
+      throw err;
+    }
     setStatus('failed', attempts);
     const cause = err instanceof ActivityFailure ? err.cause : err;
     // When the window runs out Temporal fails the activity with the last attempt's failure and
@@ -82,11 +92,14 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
     const why = windowExhausted
       ? `retry window of ${input.schedule.windowMs / 3_600_000} h exhausted; last error: ${lastError ?? 'timeout'}`
       : ((cause as Error | undefined)?.message ?? String(err));
-    throw ApplicationFailure.create({
+    // One line for the Web UI, without a stack trace of bundle paths (src/temporal/failure-converter.ts).
+    const failure = ApplicationFailure.create({
       type: FailureType.DeliveryFailed,
       message: `delivery to subscription ${input.subscriptionId} failed after ${Math.max(attempts, 1)} attempt(s): ${why}`,
       nonRetryable: true,
       cause: cause instanceof Error ? cause : undefined,
     });
+    failure.stack = '';
+    throw failure;
   }
 }

@@ -1,8 +1,10 @@
 import {
+  CancellationScope,
   ChildWorkflowFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
+  isCancellation,
   log,
   proxyActivities,
   setHandler,
@@ -16,8 +18,10 @@ import {
   LANE_MEMO,
   enqueueSignal,
   laneStateQuery,
+  skipHeadSignal,
   type LaneInput,
   type LaneItem,
+  type LaneMemo,
   type LaneState,
 } from '../shared/lane';
 import { SA } from '../shared/search-attributes';
@@ -47,7 +51,9 @@ const MEMO_WAITING = 20;
  * workflow of its entity (of a type the subscription takes) still runs (at most `maxHoldMs`): an event
  * being enriched for minutes, or one a backlogged worker has not reached yet, keeps its place. A
  * delivery that finally fails (its retry policy exhausted) stays Failed and retryable like any other,
- * and the lane goes on with the next. Idle for `idleMs`, the lane ends; the next event starts it again.
+ * and the lane goes on with the next. An operator can skip a head that holds the lane (signal
+ * `skipHead`): the head is cancelled (Cancelled, status `skipped`, retryable) and the next one runs.
+ * Idle for `idleMs`, the lane ends; the next event starts it again.
  *
  * Signals at the end: the lane returns (or continues as new) only from a workflow task in which its
  * queue is empty (resp. carried over) and every handler has finished. A signal that reaches the server
@@ -62,8 +68,14 @@ export async function laneWorkflow(input: LaneInput): Promise<{ delivered: numbe
   const queue: LaneItem[] = [];
   const recent: string[] = [...(input.recent ?? [])];
   let head: string | undefined;
+  let headSince: string | undefined;
+  /** The head's scope: cancelled by skipHead. */
+  let headScope: CancellationScope | undefined;
+  let skipping: string | undefined;
+  let lastSkip: LaneMemo['lastSkip'];
   let delivered = input.delivered ?? 0;
   let failed = input.failed ?? 0;
+  let skipped = input.skipped ?? 0;
   /** The head whose look back found nothing pending (checked once per head). */
   let cleared: string | undefined;
   let holdPolls = 0;
@@ -77,14 +89,40 @@ export async function laneWorkflow(input: LaneInput): Promise<{ delivered: numbe
   };
   input.queue.forEach(enqueue);
   setHandler(enqueueSignal, enqueue);
-  const state = (): LaneState => ({ head, waiting: queue.map((item) => item.workflowId), delivered, failed });
+  const state = (): LaneState => ({
+    head,
+    headSince,
+    waiting: queue.map((item) => item.workflowId),
+    delivered,
+    failed,
+    skipped,
+  });
   setHandler(laneStateQuery, state);
 
   const publish = (status: 'delivering' | 'waiting' | 'idle') => {
     upsertSearchAttributes([{ key: SA.status, value: status }]);
     const { waiting, ...rest } = state();
-    upsertMemo({ [LANE_MEMO]: { ...rest, waitingCount: waiting.length, waiting: waiting.slice(0, MEMO_WAITING) } });
+    const memo: LaneMemo = {
+      ...rest,
+      entity,
+      waitingCount: waiting.length,
+      waiting: waiting.slice(0, MEMO_WAITING),
+      ...(lastSkip ? { lastSkip } : {}),
+    };
+    upsertMemo({ [LANE_MEMO]: memo });
   };
+
+  // Only a head that runs can be skipped, and only the one named: a late signal skips nothing else.
+  setHandler(skipHeadSignal, ({ delivery, reason }) => {
+    if (!head || !headScope || (delivery && delivery !== head) || skipping === head) {
+      log.info('lane: skipHead ignored, not the running head', { delivery, head });
+      return;
+    }
+    skipping = head;
+    lastSkip = { delivery: head, reason: reason || 'skipped by an operator', at: new Date().toISOString() };
+    log.warn('lane: skipping the head', { ...lastSkip });
+    headScope.cancel();
+  });
 
   for (;;) {
     if (queue.length === 0) {
@@ -120,14 +158,21 @@ export async function laneWorkflow(input: LaneInput): Promise<{ delivered: numbe
     }
     queue.shift();
     head = next.workflowId;
+    headSince = new Date().toISOString();
     recent.push(head);
     if (recent.length > RECENT) recent.splice(0, recent.length - RECENT);
     publish('delivering');
+    // The head runs in its own scope so skipHead can cancel it (and wait until it has ended).
+    const scope = (headScope = new CancellationScope());
     try {
-      await executeLaneDelivery(next, laneId);
+      await scope.run(() => executeLaneDelivery(next, laneId));
       delivered += 1;
     } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+      if (skipping === next.workflowId && (isCancellation(err) || err instanceof ChildWorkflowFailure)) {
+        // Skipped: the delivery ended Cancelled (retryable); later events go on.
+        skipped += 1;
+        log.warn('lane: head skipped, continuing with the next', { workflowId: next.workflowId });
+      } else if (err instanceof WorkflowExecutionAlreadyStartedError) {
         // Ran before (an inbound workflow reset after this lane forgot it): not sent twice.
         log.info('lane: delivery exists already, not sent again', { workflowId: next.workflowId });
       } else if (err instanceof ChildWorkflowFailure) {
@@ -139,6 +184,8 @@ export async function laneWorkflow(input: LaneInput): Promise<{ delivered: numbe
       }
     }
     head = undefined;
+    headSince = undefined;
+    headScope = undefined;
     if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > HISTORY_LIMIT) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof laneWorkflow>({
@@ -151,6 +198,7 @@ export async function laneWorkflow(input: LaneInput): Promise<{ delivered: numbe
         recent,
         delivered,
         failed,
+        skipped,
       });
     }
   }

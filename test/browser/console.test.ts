@@ -218,6 +218,11 @@ test('a failed delivery shows up with Retry, and Retry delivers it', async () =>
   await expect(failedRow.textContent()).resolves.toMatch(/failed[\s\S]*500/);
   await shot('deliveries');
   const id = (await retry.getAttribute('aria-label'))!.replace('Retry ', '');
+  // What did the receiver answer? The row's Attempts link opens the attempt log, body and all.
+  await failedRow.getByRole('link', { name: 'Attempts', exact: true }).click();
+  await page.locator('.attempt .http-status', { hasText: 'HTTP 500' }).first().waitFor();
+  await expect(page.locator('.attempt pre.body').first().textContent()).resolves.toContain('"ok": false');
+  await shot('attempts');
   await page.goto(`${base}/console`);
   await expect(page.locator('#sub-erp-sync td').nth(5).textContent()).resolves.toBe('1 failed');
   await page.goto(`${base}/console/subscriptions/erp-sync/deliveries`);
@@ -265,6 +270,21 @@ test('at 390 px the deliveries are cards: Status and the actions stay in view; n
     );
     expect(scrollWidth).toBeLessThanOrEqual(390);
     await shot('deliveries-390px');
+    await page.locator('tbody tr').first().getByRole('link', { name: 'Attempts', exact: true }).click();
+    await page.locator('.attempt').first().waitFor();
+    // The newest delivery is the one retried above: its 500 and, after Retry, its 200.
+    await expect(page.locator('.attempt .http-status').allTextContents()).resolves.toEqual([
+      'HTTP 200 OK',
+      'HTTP 500 Internal Server Error',
+    ]);
+    await expect(page.locator('.attempt h3').first().textContent()).resolves.toContain('after Retry');
+    const attemptsWidth = await page.evaluate(
+      () =>
+        (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement
+          .scrollWidth,
+    );
+    expect(attemptsWidth).toBeLessThanOrEqual(390);
+    await shot('attempts-390px');
     await page.goto(`${base}/console`);
     await shot('subscriptions-390px');
   } finally {

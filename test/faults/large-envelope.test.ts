@@ -5,7 +5,7 @@ import { eventually, startHarness, testConfig, type Harness } from '../support/h
 import { sign } from '../support/webhooks';
 
 /**
- * Issue 13, item 3: a signed Extend envelope of 10,000 notifications (about 880 KB, under the 1 MiB body
+ * Large envelopes: a signed Extend envelope of 10,000 notifications (about 880 KB, under the 1 MiB body
  * limit) used to be answered 503 on every retry while thousands of starts piled up. Now it is
  * acknowledged after one durable start (the envelope workflow), every notification's inbound workflow
  * then exists, the source's retry is a duplicate, and another source is served meanwhile.

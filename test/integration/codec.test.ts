@@ -118,7 +118,7 @@ test('with security.codec.token the bearer token is required', async () => {
   }
 });
 
-describe('bounds and garbage (issue 13, item 6)', () => {
+describe('bounds and garbage', () => {
   const plain = () => asJson(defaultPayloadConverter.toPayload({ n: 1 }));
 
   test('more payloads than security.codec.maxPayloads (default 500): 413 before any work', async () => {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
+import type { InboundWorkflowResult } from '../../src/shared/inbound';
 import { deliveryWorkflowId, type DeliveryResult } from '../../src/shared/delivery';
 import { SA } from '../../src/shared/search-attributes';
 import { FakeHttpPeer, type Responder } from '../support/fake-http';
@@ -160,8 +161,15 @@ describe('responses and retries', () => {
     expect(failure.cause?.message).toMatch(/410.*subscription disabled/);
     const view = (await adminApi(h, 'GET', `/api/subscriptions/${sub.id}`)).json();
     expect(view).toMatchObject({ active: false, disabledReason: expect.stringMatching(/410 Gone/) });
-    const { workflowId } = await publish(h, { type: 'shop.OrderPaid', data: {} });
-    await h.client.workflow.getHandle(workflowId).result();
+    // Checked on what the inbound workflow planned (its delivery children are abandoned, they would run
+    // after it ends): no delivery to the disabled subscription, and no such delivery workflow exists.
+    const { eventId, workflowId } = await publish(h, { type: 'shop.OrderPaid', data: {} });
+    const planned = (await h.client.workflow.getHandle(workflowId).result()) as InboundWorkflowResult;
+    expect(planned.status).toBe('handed-off');
+    expect(planned.deliveries?.map((d) => d.subscriptionId)).not.toContain(sub.id);
+    await expect(h.client.workflow.getHandle(deliveryWorkflowId(eventId, sub.id)).describe()).rejects.toBeInstanceOf(
+      WorkflowNotFoundError,
+    );
     expect(sub.requests()).toHaveLength(1);
   });
 

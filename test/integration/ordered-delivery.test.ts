@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { deliveryWorkflowId } from '../../src/shared/delivery';
+import type { InboundWorkflowResult } from '../../src/shared/inbound';
 import { LANE_MEMO, laneStateQuery, laneWorkflowId } from '../../src/shared/lane';
 import { SA } from '../../src/shared/search-attributes';
 import { FakeHttpPeer, type RecordedRequest } from '../support/fake-http';
 import { adminApi, createSubscription, json, publish } from '../support/outbound';
 import { eventually, startHarness, testConfig, type Harness } from '../support/harness';
+import { seededRandom } from '../support/seeded-random';
 import { extendBody, post, sign } from '../support/webhooks';
 
-// Issue 11 item 1: `ordering: entity`. A real receiver on loopback, the real worker on a dev server; retries
+// `ordering: entity`. A real receiver on loopback, the real worker on a dev server; retries
 // fast (0.2 s), lanes settle 1 s and end after 2 s idle so the test also sees lanes end and start again.
 let receiver: FakeHttpPeer;
 let sourceApi: FakeHttpPeer;
@@ -71,8 +73,9 @@ test('200 events over 20 entities, a third failing their first attempt: each ent
 
   const entity = (e: number) => `SO-${run}-${e}`;
   const key = (e: number, seq: number) => `${run}-${e}-${seq}`;
+  const random = seededRandom('ordered delivery, failing first attempts');
   for (let e = 0; e < ENTITIES; e++)
-    for (let seq = 0; seq < PER_ENTITY; seq++) if (Math.random() < 1 / 3) failFirst.add(`api/${key(e, seq)}`);
+    for (let seq = 0; seq < PER_ENTITY; seq++) if (random() < 1 / 3) failFirst.add(`api/${key(e, seq)}`);
   // Per entity one after the other (the acceptance order), the entities concurrently.
   for (let seq = 0; seq < PER_ENTITY; seq++) {
     await Promise.all(
@@ -223,10 +226,13 @@ test('events without an entity are delivered directly (no lane)', async () => {
   receiver.on(path, () => (++calls, { status: 200 }));
   const sub = await createSubscription(h, { url: `${receiver.url}${path}`, triggers: ['plain.*'], ordering: 'entity' });
   const { eventId, workflowId } = await publish(h, { type: 'plain.Ping', data: {} });
-  await h.client.workflow.getHandle(workflowId).result();
-  const result = await h.client.workflow.getHandle(deliveryWorkflowId(eventId, sub)).result();
-  expect(result).toMatchObject({ status: 'delivered' });
+  const inbound = (await h.client.workflow.getHandle(workflowId).result()) as InboundWorkflowResult;
+  expect(inbound.deliveries).toContainEqual({ subscriptionId: sub, workflowId: deliveryWorkflowId(eventId, sub) });
+  const delivery = h.client.workflow.getHandle(deliveryWorkflowId(eventId, sub));
+  expect(await delivery.result()).toMatchObject({ status: 'delivered' });
   expect(calls).toBe(1);
+  // No lane: the delivery is the inbound workflow's own child, not a lane's.
+  expect((await delivery.describe()).parentExecution?.workflowId).toBe(workflowId);
 });
 
 describe('lanes that end and start all the time (idle 0.1 s): events enqueued while a lane completes are not lost', () => {
@@ -258,6 +264,7 @@ describe('lanes that end and start all the time (idle 0.1 s): events enqueued wh
       ordering: 'entity',
     });
     const entities = ['X', 'Y', 'Z'].map((e) => `${run}-${e}`);
+    const random = seededRandom('ordered delivery, trickle spacing');
     // Spaced around a delivery's duration plus the idle time, so events often reach a lane as it ends.
     for (let seq = 0; seq < 10; seq++) {
       await Promise.all(
@@ -265,7 +272,7 @@ describe('lanes that end and start all the time (idle 0.1 s): events enqueued wh
           publish(fast, { type: 'race.Changed', entity, data: { seq }, idempotencyKey: `${entity}-${seq}` }),
         ),
       );
-      await new Promise((resolve) => setTimeout(resolve, 1_200 + Math.floor(Math.random() * 1_500)));
+      await new Promise((resolve) => setTimeout(resolve, 1_200 + Math.floor(random() * 1_500)));
       if (seq === 4) {
         // Halfway, every lane has ended at least once (however slow the machine): the rest start them anew.
         await eventually(

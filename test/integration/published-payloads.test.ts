@@ -207,7 +207,7 @@ test('every published payload: 202, one workflow each with its search attributes
     expect((await attributes(automationIds[i]!)).get(SA.eventType)).toBe(body.eventType);
   }
 
-  // Searchable: the README's queries find each Ongoing family's events by entity.
+  // Searchable: docs/sources.md's queries find each Ongoing family's events by entity.
   const byEntity = new Map<string, number>();
   for (const { page, body } of ongoing)
     byEntity.set(entityOf(page, body), (byEntity.get(entityOf(page, body)) ?? 0) + 1);

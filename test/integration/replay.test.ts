@@ -14,7 +14,7 @@ import { FakeHttpPeer } from '../support/fake-http';
 import { adminApi, createSubscription, json, publish } from '../support/outbound';
 import { eventually, startHarness, testConfig, type Harness } from '../support/harness';
 
-// Issue 11 item 4: replay of a time range, through the API and through the temporal CLI.
+// Replay of a time range, through the API and through the temporal CLI.
 let receiver: FakeHttpPeer;
 let h: Harness;
 
@@ -153,7 +153,7 @@ test('50 events, a replay of the 20 accepted in a window: exactly those 20 redel
     ).json(),
   ).toMatchObject({ duplicate: true });
 
-  // The README's CLI command: `temporal workflow start` of the replay workflow with its input.
+  // The CLI command of docs/beyond-delivery.md: `temporal workflow start` of the replay workflow with its input.
   const input = JSON.stringify({ subscriptionId: sub, replayId: 'cli-1', from, to, types: ['rp.OrderCreated'] });
   await promisify(execFile)(process.env.TEMPORAL_CLI!, [
     'workflow',

@@ -13,21 +13,25 @@ import { adminApi, createSubscription } from '../support/outbound';
 import { extendBody, post, sign } from '../support/webhooks';
 
 /**
- * The proof asked for in the security issue: after a full inbound + delivery run on a dev server
+ * The secrets-at-rest proof (docs/security.md): after a full inbound + delivery run on a dev server
  * with SQLite persistence, neither `temporal workflow show` nor the database files contain the
  * subscription secret or a distinctive string of the webhook body. A control payload written without
  * the codec is found by the same searches, so they can see plain text when it is there. Failure
- * messages are encrypted too: a follow-up 404 whose URL query carries a marker, and a subscriber's 503
- * retried (Temporal keeps the last failure of the pending attempt), appear in neither, while the API
- * still shows the operator the decrypted message.
+ * messages are encrypted too: a follow-up 404 whose URL query carries a marker appears in neither, while
+ * the API still shows the operator the decrypted message. A subscriber's 503 retried (Temporal keeps the
+ * last failure of the pending attempt) is the exception by design: its one-line message, built from the
+ * status code only, stays readable for the Web UI, while the body the subscriber answered (in the
+ * encrypted attempt log) appears in neither.
  */
 const SECRET = `subscription-secret-${randomBytes(8).toString('hex')}`;
 const BODY_MARK = `body-marker-${randomBytes(8).toString('hex')}`;
 const CONTROL = `control-marker-${randomBytes(8).toString('hex')}`;
 /** In a follow-up URL's query: the follow-up's 404 failure message carries it. */
 const QUERY_MARK = `query-marker-${randomBytes(8).toString('hex')}`;
-/** The message of a subscriber's 503, kept by Temporal as the pending activity's last failure. */
-const BUSY_MESSAGE = 'receiver answered HTTP 503';
+/** The message of a subscriber's 503, kept by Temporal as the pending activity's last failure: readable. */
+const BUSY_MESSAGE = 'Http503: receiver answered HTTP 503 Service Unavailable';
+/** In the body of the subscriber's 503: kept by the attempt log, encrypted. */
+const BUSY_BODY = `busy-body-marker-${randomBytes(8).toString('hex')}`;
 
 let server: DevServer;
 let dbDir: string;
@@ -110,7 +114,7 @@ test('no secret and no body text in `temporal workflow show` or in the SQLite fi
   expect(receiver.requestsTo('/purchases/SAR-2')).toHaveLength(1);
 
   // A subscriber answering 503: the delivery keeps retrying, Temporal keeps the attempt's failure.
-  receiver.on('/busy', () => ({ status: 503 }));
+  receiver.on('/busy', () => ({ status: 503, body: { error: BUSY_BODY } }));
   const busyId = await createSubscription(h, {
     url: `${receiver.url}/busy`,
     secret: `${SECRET}-busy`,
@@ -129,12 +133,30 @@ test('no secret and no body text in `temporal workflow show` or in the SQLite fi
     return res.statusCode === 200 && res.json().lastError !== null && res.json();
   }, 'the busy delivery to record a failed attempt');
   expect(view).toMatchObject({ workflowStatus: 'RUNNING', lastError: BUSY_MESSAGE });
-  // Describe's raw answer (what the Web UI and `temporal workflow describe` get) has it only encrypted.
+  // Describe's raw answer (what the Web UI and `temporal workflow describe` get): the message in words,
+  // without a stack trace; the body only in the attempt log, decrypted for the operator by the API.
   const raw = (await h.client.workflow.getHandle(busyDeliveryId).describe()).raw.pendingActivities?.[0]?.lastFailure;
-  expect(raw?.message).toBe('Encoded failure');
-  expect(Buffer.from(raw?.encodedAttributes?.metadata?.encoding ?? []).toString()).toBe('binary/encrypted');
-  // The Web UI sends a failure's encodedAttributes to the codec endpoint like any payload: it decodes them.
-  const attrs = raw!.encodedAttributes!;
+  expect(raw?.message).toBe(BUSY_MESSAGE);
+  expect(raw?.stackTrace ?? '').toBe('');
+  expect(raw?.encodedAttributes).toBeFalsy();
+  const attempts = await eventually(async () => {
+    const res = await adminApi(h, 'GET', `/api/deliveries/${encodeURIComponent(busyDeliveryId)}/attempts`);
+    const log = res.json() as { attempts: Array<Record<string, unknown>> };
+    return res.statusCode === 200 && log.attempts.length > 0 ? log : undefined;
+  }, 'the busy delivery to log an attempt');
+  expect(attempts.attempts[0]).toMatchObject({
+    httpStatus: 503,
+    body: { content: expect.stringContaining(BUSY_BODY) },
+  });
+
+  // Other failures stay encrypted: the follow-up's 404 names its URL. The Web UI sends a failure's
+  // encodedAttributes to the codec endpoint like any payload: it decodes them.
+  const followUpFailure = (await h.client.workflow.getHandle(followUpId).fetchHistory()).events?.find(
+    (e) => e.activityTaskFailedEventAttributes,
+  )?.activityTaskFailedEventAttributes?.failure;
+  expect(followUpFailure?.message).toBe('Encoded failure');
+  const attrs = followUpFailure!.encodedAttributes!;
+  expect(Buffer.from(attrs.metadata?.encoding ?? []).toString()).toBe('binary/encrypted');
   const b64 = (bytes?: Uint8Array | null) => Buffer.from(bytes ?? []).toString('base64');
   const payload = {
     metadata: Object.fromEntries(Object.entries(attrs.metadata ?? {}).map(([k, v]) => [k, b64(v)])),
@@ -149,7 +171,7 @@ test('no secret and no body text in `temporal workflow show` or in the SQLite fi
   });
   expect(decoded.statusCode).toBe(200);
   expect(JSON.parse(Buffer.from(decoded.json().payloads[0].data, 'base64').toString())).toMatchObject({
-    message: BUSY_MESSAGE,
+    message: expect.stringContaining(QUERY_MARK),
   });
 
   // Control: a payload written without the codec.
@@ -167,6 +189,7 @@ test('no secret and no body text in `temporal workflow show` or in the SQLite fi
     expect(output).not.toContain(SECRET);
     expect(output).not.toContain(BODY_MARK);
     expect(output).not.toContain(QUERY_MARK);
+    expect(output).not.toContain(BUSY_BODY);
   }
   expect(show(followUpId)).toContain('Encoded failure'); // the follow-up's failure is in the history, encrypted
   expect(show('control')).toContain(CONTROL);
@@ -180,6 +203,6 @@ test('no secret and no body text in `temporal workflow show` or in the SQLite fi
     expect(content).not.toContain(SECRET);
     expect(content).not.toContain(BODY_MARK);
     expect(content).not.toContain(QUERY_MARK);
-    expect(content).not.toContain(BUSY_MESSAGE);
+    expect(content).not.toContain(BUSY_BODY);
   }
 });

@@ -4,7 +4,7 @@ import { parseConfig } from '../../src/config/load';
 import { trickle } from '../support/trickle';
 
 /**
- * Slow clients (issue 13, item 13): a real listening server on 127.0.0.1 with a 1 s header timeout and a
+ * Slow clients: a real listening server on 127.0.0.1 with a 1 s header timeout and a
  * 2 s request timeout, and a raw socket that trickles a byte at a time. The connection must be cut while
  * the client is still trickling. The trickle lasts 15 s: Node's default check every 30 s (which made a
  * configured 30 s act as 40-70 s) lets it finish; checking as configured cuts it within a few seconds.

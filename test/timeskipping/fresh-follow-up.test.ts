@@ -29,7 +29,7 @@ const HOUR = 3_600_000;
 const body = (request: RecordedRequest) => JSON.parse(request.body.toString('utf8'));
 
 /**
- * README "Fresh data at send time", over skipped time: the default `one-day` schedule (attempts at 0, 1, 3,
+ * docs/beyond-delivery.md "Fresh data at send time", over skipped time: the default `one-day` schedule (attempts at 0, 1, 3,
  * 7, 15, 31, 63, 127, 247 min) against a receiver that is down for the first 3 hours (attempts 1-8 answer
  * 503; attempt 9, at 4 h 7 min, is answered), while the order changes in the source system meanwhile.
  */

@@ -46,6 +46,7 @@ sources:
       headersTimeout: 10_000,
       rateLimit: { max: 1200, window: 60_000 },
       authFailureLimit: { max: 100, window: 60_000 },
+      trustedProxies: [],
       envelopes: { splitAbove: 100, maxNotifications: 20_000 },
       ops: { host: '127.0.0.1' },
     });

@@ -4,6 +4,7 @@ import { buildApp, type HookflowApp } from '../../src/api/app';
 import { parseConfig } from '../../src/config/load';
 import { createLogger, loggerOptions, maskCredentialParams, REDACT_PATHS } from '../../src/observability/logger';
 import { SOURCES } from '../../src/sources';
+import { redactQueryValues } from '../../src/observability/redact-query';
 
 /** A pino destination that keeps every line. */
 function capture() {
@@ -54,7 +55,7 @@ sources:
     });
     expect(res.statusCode).toBeGreaterThanOrEqual(400);
     const incoming = out.lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'incoming request');
-    expect(incoming.req.url).toBe('/webhooks/esign?key=[Redacted]&other=1');
+    expect(incoming.req.url).toBe('/webhooks/esign?key=[Redacted]&other=[Redacted]');
     for (const header of Object.keys(SECRETS)) expect(incoming.req.headers[header]).toBe('[Redacted]');
     expect(incoming.req.headers['content-type']).toBe('application/json'); // the rest stays readable
     for (const secret of [...Object.values(SECRETS), QUERY_KEY]) expect(out.text()).not.toContain(secret);
@@ -101,6 +102,16 @@ sources:
     });
     for (const secret of ['s-top', 's-one', 'p-two', 't-two', 'ck-three', 'ck-top'])
       expect(log.text()).not.toContain(secret);
+  });
+
+  test('a token under any query name is redacted in the logged URL; names and valueless flags stay', async () => {
+    const before = out.lines.length;
+    await app.inject({ method: 'GET', url: '/healthz?x=tok-x-secret&next=tok-next-secret&flag&empty=' });
+    const logged = out.lines.slice(before).join('\n');
+    expect(logged).not.toMatch(/tok-x-secret|tok-next-secret/);
+    expect(logged).toContain('/healthz?x=[Redacted]&next=[Redacted]&flag&empty=');
+    expect(redactQueryValues('/a?b=1&c=2=3#frag')).toBe('/a?b=[Redacted]&c=[Redacted]#[Redacted]');
+    expect(redactQueryValues('/a/b')).toBe('/a/b');
   });
 
   test('maskCredentialParams leaves other parameters alone', () => {

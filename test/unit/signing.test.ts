@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { constantTimeEqual, decodeBase64, decodeHex } from '../../src/signing/hmac';
 import { basicAuthHeader, verifyBasicAuth, verifyToken } from '../../src/signing/credentials';
 import { signMsSignature, verifyMsSignature } from '../../src/signing/ms-signature';
+import { signStandardWebhook, standardWebhooksKey } from '../../src/signing/standard-webhooks';
 import { signXSignature, verifyXSignature } from '../../src/signing/x-signature';
 
 // The Extend Commerce documentation's own sample (shared/seeds/001).
@@ -80,6 +81,36 @@ describe('X-Signature (Automation API)', () => {
     ['garbage', 'not a signature!'],
   ])('refuses %s', (_name, header) => {
     expect(verifyXSignature(secret, body, header)).toBe(false);
+  });
+});
+
+// The specification's published vector: standard-webhooks/standard-webhooks,
+// libraries/javascript/src/webhook.test.ts, "sign function works" (the other libraries' tests repeat it).
+const STANDARD_WEBHOOKS_VECTOR = {
+  secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+  id: 'msg_p5jXN8AQM9LWM0D4loKWxJek',
+  timestamp: 1614265330,
+  body: '{"test": 2432232314}',
+  signature: 'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=',
+};
+
+describe('Standard Webhooks (outbound webhook-signature)', () => {
+  const v = STANDARD_WEBHOOKS_VECTOR;
+
+  test("reproduces the specification's published test vector exactly", () => {
+    expect(signStandardWebhook(v.secret, v.id, v.timestamp, v.body)).toBe(v.signature);
+    expect(signStandardWebhook(v.secret, v.id, v.timestamp, Buffer.from(v.body, 'utf8'))).toBe(v.signature);
+  });
+
+  test('a whsec_ secret is its base64 key material, not its text', () => {
+    expect(standardWebhooksKey(v.secret)).toEqual(Buffer.from(v.secret.slice('whsec_'.length), 'base64'));
+    expect(standardWebhooksKey('plain-secret')).toEqual(Buffer.from('plain-secret', 'utf8'));
+  });
+
+  test('id, timestamp and body are all signed', () => {
+    expect(signStandardWebhook(v.secret, 'msg_other', v.timestamp, v.body)).not.toBe(v.signature);
+    expect(signStandardWebhook(v.secret, v.id, v.timestamp + 1, v.body)).not.toBe(v.signature);
+    expect(signStandardWebhook(v.secret, v.id, v.timestamp, '{"test": 2432232315}')).not.toBe(v.signature);
   });
 });
 

@@ -3,12 +3,14 @@ import type { Client } from '@temporalio/client';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { HookflowConfig } from '../../config/schema';
 import { InvalidPayloadError } from '../../errors';
-import { credentialQueryParameters, maskCredentialParams } from '../../observability/logger';
+import { credentialQueryParameters } from '../../observability/logger';
+import { redactQueryValues } from '../../observability/redact-query';
 import { requireKeyring } from '../../security/from-config';
 import { SubscriptionStore } from '../../subscriptions/store';
 import { deliveryRoutes } from './deliveries';
 import { eventLogRoutes } from './event-log';
 import { eventRoutes } from './events';
+import { laneRoutes } from './lanes';
 import { replayRoutes } from './replay';
 import { subscriptionRoutes } from './subscriptions';
 
@@ -48,7 +50,7 @@ export const adminRoutes: FastifyPluginAsyncZod<{ config: HookflowConfig; client
   app.addHook('onResponse', async (request, reply) => {
     if (reply.statusCode === 401)
       request.log.warn(
-        { clientAddress: request.ip, url: maskCredentialParams(request.url) },
+        { clientAddress: request.ip, url: redactQueryValues(request.url) },
         'admin authentication failed',
       );
   });
@@ -58,4 +60,5 @@ export const adminRoutes: FastifyPluginAsyncZod<{ config: HookflowConfig; client
   await app.register(eventLogRoutes, { client });
   await app.register(replayRoutes, { config, client, store });
   await app.register(deliveryRoutes, { client, namespace: config.temporal.namespace });
+  await app.register(laneRoutes, { client, store });
 };

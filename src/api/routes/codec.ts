@@ -1,9 +1,10 @@
 import cors from '@fastify/cors';
 import type { Payload, PayloadCodec } from '@temporalio/common';
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { HookflowConfig } from '../../config/schema';
-import { InvalidPayloadError, PayloadTooLargeError, UnauthorizedError } from '../../errors';
+import { InvalidPayloadError, PayloadTooLargeError, UnauthorizedError, UnavailableError } from '../../errors';
 import { KeyringError } from '../../security/keyring';
 import { cidrBlockList } from '../../security/ssrf';
 import { verifyToken } from '../../signing/credentials';
@@ -25,6 +26,15 @@ const toJson = ({ metadata, data }: Payload): JsonPayload => ({
   ),
   data: data ? Buffer.from(data).toString('base64') : undefined,
 });
+
+/**
+ * Codec requests in flight at once, and their bytes (Content-Length; a chunked body counts as `maxBytes`):
+ * encoding and decoding large payloads is CPU work on the API's event loop, so beyond these the codec
+ * answers 503 + Retry-After and health checks and webhooks keep their latency. One request is always let
+ * through, whatever its size (up to `maxBytes`).
+ */
+export const CODEC_MAX_IN_FLIGHT = 2;
+export const codecMaxBytesInFlight = (maxBytes: number) => 2 * maxBytes;
 
 /** Headers a reverse proxy adds: their presence means request.ip is the proxy's address, not the client's. */
 const PROXY_HEADERS = ['forwarded', 'x-forwarded-for', 'x-real-ip'];
@@ -74,6 +84,35 @@ export const codecRoutes: FastifyPluginAsyncZod<{ config: HookflowConfig; codec:
       throw new UnauthorizedError('without security.codec.token the codec answers security.codec.clientNetworks only');
     }
   });
+
+  // After the access check above: refused callers never take a slot.
+  const maxBytesInFlight = codecMaxBytesInFlight(maxBytes);
+  let inFlight = 0;
+  let bytesInFlight = 0;
+  const slots = new WeakMap<FastifyRequest, () => void>();
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.method === 'OPTIONS') return;
+    const length = Number(request.headers['content-length']);
+    const bytes = Number.isFinite(length) && length >= 0 ? Math.min(length, maxBytes) : maxBytes;
+    if (inFlight > 0 && (inFlight >= CODEC_MAX_IN_FLIGHT || bytesInFlight + bytes > maxBytesInFlight))
+      throw new UnavailableError(
+        `the codec is busy (${inFlight} requests, ${bytesInFlight} bytes in flight); retry in a second`,
+        1,
+      );
+    inFlight += 1;
+    bytesInFlight += bytes;
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      inFlight -= 1;
+      bytesInFlight -= bytes;
+    };
+    slots.set(request, release);
+    // 'close': also when the connection goes away before an answer.
+    reply.raw.once('close', release);
+  });
+  app.addHook('onResponse', async (request) => slots.get(request)?.());
 
   const route = (name: 'encode' | 'decode') =>
     app.post(

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { HookflowConfig } from '../../config/schema';
 import { ConflictError } from '../../errors';
+import { startDurably } from '../../temporal/start-durably';
 import { REPLAY_ID_PATTERN, REPLAY_MEMO, replayWorkflowId, type ReplayInput } from '../../shared/replay';
 import { SA } from '../../shared/search-attributes';
 import { subscriptionIdSchema, triggerSchema } from '../../subscriptions/schema';
@@ -53,6 +54,17 @@ export function derivedReplayId(body: { from: string; to: string; types?: string
   return `r-${createHash('sha256').update(key).digest('hex').slice(0, 24)}`;
 }
 
+/** What makes two requests with the same replayId the same replay; the workflow keeps these fields in its memo. */
+function replayParameters(input: ReplayInput) {
+  return { subscriptionId: input.subscriptionId, from: input.from, to: input.to, types: input.types ?? null };
+}
+
+const normalTypes = (types: string[] | null | undefined) => JSON.stringify(types ? [...types].sort() : null);
+
+function sameParameters(memo: Partial<ReturnType<typeof replayParameters>>, input: ReplayInput): boolean {
+  return memo.from === input.from && memo.to === input.to && normalTypes(memo.types) === normalTypes(input.types);
+}
+
 /** `POST /api/subscriptions/:id/replay`: starts (once) the replay workflow of a time range. */
 export const replayRoutes: FastifyPluginAsyncZod<{
   config: HookflowConfig;
@@ -86,8 +98,11 @@ export const replayRoutes: FastifyPluginAsyncZod<{
         to: new Date(to).toISOString(),
         ...(types ? { types } : {}),
       };
-      try {
-        await client.workflow.start<typeof replayWorkflow>('replayWorkflow', {
+      // Bounded: Temporal not taking the start in time is a 503 with Retry-After (the replayId makes a retry safe).
+      const started = await startDurably<typeof replayWorkflow>(
+        client,
+        'replayWorkflow',
+        {
           taskQueue: config.temporal.taskQueue,
           workflowId,
           args: [input],
@@ -96,18 +111,18 @@ export const replayRoutes: FastifyPluginAsyncZod<{
             { key: SA.subscription, value: subscriptionId },
             { key: SA.status, value: 'replaying' },
           ],
-        });
-      } catch (err) {
-        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+          // The parameters with the start itself (atomic): a second request with the same replayId is
+          // compared against them from the first instant, before the workflow has run a task.
+          memo: { [REPLAY_MEMO]: replayParameters(input) },
+        },
+        config.server.ackTimeout,
+      );
+      if (started.duplicate) {
         // The same replayId is the same request: with another range or other types it is a mistake.
         const memo = (await client.workflow.getHandle(workflowId).describe()).memo?.[REPLAY_MEMO] as
-          { from?: string; to?: string; types?: string[] | null } | undefined;
-        if (
-          memo &&
-          (memo.from !== input.from ||
-            memo.to !== input.to ||
-            JSON.stringify(memo.types ?? null) !== JSON.stringify(input.types ?? null))
-        ) {
+          Partial<ReturnType<typeof replayParameters>> | undefined;
+        // (No memo: a replay started before the parameters were stored with the start; taken as the same.)
+        if (memo && !sameParameters(memo, input)) {
           throw new ConflictError(
             `replay "${replayId}" of subscription "${subscriptionId}" exists with another range or other types; use another replayId`,
           );

@@ -62,9 +62,10 @@ const acceptedSchema = z.object({
 });
 
 /**
- * `POST /webhooks/:sourceId`: the callback URL registered in a source system. Order of checks: client
- * address over its failure limit 429, unknown source 404, content type and charset 415, size 413,
- * credentials 401 (over the raw bytes), source over its rate limit 429, JSON/schema 400, too many
+ * `POST /webhooks/:sourceId`: the callback URL registered in a source system. Order of checks: unknown
+ * source 404 (429 for a client address over its failure limit), content type and charset 415, size 413,
+ * credentials 401 (429 for a client address over its failure limit; valid credentials are never refused
+ * for it), source over its rate limit 429, JSON/schema 400, too many
  * notifications 413; only then are workflows started, and 202 is sent once Temporal has durably
  * accepted every one of them (or, for a large request, the one envelope workflow that starts them).
  */
@@ -91,10 +92,10 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteDeps> = async (app
   const limits = await installWebhookRateLimits(app, config);
   const metrics = installWebhookMetrics(app, config);
   app.addHook('onRequest', async (request) => {
-    await limits.refuseBlockedClient(request);
     const { sourceId } = request.params as { sourceId?: string };
     const source = sourceId ? sources.get(sourceId) : undefined;
     if (!source) {
+      await limits.refuseBlockedClient(request);
       await limits.countFailure(request);
       throw new NotFoundError(`unknown source "${sourceId ?? ''}"`);
     }
@@ -123,8 +124,11 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteDeps> = async (app
       };
       const kind = sourceKindOf(source);
 
+      // Credentials first: a request that carries valid ones is never refused for the failures of others
+      // from the same address (a shared NAT or proxy); only unauthenticated ones meet the failure limit.
       const refusal = kind.verify(webhook, source);
       if (refusal) {
+        await limits.refuseBlockedClient(request);
         await limits.countFailure(request);
         throw new UnauthorizedError(refusal);
       }
