@@ -39,7 +39,7 @@ export interface EventDelivery {
   closedAt: string | null;
   /** The console page of the delivery and its attempts. */
   consoleUrl: string;
-  /** The API's view of the delivery. */
+  /** The delivery's attempt log in the API. */
   apiUrl: string;
 }
 
@@ -77,15 +77,11 @@ export interface EventDetail extends EventRow {
 
 const INBOUND_PREFIX = 'inbound/';
 
-/**
- * Where the console shows one delivery and its attempts. The subscription's delivery list until the
- * per-delivery page exists; one place to change.
- */
-export const deliveryConsolePath = (subscriptionId: string | null, _workflowId: string) =>
-  subscriptionId ? `/console/subscriptions/${encodeURIComponent(subscriptionId)}/deliveries` : '/console';
+/** The console's page of one delivery and its attempts. */
+const deliveryConsolePath = (workflowId: string) => `/console/deliveries/${encodeURIComponent(workflowId)}`;
 
-/** The API's view of one delivery. */
-const deliveryApiPath = (workflowId: string) => `/api/deliveries/${encodeURIComponent(workflowId)}`;
+/** The API's attempt log of one delivery. */
+const deliveryApiPath = (workflowId: string) => `/api/deliveries/${encodeURIComponent(workflowId)}/attempts`;
 
 export const eventConsolePath = (workflowId: string) => `/console/events/${encodeURIComponent(workflowId)}`;
 
@@ -154,7 +150,7 @@ function deliveryOf(info: RawExecution): EventDelivery {
     lastHttpStatus: attribute<number>(info, SA.httpStatus.name),
     startedAt: toIso(info.startTime),
     closedAt: toIso(info.closeTime),
-    consoleUrl: deliveryConsolePath(subscriptionId, workflowId),
+    consoleUrl: deliveryConsolePath(workflowId),
     apiUrl: deliveryApiPath(workflowId),
   };
 }
@@ -337,7 +333,7 @@ export async function eventDetail(client: Client, workflowId: string): Promise<E
         lastHttpStatus: null,
         startedAt: null,
         closedAt: null,
-        consoleUrl: deliveryConsolePath(planned.subscriptionId, planned.workflowId),
+        consoleUrl: deliveryConsolePath(planned.workflowId),
         apiUrl: deliveryApiPath(planned.workflowId),
       });
 

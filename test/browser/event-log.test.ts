@@ -93,12 +93,17 @@ test('the operator searches an order number and finds its events and deliveries'
   await shot('events');
 });
 
-test('an event opens with its notification and its deliveries', async () => {
+test('an event opens with its notification and its deliveries, each linked to its attempts', async () => {
   await page.getByRole('link', { name: 'extend-commerce.OrderCreated' }).click();
   await expect(page.locator('#notification').textContent()).resolves.toContain('"OrderNumber": "SO-10442"');
   await expect(page.locator('#deliveries').textContent()).resolves.toContain('erp-sync');
   await expect(page.locator('#deliveries .badge').textContent()).resolves.toBe('delivered');
   await shot('event');
+  // The delivery's attempt log is one click away.
+  await page.locator('#deliveries').getByRole('link', { name: 'Attempts' }).click();
+  await page.waitForURL(/\/console\/deliveries\//);
+  await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toContain('Attempts of');
+  await page.goBack();
 });
 
 test('a filtered event is found by its status; at 390 px the rows are cards with the status in view', async () => {

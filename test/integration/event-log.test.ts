@@ -332,10 +332,20 @@ describe('one event', () => {
           status: 'delivered',
           attempts: 1,
           lastHttpStatus: 200,
-          consoleUrl: expect.stringContaining(`/console/subscriptions/${okSub}/deliveries`),
         },
       ],
     });
+    // Each delivery links to its attempt log, in the API and in the console.
+    const [delivery] = withDelivery.json().deliveries as Array<{
+      workflowId: string;
+      apiUrl: string;
+      consoleUrl: string;
+    }>;
+    expect(delivery!.apiUrl).toBe(`/api/deliveries/${encodeURIComponent(delivery!.workflowId)}/attempts`);
+    expect(delivery!.consoleUrl).toBe(`/console/deliveries/${encodeURIComponent(delivery!.workflowId)}`);
+    const attempts = await adminApi(h, 'GET', delivery!.apiUrl);
+    expect(attempts.statusCode).toBe(200);
+    expect(attempts.json().attempts).toEqual([expect.objectContaining({ outcome: 'delivered', httpStatus: 200 })]);
     expect((await adminApi(h, 'GET', `/api/events/${encodeURIComponent('inbound/el-erp/none')}`)).statusCode).toBe(404);
     expect((await adminApi(h, 'GET', `/api/events/${encodeURIComponent('delivery/x')}`)).statusCode).toBe(400);
   });
@@ -353,6 +363,16 @@ describe('one event', () => {
     expect(page.body).not.toContain('<script>alert');
     expect(page.body).toContain('&lt;script&gt;alert(\\&quot;x\\&quot;)&lt;/script&gt;');
     expect(page.body).toMatch(/<pre id="follow-up"><code>[^<]*&quot;sku&quot;: &quot;A-1&quot;/);
+
+    // A delivery's link on the event page opens its attempt log.
+    const paid = sent.find((s) => s.source === 'api')!;
+    const withDelivery = await h.app.inject({
+      url: `/console/events/${encodeURIComponent(paid.workflowId)}`,
+      headers: { cookie },
+    });
+    const attemptsLink = /<a href="(\/console\/deliveries\/[^"]+)">Attempts<\/a>/.exec(withDelivery.body)?.[1];
+    expect(attemptsLink).toBeDefined();
+    expect((await h.app.inject({ url: attemptsLink!, headers: { cookie } })).statusCode).toBe(200);
 
     const bad = await h.app.inject({
       url: `/console/events?entity=${encodeURIComponent("' OR 1=1")}`,
