@@ -10,6 +10,7 @@ import { consoleSecurity } from './plugins/security';
 import { consoleSessions } from './plugins/session';
 import type { ConsoleContext } from './routes/context';
 import { deliveryRoutes } from './routes/deliveries';
+import { eventRoutes } from './routes/events';
 import { laneRoutes } from './routes/lanes';
 import { rejectionRoutes } from './routes/rejections';
 import { subscriptionDeleteRoutes } from './routes/subscription-delete';
@@ -51,6 +52,7 @@ export async function consoleRoutes(
   await app.register(subscriptionFormRoutes, context);
   await app.register(subscriptionDeleteRoutes, context);
   await app.register(deliveryRoutes, context);
+  await app.register(eventRoutes, context);
   await app.register(laneRoutes, context);
   await app.register(rejectionRoutes);
 }

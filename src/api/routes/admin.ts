@@ -8,6 +8,7 @@ import { redactQueryValues } from '../../observability/redact-query';
 import { requireKeyring } from '../../security/from-config';
 import { SubscriptionStore } from '../../subscriptions/store';
 import { deliveryRoutes } from './deliveries';
+import { eventLogRoutes } from './event-log';
 import { eventRoutes } from './events';
 import { laneRoutes } from './lanes';
 import { rejectionRoutes } from './rejections';
@@ -59,6 +60,7 @@ export const adminRoutes: FastifyPluginAsyncZod<{ config: HookflowConfig; client
   const store = new SubscriptionStore(client, config.temporal.taskQueue, requireKeyring(config, 'the admin API'));
   await app.register(subscriptionRoutes, { store });
   await app.register(eventRoutes, { config, client });
+  await app.register(eventLogRoutes, { client });
   await app.register(replayRoutes, { config, client, store });
   await app.register(deliveryRoutes, { client, namespace: config.temporal.namespace });
   await app.register(laneRoutes, { client, store });
