@@ -21,9 +21,12 @@ import { FailureType, httpFailureType } from '../shared/failure-types';
 import { isRetryableStatus, parseRetryAfterMs, readLimited, ssrfFailure } from './http';
 import { readSubscription } from '../subscriptions/lookup';
 import type { TlsAgents } from './tls-agents';
+import type { HookflowConfig } from '../config/schema';
+import { reportFailedAttempt } from './health';
 
 export interface DeliverDeps {
   client: Client;
+  config?: HookflowConfig;
   keyring?: Keyring;
   agents: TlsAgents;
   now?: () => number;
@@ -64,7 +67,7 @@ function openCredentials(subscription: Subscription, keyring: Keyring | undefine
  * attempt, POST it. 2xx = delivered; 3xx, 5xx, 408, 429, timeouts and connection errors = retry
  * (honouring Retry-After); 410 = stop and disable the subscription; other 4xx = stop.
  */
-export function createDeliverActivity({ client, keyring, agents, now = Date.now, fetchFollowUp }: DeliverDeps) {
+export function createDeliverActivity({ client, config, keyring, agents, now = Date.now, fetchFollowUp }: DeliverDeps) {
   /**
    * docs/beyond-delivery.md "Fresh data at send time": an attempt that starts more than `refreshFollowUpAfter` after the
    * follow-up was fetched fetches it again (same URL, same confinement and credentials as the inbound
@@ -90,7 +93,8 @@ export function createDeliverActivity({ client, keyring, agents, now = Date.now,
     }
   };
 
-  const report = async (report: AttemptReport) => {
+  const report = async (report: AttemptReport, input: DeliveryInput) => {
+    await reportFailedAttempt(client, config, input, report); // health/<subscriptionId> (best effort)
     const workflowId = Context.current().info.workflowExecution?.workflowId;
     if (!workflowId) return;
     // Best effort: live attempt/status search attributes; the retry itself does not depend on it.
@@ -148,14 +152,14 @@ export function createDeliverActivity({ client, keyring, agents, now = Date.now,
       // A refused address (network.allow) fails the delivery now: retrying for a day cannot change it.
       const refused = ssrfFailure(err);
       if (refused) {
-        await report({ attempt, error: refused.message });
+        await report({ attempt, error: refused.message }, input);
         throw refused;
       }
       const error =
         (err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError'
           ? `no response within ${timeout} ms`
           : `connection failed: ${(err as Error).message}`;
-      await report({ attempt, error });
+      await report({ attempt, error }, input);
       throw ApplicationFailure.create({ type: FailureType.ConnectionError, message: error });
     }
 
@@ -163,7 +167,7 @@ export function createDeliverActivity({ client, keyring, agents, now = Date.now,
     if (status >= 200 && status < 300) return { status: 'delivered', httpStatus: status, attempt, ...snapshot };
 
     const error = `receiver answered HTTP ${status}`;
-    await report({ attempt, httpStatus: status, error });
+    await report({ attempt, httpStatus: status, error }, input);
     if (status === 410) {
       await client.workflow.getHandle(subscriptionWorkflowId(subscription.id)).executeUpdate(applySubscriptionUpdate, {
         args: [{ active: false, disabledReason: `receiver answered 410 Gone (event ${input.event.id})` }],

@@ -2,10 +2,12 @@ import type { Client } from '@temporalio/client';
 import type { Dispatcher } from 'undici';
 import type { HookflowConfig } from '../config/schema';
 import type { Keyring } from '../security/keyring';
+import { createAlertActivities } from './alerts';
 import { createDeliverActivity } from './deliver';
 import { createSplitEnvelopeActivity } from './envelope';
 import { createPlanDeliveriesActivity } from './fan-out';
 import { createFollowUpActivity } from './follow-up';
+import { createHealthActivities } from './health';
 import { createLaneActivities } from './lane';
 import { createReplayActivities } from './replay';
 import { TlsAgents } from './tls-agents';
@@ -30,6 +32,8 @@ export function createActivities(deps: ActivityDeps) {
     splitEnvelope: createSplitEnvelopeActivity(deps),
     ...createReplayActivities(deps),
     ...createLaneActivities(deps),
+    ...createHealthActivities(deps),
+    ...createAlertActivities(deps),
   };
 }
 

@@ -8,6 +8,7 @@ import { requireKeyring } from '../../security/from-config';
 import { SubscriptionStore } from '../../subscriptions/store';
 import { deliveryRoutes } from './deliveries';
 import { eventRoutes } from './events';
+import { subscriptionHealthRoutes } from './health-of-subscription';
 import { replayRoutes } from './replay';
 import { subscriptionRoutes } from './subscriptions';
 
@@ -53,6 +54,7 @@ export const adminRoutes: FastifyPluginAsyncZod<{ config: HookflowConfig; client
   });
   const store = new SubscriptionStore(client, config.temporal.taskQueue, requireKeyring(config, 'the admin API'));
   await app.register(subscriptionRoutes, { store });
+  await app.register(subscriptionHealthRoutes, { client, store });
   await app.register(eventRoutes, { config, client });
   await app.register(replayRoutes, { config, client, store });
   await app.register(deliveryRoutes, { client, namespace: config.temporal.namespace });
