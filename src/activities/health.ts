@@ -12,6 +12,7 @@ import {
   type HealthWorkflow,
 } from '../shared/health';
 import { SA } from '../shared/search-attributes';
+import { readSubscription } from '../subscriptions/lookup';
 import { healthSettings } from '../temporal/health';
 
 const deliveriesOf = (subscriptionId: string) =>
@@ -61,6 +62,8 @@ export function createHealthActivities({ client }: { client: Client }) {
       cap: number;
     }): Promise<HealthCheck> {
       const base = deliveriesOf(input.subscriptionId);
+      if ((await readSubscription(client, input.subscriptionId)) === null)
+        return { exists: false, inBackoff: 0, failed: [], moreFailed: 0 };
       let deliveredAt: string | undefined;
       for await (const execution of client.workflow.list({
         query: `${base} AND HookflowStatus = 'delivered' AND CloseTime > '${input.deliveredAfter}'`,
@@ -95,7 +98,13 @@ export function createHealthActivities({ client }: { client: Client }) {
           ...(attempts !== undefined ? { attempts } : {}),
         });
       }
-      return { ...(deliveredAt ? { deliveredAt } : {}), inBackoff: Number(inBackoff), failed, moreFailed };
+      return {
+        exists: true,
+        ...(deliveredAt ? { deliveredAt } : {}),
+        inBackoff: Number(inBackoff),
+        failed,
+        moreFailed,
+      };
     },
   };
 }

@@ -85,6 +85,8 @@ export interface FailedDelivery {
 }
 
 export interface HealthCheck {
+  /** False once the subscription is deleted: its health workflow ends. */
+  exists: boolean;
   /** A delivery delivered after `since` (its close time), if any: the receiver is back. */
   deliveredAt?: string;
   inBackoff: number;

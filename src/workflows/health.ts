@@ -112,6 +112,7 @@ export async function healthWorkflow(input: HealthWorkflowInput): Promise<void> 
     const failedAfter = new Date(Date.parse(current.checkedAt ?? current.since) - VISIBILITY_OVERLAP_MS).toISOString();
     const checkedAt = new Date().toISOString();
     const result = await checkHealth({ subscriptionId, deliveredAfter, failedAfter, cap: FAILED_PER_CHECK });
+    if (result.exists === false) return false; // deleted: nothing left to watch
     // The memo may have changed while the activity ran (signals): apply the result to the current one.
     const latest = memo ?? current;
     memo = { ...latest, inBackoff: result.inBackoff, checkedAt };
@@ -134,6 +135,7 @@ export async function healthWorkflow(input: HealthWorkflowInput): Promise<void> 
       await publishFailedDeliveries({ subscriptionId, failed: result.failed, moreFailed: result.moreFailed }).catch(
         (err: unknown) => log.warn('failed deliveries not announced', { subscriptionId, error: String(err) }),
       );
+    return true;
   };
 
   // The first report comes with the start (signal-with-start): its handler has run before this line.
@@ -148,7 +150,8 @@ export async function healthWorkflow(input: HealthWorkflowInput): Promise<void> 
       wait = Math.min(wait, left);
     }
     if (await condition(() => transitions.length > 0, wait)) continue;
-    await check(memo);
+    // A deleted subscription has nothing left to recover.
+    if (!(await check(memo))) return;
     if (
       transitions.length === 0 &&
       (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > HISTORY_LIMIT)

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
+import { healthWorkflowId } from '../../src/shared/health';
 import { FakeHttpPeer, type RecordedRequest } from '../support/fake-http';
 import { ADMIN_TOKEN, eventually, startHarness, testConfig, type Harness } from '../support/harness';
 import { adminApi, deliverPublished, json, subscribe } from '../support/outbound';
@@ -232,4 +233,12 @@ test('a disabled subscription reads as disabled; an unknown one is 404', async (
   await adminApi(h, 'POST', `/api/subscriptions/${sub.id}/disable`);
   expect(await health(sub.id)).toMatchObject({ state: 'disabled', consecutiveFailures: 0, lastFailure: null });
   expect((await adminApi(h, 'GET', '/api/subscriptions/no-such-sub/health')).statusCode).toBe(404);
+});
+
+test('the health workflow of a deleted subscription ends', async () => {
+  const sub = await subscribe(h, receiver, () => ({ status: 500 }), { retryPolicy: 'none', signature: 'x-signature' });
+  await expect((await deliverPublished(h, sub.id)).result()).rejects.toThrow();
+  await eventually(async () => (await health(sub.id)).state === 'failing', 'failing');
+  expect((await adminApi(h, 'DELETE', `/api/subscriptions/${sub.id}`)).statusCode).toBeLessThan(300);
+  await expect(h.client.workflow.getHandle(healthWorkflowId(sub.id)).result()).resolves.toBeUndefined();
 });
