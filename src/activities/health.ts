@@ -5,7 +5,6 @@ import type { AttemptReport, DeliveryInput } from '../shared/delivery';
 import {
   failedAttemptSignal,
   healthWorkflowId,
-  isOperationalEventType,
   type FailedAttemptReport,
   type FailedDelivery,
   type HealthCheck,
@@ -81,7 +80,8 @@ export function createHealthActivities({ client }: { client: Client }) {
         query: `${base} AND HookflowStatus = 'failed' AND CloseTime > '${input.failedAfter}'`,
       })) {
         const eventType = execution.typedSearchAttributes.get(SA.eventType);
-        if (eventType !== undefined && isOperationalEventType(eventType)) continue;
+        // Neither operational events (no alerts about alerts) nor the Test button's event.
+        if (eventType?.startsWith('hookflow.')) continue;
         if (failed.length >= input.cap) {
           moreFailed++;
           continue;

@@ -72,6 +72,8 @@ export interface HealthTransition {
   lastFailure?: { httpStatus?: number; error: string };
   /** Publish an operational event (false: e-mail only, no alert about alerts). */
   publish: boolean;
+  /** E-mail the contact (false: the event of an outage e-mailed already, announced once real traffic failed too). */
+  email: boolean;
 }
 
 /** A delivery that exhausted its policy, found by the health check. */

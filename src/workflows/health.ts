@@ -38,6 +38,7 @@ const transitionOf = (memo: HealthMemo): HealthTransition => ({
       }
     : {}),
   publish: memo.announced,
+  email: true,
 });
 
 /**
@@ -92,6 +93,11 @@ export async function healthWorkflow(input: HealthWorkflowInput): Promise<void> 
         consecutiveFailures: memo.consecutiveFailures + 1,
         ...(later ? { lastFailure: failure } : {}),
       };
+      // An outage first seen on operational deliveries that now fails real traffic too: its event, once.
+      if (!memo.announced && !isOperationalEventType(report.eventType)) {
+        memo = { ...memo, announced: true };
+        transitions.push({ ...transitionOf(memo), email: false });
+      }
     }
     write();
   });
@@ -100,7 +106,7 @@ export async function healthWorkflow(input: HealthWorkflowInput): Promise<void> 
   const alert = async (transition: HealthTransition) => {
     const sent = await Promise.allSettled([
       transition.publish ? publishHealthEvent(transition) : Promise.resolve(),
-      emailHealthAlert(transition),
+      transition.email ? emailHealthAlert(transition) : Promise.resolve(),
     ]);
     for (const outcome of sent)
       if (outcome.status === 'rejected')

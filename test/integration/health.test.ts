@@ -4,7 +4,7 @@ import { SMTPServer } from 'smtp-server';
 import { healthWorkflowId } from '../../src/shared/health';
 import { FakeHttpPeer, type RecordedRequest } from '../support/fake-http';
 import { ADMIN_TOKEN, eventually, startHarness, testConfig, type Harness } from '../support/harness';
-import { adminApi, deliverPublished, json, subscribe } from '../support/outbound';
+import { adminApi, deliverPublished, json, publish, subscribe } from '../support/outbound';
 
 /**
  * Health and alerts against a real dev server, a real SMTP server on loopback and receivers that fail a
@@ -241,4 +241,35 @@ test('the health workflow of a deleted subscription ends', async () => {
   await eventually(async () => (await health(sub.id)).state === 'failing', 'failing');
   expect((await adminApi(h, 'DELETE', `/api/subscriptions/${sub.id}`)).statusCode).toBeLessThan(300);
   await expect(h.client.workflow.getHandle(healthWorkflowId(sub.id)).result()).resolves.toBeUndefined();
+});
+
+test('an outage first seen on operational events is announced once real traffic fails too, without a second e-mail', async () => {
+  const down = await subscribe(h, receiver, () => ({ status: 503 }), { retryPolicy: 'none', signature: 'x-signature' });
+  const mixed = await subscribe(h, receiver, () => ({ status: 503 }), {
+    triggers: ['hookflow.subscription.failing', 'other.*'],
+    retryPolicy: 'none',
+    signature: 'x-signature',
+    contactEmail: 'mixed@example.test',
+  });
+  await expect((await deliverPublished(h, down.id)).result()).rejects.toThrow();
+  // `down`'s failing event reaches `mixed`, which fails it: e-mail only.
+  await eventually(async () => to('mixed@example.test').length >= 1, 'the e-mail about mixed');
+  const publishedAbout = async (id: string) => {
+    const ids: string[] = [];
+    for await (const w of h.client.workflow.list({
+      query: `WorkflowType = 'inboundWorkflow' AND HookflowSource = 'hookflow' AND TaskQueue = '${h.config.temporal.taskQueue}'`,
+    }))
+      if (w.workflowId.includes(`/${id}/`)) ids.push(w.workflowId);
+    return ids;
+  };
+  expect(await publishedAbout(mixed.id)).toEqual([]);
+  const { workflowId } = await publish(h, { type: 'other.Thing', data: { n: 1 } });
+  await h.client.workflow.getHandle(workflowId).result();
+  const announced = await eventually(async () => {
+    const ids = await publishedAbout(mixed.id);
+    return ids.length > 0 && ids;
+  }, 'the failing event about mixed');
+  expect(announced).toHaveLength(1);
+  expect(announced[0]).toMatch(/\/failing\//);
+  expect(to('mixed@example.test')).toHaveLength(1);
 });
