@@ -21,12 +21,11 @@ import { FailureType, httpFailureType } from '../shared/failure-types';
 import { isRetryableStatus, parseRetryAfterMs, readLimited, ssrfFailure } from './http';
 import { readSubscription } from '../subscriptions/lookup';
 import type { TlsAgents } from './tls-agents';
-import type { HookflowConfig } from '../config/schema';
-import { reportFailedAttempt } from './health';
 
 export interface DeliverDeps {
   client: Client;
-  config?: HookflowConfig;
+  /** Tells the subscription's health workflow about a failed attempt (best effort, never throws). */
+  reportHealth?: (input: DeliveryInput, report: AttemptReport) => Promise<void>;
   keyring?: Keyring;
   agents: TlsAgents;
   now?: () => number;
@@ -67,7 +66,14 @@ function openCredentials(subscription: Subscription, keyring: Keyring | undefine
  * attempt, POST it. 2xx = delivered; 3xx, 5xx, 408, 429, timeouts and connection errors = retry
  * (honouring Retry-After); 410 = stop and disable the subscription; other 4xx = stop.
  */
-export function createDeliverActivity({ client, config, keyring, agents, now = Date.now, fetchFollowUp }: DeliverDeps) {
+export function createDeliverActivity({
+  client,
+  keyring,
+  agents,
+  now = Date.now,
+  fetchFollowUp,
+  reportHealth,
+}: DeliverDeps) {
   /**
    * docs/beyond-delivery.md "Fresh data at send time": an attempt that starts more than `refreshFollowUpAfter` after the
    * follow-up was fetched fetches it again (same URL, same confinement and credentials as the inbound
@@ -94,7 +100,7 @@ export function createDeliverActivity({ client, config, keyring, agents, now = D
   };
 
   const report = async (report: AttemptReport, input: DeliveryInput) => {
-    await reportFailedAttempt(client, config, input, report); // health/<subscriptionId> (best effort)
+    await reportHealth?.(input, report); // health/<subscriptionId>
     const workflowId = Context.current().info.workflowExecution?.workflowId;
     if (!workflowId) return;
     // Best effort: live attempt/status search attributes; the retry itself does not depend on it.

@@ -19,32 +19,30 @@ const deliveriesOf = (subscriptionId: string) =>
 
 /**
  * Tells `health/<subscriptionId>` about a failed attempt (signal-with-start: the workflow exists only while
- * something is wrong). Best effort: a report that cannot be sent is logged and never fails the delivery.
+ * something is wrong), on the task queue of the worker that delivers. Best effort: a report that cannot be
+ * sent is logged and never fails the delivery.
  */
-export async function reportFailedAttempt(
-  client: Client,
-  config: HookflowConfig | undefined,
-  input: DeliveryInput,
-  report: AttemptReport,
-): Promise<void> {
+export function healthReporter({ client, config }: { client: Client; config: HookflowConfig }) {
   const { checkIntervalMs, graceMs } = healthSettings(config);
-  await client.workflow
-    .signalWithStart<HealthWorkflow, [FailedAttemptReport]>('healthWorkflow', {
-      workflowId: healthWorkflowId(input.subscriptionId),
-      taskQueue: config?.temporal.taskQueue ?? Context.current().info.taskQueue,
-      args: [{ subscriptionId: input.subscriptionId, checkIntervalMs, graceMs }],
-      signal: failedAttemptSignal,
-      signalArgs: [
-        {
-          at: new Date().toISOString(),
-          attempt: report.attempt,
-          error: report.error,
-          eventType: input.event.type,
-          ...(report.httpStatus !== undefined ? { httpStatus: report.httpStatus } : {}),
-        },
-      ],
-    })
-    .catch((err: Error) => log.warn('could not report the failed attempt to health', { error: err.message }));
+  return async (input: DeliveryInput, report: AttemptReport): Promise<void> => {
+    await client.workflow
+      .signalWithStart<HealthWorkflow, [FailedAttemptReport]>('healthWorkflow', {
+        workflowId: healthWorkflowId(input.subscriptionId),
+        taskQueue: Context.current().info.taskQueue,
+        args: [{ subscriptionId: input.subscriptionId, checkIntervalMs, graceMs }],
+        signal: failedAttemptSignal,
+        signalArgs: [
+          {
+            at: new Date().toISOString(),
+            attempt: report.attempt,
+            error: report.error,
+            eventType: input.event.type,
+            ...(report.httpStatus !== undefined ? { httpStatus: report.httpStatus } : {}),
+          },
+        ],
+      })
+      .catch((err: Error) => log.warn('could not report the failed attempt to health', { error: err.message }));
+  };
 }
 
 /**

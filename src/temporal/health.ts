@@ -3,12 +3,9 @@ import type { HookflowConfig } from '../config/schema';
 import { HEALTH_MEMO, healthWorkflowId, type HealthMemo } from '../shared/health';
 import { SA } from '../shared/search-attributes';
 
-/** Check interval and grace period of the health workflows (`alerts` in the config; defaults without it). */
-export function healthSettings(config: HookflowConfig | undefined) {
-  return {
-    checkIntervalMs: config?.alerts.healthCheckInterval ?? 15_000,
-    graceMs: config?.alerts.recoveredGrace ?? 600_000,
-  };
+/** Check interval and grace period of the health workflows (`alerts` in the config). */
+export function healthSettings(config: HookflowConfig) {
+  return { checkIntervalMs: config.alerts.healthCheckInterval, graceMs: config.alerts.recoveredGrace };
 }
 
 /** The health workflow's memo when it runs (something is or was just wrong); null when there is none. */

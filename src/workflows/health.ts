@@ -13,6 +13,7 @@ import {
   failedAttemptSignal,
   isOperationalEventType,
   type FailedAttemptReport,
+  type HealthCheck,
   type HealthMemo,
   type HealthTransition,
   type HealthWorkflowInput,
@@ -117,7 +118,14 @@ export async function healthWorkflow(input: HealthWorkflowInput): Promise<void> 
     const deliveredAfter = current.lastFailure?.at ?? current.since;
     const failedAfter = new Date(Date.parse(current.checkedAt ?? current.since) - VISIBILITY_OVERLAP_MS).toISOString();
     const checkedAt = new Date().toISOString();
-    const result = await checkHealth({ subscriptionId, deliveredAfter, failedAfter, cap: FAILED_PER_CHECK });
+    let result: HealthCheck;
+    try {
+      result = await checkHealth({ subscriptionId, deliveredAfter, failedAfter, cap: FAILED_PER_CHECK });
+    } catch (err) {
+      // Visibility unavailable for a while: the state stays as it is, the next check tries again.
+      log.warn('health check failed', { subscriptionId, error: String(err) });
+      return true;
+    }
     if (result.exists === false) return false; // deleted: nothing left to watch
     // The memo may have changed while the activity ran (signals): apply the result to the current one.
     const latest = memo ?? current;
