@@ -28,6 +28,7 @@ function transitionData(transition: HealthTransition, subscription: Subscription
     state: transition.state,
     since: transition.since,
     consecutiveFailures: transition.consecutiveFailures,
+    ...(transition.reason ? { reason: transition.reason } : {}),
     ...(transition.lastFailure
       ? { lastFailure: { status: transition.lastFailure.httpStatus ?? null, error: transition.lastFailure.error } }
       : {}),
@@ -66,6 +67,7 @@ async function publish(
 
 function subjectOf(name: string, transition: HealthTransition): string {
   if (transition.state === 'healthy') return `[hookflow] ${name} recovered`;
+  if (transition.state === 'disabled') return `[hookflow] ${name} was disabled`;
   const status = transition.lastFailure?.httpStatus;
   return `[hookflow] ${name} is failing${status !== undefined ? ` (HTTP ${status})` : ''}`;
 }
@@ -74,12 +76,17 @@ function textOf(name: string, subscription: Subscription | null, transition: Hea
   const lines =
     transition.state === 'healthy'
       ? [`Deliveries to subscription "${name}" succeed again since ${transition.since}.`]
-      : [
-          `Deliveries to subscription "${name}" are failing since ${transition.since}.`,
-          `Failed attempts so far: ${transition.consecutiveFailures}.`,
-          `Last failure: ${transition.lastFailure?.error ?? 'unknown'}.`,
-          "hookflow keeps retrying by the subscription's retry policy.",
-        ];
+      : transition.state === 'disabled'
+        ? [
+            `Subscription "${name}" is disabled${transition.reason ? `: ${transition.reason}` : ''}.`,
+            'Its deliveries are skipped until it is enabled again.',
+          ]
+        : [
+            `Deliveries to subscription "${name}" are failing since ${transition.since}.`,
+            `Failed attempts so far: ${transition.consecutiveFailures}.`,
+            `Last failure: ${transition.lastFailure?.error ?? 'unknown'}.`,
+            "hookflow keeps retrying by the subscription's retry policy.",
+          ];
   const host = subscription ? hostOf(subscription.url) : undefined;
   return [
     ...lines,
@@ -101,10 +108,14 @@ export function createAlertActivities({ client, config }: { client: Client; conf
     : undefined;
 
   return {
-    /** `hookflow.subscription.failing` / `.recovered`, once per state change. */
+    /** `hookflow.subscription.failing` / `.recovered` / `.disabled`, once per state change. */
     async publishHealthEvent(transition: HealthTransition): Promise<void> {
       const subscription = await readSubscription(client, transition.subscriptionId);
-      const type = transition.state === 'failing' ? OperationalEvent.failing : OperationalEvent.recovered;
+      const type = {
+        failing: OperationalEvent.failing,
+        healthy: OperationalEvent.recovered,
+        disabled: OperationalEvent.disabled,
+      }[transition.state];
       const key = `health/${transition.subscriptionId}/${transition.state}/${Date.parse(transition.since)}`;
       await publish(client, config, type, key, transitionData(transition, subscription));
     },

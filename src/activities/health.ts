@@ -59,8 +59,11 @@ export function createHealthActivities({ client }: { client: Client }) {
       cap: number;
     }): Promise<HealthCheck> {
       const base = deliveriesOf(input.subscriptionId);
-      if ((await readSubscription(client, input.subscriptionId)) === null)
-        return { exists: false, inBackoff: 0, failed: [], moreFailed: 0 };
+      const subscription = await readSubscription(client, input.subscriptionId);
+      if (subscription === null) return { exists: false, inBackoff: 0, failed: [], moreFailed: 0 };
+      const disabled = subscription.active
+        ? {}
+        : { disabled: subscription.disabledReason ? { reason: subscription.disabledReason } : {} };
       let deliveredAt: string | undefined;
       for await (const execution of client.workflow.list({
         query: `${base} AND HookflowStatus = 'delivered' AND CloseTime > '${input.deliveredAfter}'`,
@@ -98,6 +101,7 @@ export function createHealthActivities({ client }: { client: Client }) {
       }
       return {
         exists: true,
+        ...disabled,
         ...(deliveredAt ? { deliveredAt } : {}),
         inBackoff: Number(inBackoff),
         failed,

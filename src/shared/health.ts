@@ -40,6 +40,8 @@ export interface HealthMemo {
   inBackoff: number;
   /** The last visibility check (ISO-8601). */
   checkedAt?: string;
+  /** The subscription was seen disabled (announced once; cleared when it is enabled again). */
+  disabledSeen?: boolean;
   /** Whether the current outage is announced as an operational event (false when only hookflow.* deliveries fail). */
   announced: boolean;
 }
@@ -60,13 +62,17 @@ export type HealthWorkflow = (input: HealthWorkflowInput) => Promise<void>;
 export const OperationalEvent = {
   failing: 'hookflow.subscription.failing',
   recovered: 'hookflow.subscription.recovered',
+  disabled: 'hookflow.subscription.disabled',
   deliveryFailed: 'hookflow.delivery.failed',
 } as const;
 
 /** A state change the health workflow alerts about (one e-mail, at most one event). */
 export interface HealthTransition {
   subscriptionId: string;
-  state: HealthState;
+  /** `disabled`: the subscription was disabled during an outage (by hookflow on 410 Gone, or by an operator). */
+  state: HealthState | 'disabled';
+  /** Why it was disabled. */
+  reason?: string;
   since: string;
   consecutiveFailures: number;
   lastFailure?: { httpStatus?: number; error: string };
@@ -89,6 +95,8 @@ export interface FailedDelivery {
 export interface HealthCheck {
   /** False once the subscription is deleted: its health workflow ends. */
   exists: boolean;
+  /** Set when the subscription is disabled, with its reason when hookflow disabled it. */
+  disabled?: { reason?: string };
   /** A delivery delivered after `since` (its close time), if any: the receiver is back. */
   deliveredAt?: string;
   inBackoff: number;

@@ -144,6 +144,15 @@ export async function healthWorkflow(input: HealthWorkflowInput): Promise<void> 
       };
       transitions.push(transitionOf(memo));
     }
+    // Disabled during an outage (410 Gone, or an operator): said once, until it is enabled again.
+    if (result.disabled && !memo.disabledSeen) {
+      memo = { ...memo, disabledSeen: true };
+      transitions.push({
+        ...transitionOf(memo),
+        state: 'disabled',
+        ...(result.disabled.reason ? { reason: result.disabled.reason } : {}),
+      });
+    } else if (!result.disabled && memo.disabledSeen) memo = { ...memo, disabledSeen: false };
     write();
     if (result.failed.length > 0)
       await publishFailedDeliveries({ subscriptionId, failed: result.failed, moreFailed: result.moreFailed }).catch(

@@ -273,3 +273,28 @@ test('an outage first seen on operational events is announced once real traffic 
   expect(announced[0]).toMatch(/\/failing\//);
   expect(to('mixed@example.test')).toHaveLength(1);
 });
+
+test('a receiver that answers 410 Gone: the subscription is disabled, said once as an event and an e-mail', async () => {
+  const alerts = await subscribe(h, receiver, () => ({ status: 200 }), {
+    triggers: ['hookflow.subscription.disabled'],
+    signature: 'x-signature',
+  });
+  const gone = await subscribe(h, receiver, () => ({ status: 410 }), {
+    name: 'Gone receiver',
+    signature: 'x-signature',
+    contactEmail: 'gone@example.test',
+  });
+  await expect((await deliverPublished(h, gone.id)).result()).rejects.toThrow();
+  const disabled = () =>
+    operational(alerts.requests()).filter(
+      (e) => e.type === 'hookflow.subscription.disabled' && e.data.subscriptionId === gone.id,
+    );
+  await eventually(async () => disabled().length >= 1, 'hookflow.subscription.disabled');
+  expect(disabled()[0]!.data).toMatchObject({ name: 'Gone receiver', reason: expect.stringMatching(/410 Gone/) });
+  await eventually(async () => to('gone@example.test').length >= 2, 'the failing and disabled e-mails');
+  expect(to('gone@example.test').map((m) => m.subject)).toEqual([
+    '[hookflow] Gone receiver is failing (HTTP 410)',
+    '[hookflow] Gone receiver was disabled',
+  ]);
+  expect(await health(gone.id)).toMatchObject({ state: 'disabled', lastFailure: { httpStatus: 410 } });
+});
