@@ -56,6 +56,8 @@ function readableFailure({
 
 export interface DeliverDeps {
   client: Client;
+  /** Tells the subscription's health workflow about a failed attempt (best effort, never throws). */
+  reportHealth?: (input: DeliveryInput, report: AttemptReport) => Promise<void>;
   keyring?: Keyring;
   agents: TlsAgents;
   now?: () => number;
@@ -96,7 +98,14 @@ function openCredentials(subscription: Subscription, keyring: Keyring | undefine
  * attempt, POST it. 2xx = delivered; 3xx, 5xx, 408, 429, timeouts and connection errors = retry
  * (honouring Retry-After); 410 = stop and disable the subscription; other 4xx = stop.
  */
-export function createDeliverActivity({ client, keyring, agents, now = Date.now, fetchFollowUp }: DeliverDeps) {
+export function createDeliverActivity({
+  client,
+  keyring,
+  agents,
+  now = Date.now,
+  fetchFollowUp,
+  reportHealth,
+}: DeliverDeps) {
   /**
    * docs/beyond-delivery.md "Fresh data at send time": an attempt that starts more than `refreshFollowUpAfter` after the
    * follow-up was fetched fetches it again (same URL, same confinement and credentials as the inbound
@@ -122,7 +131,8 @@ export function createDeliverActivity({ client, keyring, agents, now = Date.now,
     }
   };
 
-  const report = async (report: AttemptReport) => {
+  const report = async (report: AttemptReport, input: DeliveryInput) => {
+    await reportHealth?.(input, report); // health/<subscriptionId>
     const workflowId = Context.current().info.workflowExecution?.workflowId;
     if (!workflowId) return;
     // Best effort: live attempt/status search attributes; the retry itself does not depend on it.
@@ -203,7 +213,7 @@ export function createDeliverActivity({ client, keyring, agents, now = Date.now,
           failureType: FailureType.SsrfRefused,
           error: refused.message,
         };
-        await report({ attempt, error: refused.message, record });
+        await report({ attempt, error: refused.message, record }, input);
         throw refused;
       }
       const error =
@@ -217,7 +227,7 @@ export function createDeliverActivity({ client, keyring, agents, now = Date.now,
         failureType: FailureType.ConnectionError,
         error,
       };
-      await report({ attempt, error, record });
+      await report({ attempt, error, record }, input);
       throw readableFailure({ type: FailureType.ConnectionError, message: error });
     }
     const durationMs = Math.max(0, now() - startedAt);
@@ -238,12 +248,15 @@ export function createDeliverActivity({ client, keyring, agents, now = Date.now,
     const error = `receiver answered HTTP ${status}${statusText(status) ? ` ${statusText(status)}` : ''}`;
     const retrying = status !== 410 && isRetryableStatus(status);
     const outcome = retrying && retries ? 'retry' : 'stop';
-    await report({
-      attempt,
-      httpStatus: status,
-      error,
-      record: { ...answered, outcome, failureType: type },
-    });
+    await report(
+      {
+        attempt,
+        httpStatus: status,
+        error,
+        record: { ...answered, outcome, failureType: type },
+      },
+      input,
+    );
     if (status === 410) {
       await client.workflow.getHandle(subscriptionWorkflowId(subscription.id)).executeUpdate(applySubscriptionUpdate, {
         args: [{ active: false, disabledReason: `receiver answered 410 Gone (event ${input.event.id})` }],

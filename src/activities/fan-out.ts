@@ -12,6 +12,7 @@ import {
   type OutboundEvent,
   type PlannedDelivery,
 } from '../shared/delivery';
+import { isAboutSubscription } from '../shared/health';
 import { triggersMatch, type Subscription } from '../shared/subscription';
 import { candidateQuery, listSubscriptionIds, readSubscription } from '../subscriptions/lookup';
 
@@ -100,7 +101,8 @@ async function plan(
         !onlySubscriptionId &&
         (!subscription.active ||
           !triggersMatch(subscription.triggers, event.type) ||
-          filterRejection(event, subscription.filter))
+          filterRejection(event, subscription.filter) ||
+          isAboutSubscription(event, subscription.id))
       )
         return undefined;
       const delivery: PlannedDelivery = {

@@ -2,10 +2,12 @@ import type { Client } from '@temporalio/client';
 import type { Dispatcher } from 'undici';
 import type { HookflowConfig } from '../config/schema';
 import type { Keyring } from '../security/keyring';
+import { createAlertActivities } from './alerts';
 import { createDeliverActivity } from './deliver';
 import { createSplitEnvelopeActivity } from './envelope';
 import { createPlanDeliveriesActivity } from './fan-out';
 import { createFollowUpActivity } from './follow-up';
+import { createHealthActivities, healthReporter } from './health';
 import { createLaneActivities } from './lane';
 import { createReplayActivities } from './replay';
 import { TlsAgents } from './tls-agents';
@@ -17,6 +19,11 @@ export interface ActivityDeps {
   /** Temporal client: subscription state, starting inbound workflows (envelopes), attempt reports. */
   client: Client;
   keyring?: Keyring;
+  /**
+   * Report failed delivery attempts to the health workflows (src/workflows/health.ts). The worker turns it
+   * on; activities built for a test worker leave it off (a time-skipping server has no visibility to check).
+   */
+  healthReports?: boolean;
 }
 
 /** All activities, built from their dependencies so tests can pass their own config, HTTP agent and client. */
@@ -26,10 +33,17 @@ export function createActivities(deps: ActivityDeps) {
   return {
     fetchFollowUp,
     planDeliveries: createPlanDeliveriesActivity(deps),
-    deliver: createDeliverActivity({ ...deps, agents, fetchFollowUp }),
+    deliver: createDeliverActivity({
+      ...deps,
+      agents,
+      fetchFollowUp,
+      reportHealth: deps.healthReports ? healthReporter(deps) : undefined,
+    }),
     splitEnvelope: createSplitEnvelopeActivity(deps),
     ...createReplayActivities(deps),
     ...createLaneActivities(deps),
+    ...createHealthActivities(deps),
+    ...createAlertActivities(deps),
   };
 }
 

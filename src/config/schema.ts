@@ -170,6 +170,27 @@ const configFields = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
+  /** Health of subscriptions and alerts on its changes (docs/operations.md, "Is anything failing?"). */
+  alerts: z
+    .strictObject({
+      /** E-mail to a subscription's contact address when it starts failing and when it recovers. Off when absent. */
+      email: z
+        .strictObject({
+          host: z.string().min(1),
+          port: z.number().int().min(1).max(65535).default(587),
+          /** TLS from the start (port 465); otherwise STARTTLS when the server offers it. */
+          secure: z.boolean().default(false),
+          auth: z.strictObject({ user: z.string().min(1), pass: z.string().min(1) }).optional(),
+          /** The sender, e.g. `hookflow <hookflow@example.com>`. */
+          from: z.string().min(3),
+        })
+        .optional(),
+      /** How often a failing subscription is checked for a recovery. */
+      healthCheckInterval: isoDuration('PT15S'),
+      /** How long a recovered subscription's health workflow stays before it ends. */
+      recoveredGrace: isoDuration('PT10M'),
+    })
+    .prefault({}),
   /** Subscriptions declared here are created or updated (by id) when the worker starts. */
   subscriptions: z.array(createSubscriptionSchema).default([]),
   sources: z

@@ -35,7 +35,13 @@ export async function createWorker({
   extraActivities,
 }: CreateWorkerOptions): Promise<Worker> {
   const dataConverter = dataConverterFor(config);
-  const activities = createActivities({ config, client, keyring, http: http ?? createHttpAgent(config.network.allow) });
+  const activities = createActivities({
+    config,
+    client,
+    keyring,
+    http: http ?? createHttpAgent(config.network.allow),
+    healthReports: true,
+  });
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,

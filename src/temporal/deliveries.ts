@@ -179,32 +179,3 @@ export async function latestDeliveries(client: Client, subscriptionId: string, l
 
 /** Running first, then the latest to close. */
 const rank = (r: DeliveryRow) => (r.workflowStatus === 'RUNNING' ? '~' : (r.closedAt ?? ''));
-
-/**
- * Deliveries of each subscription that failed in the last 24 hours and are still failed (a retried one
- * that then succeeded no longer counts); null where visibility could not answer. Looks at 200 at most.
- */
-export async function failedLastDay(client: Client, subscriptionIds: string[]): Promise<Map<string, number | null>> {
-  const since = new Date(Date.now() - 24 * 3600_000).toISOString();
-  const counts = await Promise.all(
-    subscriptionIds.map(async (id) => {
-      try {
-        const query = `${deliveriesQuery(id)} AND ExecutionStatus = 'Failed' AND CloseTime > '${since}'`;
-        const failed = new Set<string>();
-        for await (const w of client.workflow.list({ query, pageSize: 200 })) {
-          failed.add(w.workflowId);
-          if (failed.size >= 200) break;
-        }
-        const still = await Promise.all(
-          [...failed].map(async (workflowId) =>
-            RETRYABLE.has((await client.workflow.getHandle(workflowId).describe()).status.name),
-          ),
-        );
-        return [id, still.filter(Boolean).length] as const;
-      } catch {
-        return [id, null] as const;
-      }
-    }),
-  );
-  return new Map(counts);
-}

@@ -37,7 +37,9 @@ beforeAll(async () => {
     key: pki.serverKey,
     cert: pki.serverCert,
   }).start();
-  h = await startHarness(testConfig(`console: { temporalUiUrl: "${uiUrl}" }\n`));
+  h = await startHarness(
+    testConfig(`console: { temporalUiUrl: "${uiUrl}" }\nalerts: { healthCheckInterval: PT0.5S }\n`),
+  );
   await h.app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
   store = new SubscriptionStore(h.client, h.config.temporal.taskQueue, requireKeyring(h.config, 'test'));
@@ -223,8 +225,12 @@ test('a failed delivery shows up with Retry, and Retry delivers it', async () =>
   await page.locator('.attempt .http-status', { hasText: 'HTTP 500' }).first().waitFor();
   await expect(page.locator('.attempt pre.body').first().textContent()).resolves.toContain('"ok": false');
   await shot('attempts');
-  await page.goto(`${base}/console`);
-  await expect(page.locator('#sub-erp-sync td').nth(5).textContent()).resolves.toBe('1 failed');
+  await eventually(async () => {
+    await page.goto(`${base}/console`);
+    return /^failing since .* \(1 failure, last 500\)$/.test(
+      (await page.locator('#sub-erp-sync td').nth(5).textContent()) ?? '',
+    );
+  }, 'the subscription shown as failing');
   await page.goto(`${base}/console/subscriptions/erp-sync/deliveries`);
   const before = receiver.requestsTo('/hook').length;
   receiverStatus = 200;
@@ -242,8 +248,10 @@ test('a failed delivery shows up with Retry, and Retry delivers it', async () =>
     return (await rows.count()) === 1 && /delivered[\s\S]*200/.test((await rows.textContent()) ?? '');
   }, 'the retried delivery shown as delivered');
   expect(await page.getByRole('button', { name: `Retry ${id}` }).count()).toBe(0);
-  await page.goto(`${base}/console`);
-  await expect(page.locator('#sub-erp-sync td').nth(5).textContent()).resolves.toBe('0');
+  await eventually(async () => {
+    await page.goto(`${base}/console`);
+    return (await page.locator('#sub-erp-sync td').nth(5).textContent()) === 'healthy';
+  }, 'the subscription shown as healthy again');
   await page.goto(`${base}/console/subscriptions/erp-sync/deliveries`);
 });
 

@@ -25,6 +25,7 @@ test('there is a recorded history of every workflow type', () => {
       'laneWorkflow',
       'replayWorkflow',
       'coalesceWorkflow',
+      'healthWorkflow',
     ]),
   );
 });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deliveryWorkflowId } from '../../src/shared/delivery';
+import { healthWorkflowId } from '../../src/shared/health';
 import { laneWorkflowId } from '../../src/shared/lane';
 import { subscriptionWorkflowId } from '../../src/shared/subscription';
 import { FakeHttpPeer } from '../support/fake-http';
@@ -33,6 +34,7 @@ server: { envelopes: { splitAbove: 2, maxNotifications: 100 } }
 delivery:
   oneDay: { initialInterval: PT0.2S, backoffCoefficient: 2, maximumInterval: PT1S, window: PT1M }
   ordering: { settle: PT1S, idle: PT2S }
+alerts: { healthCheckInterval: PT0.3S, recoveredGrace: PT1S }
 sources:
   - id: erp
     kind: extend-commerce
@@ -107,6 +109,8 @@ test('one history of each workflow type', async () => {
   const paid = await publish(h, { type: 'rec.Retried', data: { orderNumber: 'REC-3' } });
   await h.client.workflow.getHandle(paid.workflowId).result(); // handed off: the delivery exists
   await save('delivery-retried-then-delivered', deliveryWorkflowId(paid.eventId, retried));
+  // health of that subscription: failing after the 503, recovered after the retry, ended after the grace period.
+  await save('health', healthWorkflowId(retried));
 
   // lane (ordered delivery of one entity): two events, then the lane ends idle.
   const laned = await createSubscription(h, {

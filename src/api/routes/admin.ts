@@ -13,6 +13,7 @@ import { eventRoutes } from './events';
 import { laneRoutes } from './lanes';
 import { rejectionRoutes } from './rejections';
 import { refuseSourceIdTriggers } from '../plugins/trigger-sources';
+import { subscriptionHealthRoutes } from './health-of-subscription';
 import { replayRoutes } from './replay';
 import { subscriptionRoutes } from './subscriptions';
 
@@ -59,6 +60,7 @@ export const adminRoutes: FastifyPluginAsyncZod<{ config: HookflowConfig; client
   app.addHook('preValidation', refuseSourceIdTriggers(config));
   const store = new SubscriptionStore(client, config.temporal.taskQueue, requireKeyring(config, 'the admin API'));
   await app.register(subscriptionRoutes, { store });
+  await app.register(subscriptionHealthRoutes, { client, store });
   await app.register(eventRoutes, { config, client });
   await app.register(eventLogRoutes, { client });
   await app.register(replayRoutes, { config, client, store });

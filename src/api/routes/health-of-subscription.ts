@@ -1,0 +1,38 @@
+import type { Client } from '@temporalio/client';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { subscriptionIdSchema } from '../../subscriptions/schema';
+import type { SubscriptionStore } from '../../subscriptions/store';
+import { subscriptionHealth } from '../../temporal/health';
+
+const rate = z.object({ delivered: z.number(), failed: z.number(), rate: z.number().nullable() });
+
+const healthView = z.object({
+  subscriptionId: z.string(),
+  state: z.enum(['healthy', 'failing', 'disabled']),
+  since: z.string().nullable(),
+  inBackoff: z.number(),
+  consecutiveFailures: z.number(),
+  lastSuccess: z.object({ at: z.string() }).nullable(),
+  lastFailure: z.object({ at: z.string(), httpStatus: z.number().nullable(), error: z.string().nullable() }).nullable(),
+  successRate: z.object({ lastHour: rate, lastDay: rate }),
+});
+
+/** `GET /api/subscriptions/:id/health`: healthy, failing since T or disabled, with the figures behind it. */
+export const subscriptionHealthRoutes: FastifyPluginAsyncZod<{ client: Client; store: SubscriptionStore }> = async (
+  app,
+  { client, store },
+) => {
+  app.get(
+    '/api/subscriptions/:id/health',
+    {
+      schema: {
+        tags: ['subscriptions'],
+        summary: 'Health of a subscription: state, deliveries in backoff, last success and failure, success rates',
+        params: z.object({ id: subscriptionIdSchema }),
+        response: { 200: healthView },
+      },
+    },
+    async (request) => subscriptionHealth(client, await store.get(request.params.id)),
+  );
+};

@@ -1,0 +1,184 @@
+import {
+  condition,
+  continueAsNew,
+  log,
+  proxyActivities,
+  setHandler,
+  upsertMemo,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import {
+  HEALTH_MEMO,
+  failedAttemptSignal,
+  isOperationalEventType,
+  type FailedAttemptReport,
+  type HealthCheck,
+  type HealthMemo,
+  type HealthTransition,
+  type HealthWorkflowInput,
+} from '../shared/health';
+
+/** Failed deliveries announced per check; more are summed up in one event. */
+const FAILED_PER_CHECK = 20;
+/** Each check looks back this much before the previous one: visibility lags a little behind a close. */
+const VISIBILITY_OVERLAP_MS = 60_000;
+const HISTORY_LIMIT = 2_000;
+
+const transitionOf = (memo: HealthMemo): HealthTransition => ({
+  subscriptionId: memo.subscriptionId,
+  state: memo.state,
+  since: memo.since,
+  consecutiveFailures: memo.consecutiveFailures,
+  ...(memo.lastFailure
+    ? {
+        lastFailure: {
+          error: memo.lastFailure.error,
+          ...(memo.lastFailure.httpStatus !== undefined ? { httpStatus: memo.lastFailure.httpStatus } : {}),
+        },
+      }
+    : {}),
+  publish: memo.announced,
+  email: true,
+});
+
+/**
+ * `health/<subscriptionId>`: exists only while something is wrong. Started (signal-with-start) by the
+ * first failed attempt, it counts failed attempts, checks visibility every `checkIntervalMs` for a
+ * delivery delivered after the last failure, and alerts on each state change (failing, recovered).
+ * After a recovery it stays `graceMs`, then ends. Its state is its memo: readers describe, never query.
+ */
+export async function healthWorkflow(input: HealthWorkflowInput): Promise<void> {
+  const { subscriptionId, checkIntervalMs, graceMs } = input;
+  const { checkHealth } = proxyActivities<Activities>({
+    startToCloseTimeout: '30s',
+    retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 5 },
+  });
+  const { publishHealthEvent, emailHealthAlert, publishFailedDeliveries } = proxyActivities<Activities>({
+    startToCloseTimeout: '1m',
+    retry: { initialInterval: '2s', maximumInterval: '1m', maximumAttempts: 10 },
+  });
+
+  let memo: HealthMemo | undefined = input.memo;
+  const transitions: HealthTransition[] = [];
+  const write = () => {
+    if (memo) upsertMemo({ [HEALTH_MEMO]: memo });
+  };
+
+  setHandler(failedAttemptSignal, (report: FailedAttemptReport) => {
+    // A report from before the recovery already seen (a late signal) starts no new outage.
+    if (memo?.lastSuccessAt && report.at <= memo.lastSuccessAt) return;
+    const failure = {
+      at: report.at,
+      error: report.error,
+      ...(report.httpStatus !== undefined ? { httpStatus: report.httpStatus } : {}),
+    };
+    if (!memo || memo.state !== 'failing') {
+      memo = {
+        subscriptionId,
+        state: 'failing',
+        since: report.at,
+        consecutiveFailures: 1,
+        lastFailure: failure,
+        inBackoff: memo?.inBackoff ?? 0,
+        ...(memo?.lastSuccessAt ? { lastSuccessAt: memo.lastSuccessAt } : {}),
+        ...(memo?.checkedAt ? { checkedAt: memo.checkedAt } : {}),
+        // Failures of deliveries that carry operational events alert by e-mail only (no alerts about alerts).
+        announced: !isOperationalEventType(report.eventType),
+      };
+      transitions.push(transitionOf(memo));
+    } else {
+      const later = !memo.lastFailure || report.at >= memo.lastFailure.at;
+      memo = {
+        ...memo,
+        consecutiveFailures: memo.consecutiveFailures + 1,
+        ...(later ? { lastFailure: failure } : {}),
+      };
+      // An outage first seen on operational deliveries that now fails real traffic too: its event, once.
+      if (!memo.announced && !isOperationalEventType(report.eventType)) {
+        memo = { ...memo, announced: true };
+        transitions.push({ ...transitionOf(memo), email: false });
+      }
+    }
+    write();
+  });
+
+  // One alert per state change; an alert that cannot be sent is logged, the health goes on.
+  const alert = async (transition: HealthTransition) => {
+    const sent = await Promise.allSettled([
+      transition.publish ? publishHealthEvent(transition) : Promise.resolve(),
+      transition.email ? emailHealthAlert(transition) : Promise.resolve(),
+    ]);
+    for (const outcome of sent)
+      if (outcome.status === 'rejected')
+        log.warn('health alert not sent', { subscriptionId, state: transition.state, error: String(outcome.reason) });
+  };
+
+  const check = async (current: HealthMemo) => {
+    const deliveredAfter = current.lastFailure?.at ?? current.since;
+    const failedAfter = new Date(Date.parse(current.checkedAt ?? current.since) - VISIBILITY_OVERLAP_MS).toISOString();
+    const checkedAt = new Date().toISOString();
+    let result: HealthCheck;
+    try {
+      result = await checkHealth({ subscriptionId, deliveredAfter, failedAfter, cap: FAILED_PER_CHECK });
+    } catch (err) {
+      // Visibility unavailable for a while: the state stays as it is, the next check tries again.
+      log.warn('health check failed', { subscriptionId, error: String(err) });
+      return true;
+    }
+    if (result.exists === false) return false; // deleted: nothing left to watch
+    // The memo may have changed while the activity ran (signals): apply the result to the current one.
+    const latest = memo ?? current;
+    memo = { ...latest, inBackoff: result.inBackoff, checkedAt };
+    const recovered =
+      memo.state === 'failing' &&
+      result.deliveredAt !== undefined &&
+      (!memo.lastFailure || result.deliveredAt > memo.lastFailure.at);
+    if (recovered) {
+      memo = {
+        ...memo,
+        state: 'healthy',
+        since: result.deliveredAt!,
+        consecutiveFailures: 0,
+        lastSuccessAt: result.deliveredAt!,
+      };
+      transitions.push(transitionOf(memo));
+    }
+    // Disabled during an outage (410 Gone, or an operator): said once, until it is enabled again.
+    if (result.disabled && !memo.disabledSeen) {
+      memo = { ...memo, disabledSeen: true };
+      transitions.push({
+        ...transitionOf(memo),
+        state: 'disabled',
+        ...(result.disabled.reason ? { reason: result.disabled.reason } : {}),
+      });
+    } else if (!result.disabled && memo.disabledSeen) memo = { ...memo, disabledSeen: false };
+    write();
+    if (result.failed.length > 0)
+      await publishFailedDeliveries({ subscriptionId, failed: result.failed, moreFailed: result.moreFailed }).catch(
+        (err: unknown) => log.warn('failed deliveries not announced', { subscriptionId, error: String(err) }),
+      );
+    return true;
+  };
+
+  // The first report comes with the start (signal-with-start): its handler has run before this line.
+  write();
+  for (;;) {
+    while (transitions.length > 0) await alert(transitions.shift()!);
+    if (!memo) return;
+    let wait = checkIntervalMs;
+    if (memo.state === 'healthy') {
+      const left = Date.parse(memo.since) + graceMs - Date.now();
+      if (left <= 0) return;
+      wait = Math.min(wait, left);
+    }
+    if (await condition(() => transitions.length > 0, wait)) continue;
+    // A deleted subscription has nothing left to recover.
+    if (!(await check(memo))) return;
+    if (
+      transitions.length === 0 &&
+      (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > HISTORY_LIMIT)
+    )
+      await continueAsNew<typeof healthWorkflow>({ ...input, memo });
+  }
+}
