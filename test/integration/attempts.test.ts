@@ -7,6 +7,7 @@ import type { DeliveryAttempts } from '../../src/temporal/attempts';
 import { FakeHttpPeer, type Responder } from '../support/fake-http';
 import { ADMIN_TOKEN, eventually, startHarness, testConfig, type Harness } from '../support/harness';
 import { adminApi, deliverPublished, subscribe } from '../support/outbound';
+import { consoleSession, csrfOf, FORM } from '../support/console-session';
 
 /**
  * The attempt log through the API and the console against a real dev server and worker: what each
@@ -225,22 +226,7 @@ test('the OpenAPI document describes the attempts route and its record', async (
 });
 
 describe('console', () => {
-  const jar = new Map<string, string>();
-  const cookie = () => [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
-  const keep = (setCookie: string | string[] | undefined) => {
-    for (const line of [setCookie ?? []].flat()) {
-      const [pair] = line.split(';');
-      const at = pair!.indexOf('=');
-      jar.set(pair!.slice(0, at), pair!.slice(at + 1));
-    }
-  };
-  const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)![1]!;
-  const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
-  const get = async (url: string) => {
-    const res = await h.app.inject({ url, headers: { cookie: cookie() } });
-    keep(res.headers['set-cookie']);
-    return res;
-  };
+  const { cookie, keep, get } = consoleSession(() => h.app);
 
   beforeAll(async () => {
     const login = await get('/console/login');

@@ -1,4 +1,5 @@
 import { buildApp } from '../../src/api/app';
+import { FORM, csrfOf } from '../support/console-session';
 import { ADMIN_TOKEN, startHarness, testConfig, type Harness } from '../support/harness';
 
 /**
@@ -7,8 +8,6 @@ import { ADMIN_TOKEN, startHarness, testConfig, type Harness } from '../support/
  * connects from 127.0.0.1, the proxy's address here.
  */
 
-const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
-const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)![1]!;
 const pairs = (setCookie: string | string[] | undefined) =>
   [setCookie ?? []]
     .flat()

@@ -2,6 +2,7 @@ import { buildApp } from '../../src/api/app';
 import { FakeHttpPeer } from '../support/fake-http';
 import { adminApi } from '../support/outbound';
 import { ADMIN_TOKEN, eventually, startHarness, testConfig, type Harness } from '../support/harness';
+import { consoleSession, csrfOf, FORM } from '../support/console-session';
 
 /**
  * The console's server side through app.inject against a real dev server and worker: the session,
@@ -11,22 +12,7 @@ import { ADMIN_TOKEN, eventually, startHarness, testConfig, type Harness } from 
 
 let h: Harness;
 let failing: FakeHttpPeer;
-const jar = new Map<string, string>();
-const cookie = () => [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
-const keep = (setCookie: string | string[] | undefined) => {
-  for (const line of [setCookie ?? []].flat()) {
-    const [pair] = line.split(';');
-    const at = pair!.indexOf('=');
-    jar.set(pair!.slice(0, at), pair!.slice(at + 1));
-  }
-};
-const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)![1]!;
-const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
-const get = async (url: string) => {
-  const res = await h.app.inject({ url, headers: { cookie: cookie() } });
-  keep(res.headers['set-cookie']);
-  return res;
-};
+const { cookie, keep, get } = consoleSession(() => h.app);
 const post = async (url: string, fields: Record<string, string>) => {
   const page = await get('/console/subscriptions/new');
   const res = await h.app.inject({

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ADMIN_TOKEN, startHarness, testConfig, type Harness } from '../support/harness';
 import { adminApi } from '../support/outbound';
 import { erpSourceYaml } from '../support/webhooks';
+import { consoleSession, csrfOf, FORM } from '../support/console-session';
 
 /**
  * Triggers are checked against the known event types of each source kind, through the admin API and the
@@ -55,22 +56,7 @@ describe('admin API', () => {
 });
 
 describe('console form', () => {
-  const jar = new Map<string, string>();
-  const cookie = () => [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
-  const keep = (setCookie: string | string[] | undefined) => {
-    for (const line of [setCookie ?? []].flat()) {
-      const [pair] = line.split(';');
-      const at = pair!.indexOf('=');
-      jar.set(pair!.slice(0, at), pair!.slice(at + 1));
-    }
-  };
-  const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)![1]!;
-  const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
-  const get = async (url: string) => {
-    const res = await h.app.inject({ url, headers: { cookie: cookie() } });
-    keep(res.headers['set-cookie']);
-    return res;
-  };
+  const { cookie, keep, get } = consoleSession(() => h.app);
   const postForm = async (url: string, values: Record<string, string>) => {
     const page = await get('/console/subscriptions/new');
     const res = await h.app.inject({

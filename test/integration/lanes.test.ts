@@ -7,6 +7,7 @@ import { SA } from '../../src/shared/search-attributes';
 import { FakeHttpPeer } from '../support/fake-http';
 import { adminApi, createSubscription, json, publish } from '../support/outbound';
 import { ADMIN_TOKEN, eventually, startHarness, testConfig, type Harness } from '../support/harness';
+import { consoleSession, csrfOf, FORM } from '../support/console-session';
 
 // A lane held by a head that always fails is listed (API, console) and moved on by skip-head. Retries are
 // fast (every second at most) within a 10 min window: without the skip, events 2 and 3 would wait for it.
@@ -160,22 +161,7 @@ test('a lane held by an always-failing head is listed; skip-head moves it on, th
 });
 
 test("the console's Lanes page lists the held lane; its Skip head button (CSRF-protected) moves it on", async () => {
-  const jar = new Map<string, string>();
-  const cookie = () => [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
-  const keep = (setCookie: string | string[] | undefined) => {
-    for (const line of [setCookie ?? []].flat()) {
-      const [pair] = line.split(';');
-      const at = pair!.indexOf('=');
-      jar.set(pair!.slice(0, at), pair!.slice(at + 1));
-    }
-  };
-  const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)![1]!;
-  const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
-  const get = async (url: string) => {
-    const res = await h.app.inject({ url, headers: { cookie: cookie() } });
-    keep(res.headers['set-cookie']);
-    return res;
-  };
+  const { cookie, keep, get } = consoleSession(() => h.app);
   const post = (url: string, fields: Record<string, string>) =>
     h.app.inject({
       method: 'POST',

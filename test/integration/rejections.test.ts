@@ -3,6 +3,7 @@ import { REJECTIONS_KEPT } from '../../src/observability/rejections';
 import { ADMIN_TOKEN, startHarness, testConfig, type Harness } from '../support/harness';
 import { adminApi } from '../support/outbound';
 import { erpSourceYaml, extendBody, post, sign } from '../support/webhooks';
+import { consoleSession } from '../support/console-session';
 
 /**
  * Refused webhooks are counted by source and reason and listed (API and console) with time, source,
@@ -151,15 +152,7 @@ test(`only the last ${REJECTIONS_KEPT} are kept`, async () => {
 });
 
 test('the console lists them with the time the process started keeping them', async () => {
-  const jar = new Map<string, string>();
-  const cookie = () => [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
-  const keep = (setCookie: string | string[] | undefined) => {
-    for (const line of [setCookie ?? []].flat()) {
-      const [pair] = line.split(';');
-      const at = pair!.indexOf('=');
-      jar.set(pair!.slice(0, at), pair!.slice(at + 1));
-    }
-  };
+  const { cookie, keep } = consoleSession(() => h.app);
   const login = await h.app.inject('/console/login');
   keep(login.headers['set-cookie']);
   const csrf = /name="_csrf" value="([^"]+)"/.exec(login.body)![1]!;
