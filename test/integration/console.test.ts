@@ -132,6 +132,27 @@ test('a delivery waiting for its next attempt shows attempts, last HTTP status a
   expect(failing.requests.length).toBe(1);
 });
 
+test("a deleted subscription's deliveries are still shown, read-only, not a 404", async () => {
+  expect(
+    (await post('/console/subscriptions', { ...fields, id: 'console-deleted', url: `${failing.url}/gone` })).statusCode,
+  ).toBe(303);
+  expect((await post('/console/subscriptions/console-deleted/test', {})).statusCode).toBe(303);
+  await eventually(async () => {
+    const page = await get('/console/subscriptions/console-deleted/deliveries');
+    return /hookflow\.test/.test(page.body);
+  }, 'the test delivery listed');
+  expect((await adminApi(h, 'DELETE', '/api/subscriptions/console-deleted')).statusCode).toBe(204);
+  // The delete is an update of the subscription workflow, which then closes.
+  const page = await eventually(async () => {
+    const res = await get('/console/subscriptions/console-deleted/deliveries');
+    return res.body.includes('id="deleted-notice"') ? res : undefined;
+  }, 'the deleted notice');
+  expect(page.statusCode).toBe(200);
+  expect(page.body).toMatch(/hookflow\.test/);
+  expect(page.body).not.toMatch(/action="\/console\/subscriptions\/console-deleted\/test"/);
+  expect(page.body).not.toMatch(/aria-label="Retry /);
+});
+
 test('the layout links an SVG favicon, which is served', async () => {
   expect((await get('/console')).body).toContain('<link rel="icon" href="/console/favicon.svg" type="image/svg+xml">');
   const icon = await get('/console/favicon.svg');

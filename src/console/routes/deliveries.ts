@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { NotFoundError } from '../../errors';
 import type { AttemptBody } from '../../shared/delivery';
 import { publicView } from '../../subscriptions/seal';
 import { subscriptionIdSchema } from '../../subscriptions/schema';
@@ -43,8 +44,19 @@ const soon = (pending: { state: string; nextAttemptAt: string | null } | null) =
  */
 export async function deliveryRoutes(app: FastifyInstance, { config, client, store, ui }: ConsoleContext) {
   app.get('/console/subscriptions/:id/deliveries', guarded, async (request, reply) => {
-    const subscription = publicView(await store.get(idOf(request)));
-    const deliveries = (await latestDeliveries(client, subscription.id)).map((d) => ({
+    const id = idOf(request);
+    const [found, latest] = await Promise.all([
+      store.get(id).then(publicView, (err: unknown) => {
+        if (err instanceof NotFoundError) return err;
+        throw err;
+      }),
+      latestDeliveries(client, id),
+    ]);
+    // A deleted subscription's deliveries stay in Temporal until retention ends: still shown, read-only.
+    // One that never had any is simply not there.
+    if (found instanceof NotFoundError && latest.length === 0) throw found;
+    const subscription = found instanceof NotFoundError ? { id, name: id, deleted: true as const } : found;
+    const deliveries = latest.map((d) => ({
       ...d,
       uiUrl: ui.workflow(d.id, d.runId),
       attemptsUrl: attemptsPagePath(d.id),
