@@ -141,7 +141,9 @@ sources:
   await new Promise((resolve) => setTimeout(resolve, 50));
   await sendRange(EVENTS / 2, EVENTS, 2);
   // Everything closed and in visibility: the inbound workflows and both subscriptions' deliveries.
-  const mine = `StartTime >= '${testStart}'`;
+  // This test's own events: the failing subscription also makes hookflow publish operational events
+  // (source `hookflow`, docs/operations.md), which the log lists too (checked below).
+  const mine = `StartTime >= '${testStart}' AND HookflowSource IN ('el-erp', 'el-shop', 'api')`;
   const deliveries = sent.filter((s) => s.delivery).length;
   await eventually(
     async () =>
@@ -217,10 +219,20 @@ test('an order is found by its number, with its deliveries', async () => {
 });
 
 test('pages of 50 walk the whole log once, newest first, without duplicates or gaps', async () => {
-  const { rows, pages } = await walk({ from: testStart, pageSize: '50' });
+  await eventually(
+    async () =>
+      (await count(
+        `WorkflowType = 'inboundWorkflow' AND StartTime >= '${testStart}' AND HookflowEventType = 'hookflow.subscription.failing' AND ExecutionStatus != 'Running'`,
+      )) > 0,
+    'the operational event about the failing subscription',
+  );
+  const { rows: all, pages } = await walk({ from: testStart, pageSize: '50' });
   expect(pages).toBeGreaterThanOrEqual(Math.ceil(EVENTS / 50));
-  expect(new Set(rows.map((r) => r.workflowId)).size).toBe(rows.length);
-  expect(ids(rows)).toEqual(expected(() => true));
+  expect(new Set(all.map((r) => r.workflowId)).size).toBe(all.length);
+  // Beside what the test sent: the operational events about the failing subscription.
+  const operational = all.filter((r) => r.source === 'hookflow');
+  expect(operational.map((r) => r.type)).toContain('hookflow.subscription.failing');
+  expect(ids(all.filter((r) => r.source !== 'hookflow'))).toEqual(expected(() => true));
 });
 
 test('each filter narrows to what was sent', async () => {
