@@ -130,7 +130,9 @@ test('a receiver answers 503 three times: failing, then recovered; one event and
     const figures = await health(erp.id);
     return figures.state === 'failing' && figures;
   }, 'the subscription to turn failing');
-  expect(first).toMatchObject({ lastFailure: { httpStatus: 503, error: 'receiver answered HTTP 503' } });
+  expect(first).toMatchObject({
+    lastFailure: { httpStatus: 503, error: 'receiver answered HTTP 503 Service Unavailable' },
+  });
   expect(first.since).toBe(first.since && new Date(first.since).toISOString());
 
   await eventually(async () => shopRequests === 4, 'the fourth attempt');
@@ -166,7 +168,7 @@ test('a receiver answers 503 three times: failing, then recovered; one event and
     state: 'failing',
     since: first.since,
     consecutiveFailures: 1,
-    lastFailure: { status: 503, error: 'receiver answered HTTP 503' },
+    lastFailure: { status: 503, error: 'receiver answered HTTP 503 Service Unavailable' },
     host: new URL(receiver.url).host,
   });
   expect(JSON.stringify(aboutErp()[0]!.data)).not.toContain('/hook/');
