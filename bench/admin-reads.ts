@@ -24,7 +24,8 @@ import { cpuPercent, idlePercent, machineTicks, runConcurrent, sampleProcess, su
  * `npm run bench:admin-reads`: the admin API's and the console's reads while the worker works through a
  * backlog of BENCH_BACKLOG deliveries (default 10,000). Five subscriptions: `failing` (its receiver
  * answers 503, so its deliveries retry every 1 to 5 s: `delivery.oneDay` with short intervals), three
- * `slow-*` (200 after 50 ms) and `ordered` (`ordering: entity`, 200 after 50 ms). The backlog is started
+ * `slow-*` (200 after 50 ms) and `ordered` (`ordering: entity`, also at the 503 receiver, so its lanes
+ * hold failing heads). The backlog is started
  * with the client, as hookflow starts deliveries (deliveryStartOptions), spread over the four unordered
  * subscriptions; a trickle of signed Extend webhooks keeps inbound workflows and lanes running. Then
  * BENCH_READS (default 200) of each read, BENCH_READ_CONCURRENCY (default 4) at a time, with the worker's
@@ -35,6 +36,8 @@ import { cpuPercent, idlePercent, machineTicks, runConcurrent, sampleProcess, su
 const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 10_000);
 const READS = Number(process.env.BENCH_READS ?? 200);
 const READ_CONCURRENCY = Number(process.env.BENCH_READ_CONCURRENCY ?? 4);
+/** Seconds to wait after the backlog is started, before measuring (the worker is busy from the first start). */
+const SETTLE_SECONDS = Number(process.env.BENCH_SETTLE_SECONDS ?? 0);
 const START_CONCURRENCY = 50;
 const WEBHOOK_EVERY_MS = 200;
 const GOAL_P99_MS = 1000;
@@ -179,7 +182,8 @@ delivery: { oneDay: { initialInterval: PT1S, maximumInterval: PT5S, window: PT1H
     });
   await subscription('failing', '/failing');
   for (const id of UNORDERED.slice(1)) await subscription(id, `/slow?${id}`);
-  await subscription('ordered', '/slow?ordered', { triggers: ['extend-commerce.OrderCreated'], ordering: 'entity' });
+  // Ordered at the failing receiver: its lanes hold failing heads, what an operator opens the lanes page for.
+  await subscription('ordered', '/failing?ordered', { triggers: ['extend-commerce.OrderCreated'], ordering: 'entity' });
   const schedules = new Map<string, ReturnType<typeof deliverySchedule>>();
   for (const id of UNORDERED) {
     const sub = await readSubscription(client, id);
@@ -222,6 +226,7 @@ delivery: { oneDay: { initialInterval: PT1S, maximumInterval: PT5S, window: PT1H
     if ((i + 1) % 2_000 === 0) console.log(`started ${i + 1} of ${BACKLOG} deliveries`);
   });
   console.log(`backlog of ${BACKLOG} deliveries started in ${backlogRun.seconds.toFixed(1)} s`);
+  await new Promise((r) => setTimeout(r, SETTLE_SECONDS * 1000));
   const runningDeliveries = async () =>
     (
       await client.workflow.count(
@@ -264,10 +269,18 @@ delivery: { oneDay: { initialInterval: PT1S, maximumInterval: PT5S, window: PT1H
       dispatcher: http,
       headers: r.console ? { cookie: cookie() } : { authorization: `Bearer ${ADMIN}` },
     });
-    await res.body.dump();
-    return res.statusCode;
+    const body = await res.body.text();
+    return { status: res.statusCode, body };
   };
-  for (const r of reads) await readOnce(r); // warm: connections, the first plan of each query
+  // Warm (connections, the first plan of each query), and what each read answers: items or bytes.
+  const answers: Record<string, string> = {};
+  for (const r of reads) {
+    const { status, body } = await readOnce(r);
+    const json = r.console ? undefined : (JSON.parse(body) as Record<string, unknown>);
+    const list = [json?.subscriptions, json?.events, json?.lanes].find(Array.isArray);
+    answers[r.read] = `${status}, ${list ? `${list.length} items` : `${body.length} bytes`}`;
+  }
+  console.log('answers before measuring:', JSON.stringify(answers));
 
   const deliveriesBefore = await runningDeliveries();
   const workerA = sampleProcess(worker.pid!);
@@ -278,7 +291,7 @@ delivery: { oneDay: { initialInterval: PT1S, maximumInterval: PT5S, window: PT1H
   // Interleaved: every read is measured over the same window of the backlog, READ_CONCURRENCY in flight.
   const statuses = reads.map(() => ({}) as Record<string, number>);
   const measured = await runConcurrent(READS * reads.length, READ_CONCURRENCY, async (i) => {
-    const status = await readOnce(reads[i % reads.length]!);
+    const { status } = await readOnce(reads[i % reads.length]!);
     if (status < 200 || status >= 300)
       statuses[i % reads.length]![status] = (statuses[i % reads.length]![status] ?? 0) + 1;
   });
@@ -321,6 +334,8 @@ delivery: { oneDay: { initialInterval: PT1S, maximumInterval: PT5S, window: PT1H
     backlog: BACKLOG,
     readsPerEndpoint: READS,
     readConcurrency: READ_CONCURRENCY,
+    settleSeconds: SETTLE_SECONDS,
+    answersBeforeMeasuring: answers,
     backlogStart: { seconds: Math.round(backlogRun.seconds * 10) / 10, startsPerSecond: backlogRun.perSecond },
     webhooks: { sent: webhooks, statuses: webhookStatuses, everyMs: WEBHOOK_EVERY_MS },
     load,
