@@ -105,9 +105,11 @@ async function main() {
   const startedAt = new Date().toISOString();
   const external = process.env.BENCH_TEMPORAL_ADDRESS;
   const tier = process.env.BENCH_TIER ?? (external ? 'postgres' : 'dev');
-  const server = external
+  const server: { address: string; stop(): Promise<void>; process?: { pid?: number } } = external
     ? { address: external, stop: async () => undefined }
     : await startDevServer({ cli: temporalCliPath(), headless: true, dynamicConfig: DEV_SERVER_DYNAMIC_CONFIG });
+  // The Temporal server's CPU too: the dev server's process, or BENCH_SERVER_PID (bench/on-postgres.sh sets it).
+  const serverPid = Number(process.env.BENCH_SERVER_PID ?? server.process?.pid ?? 0) || undefined;
   process.once('exit', () => void server.stop());
   const receiver = await startReceiver();
 
@@ -285,6 +287,7 @@ delivery: { oneDay: { initialInterval: PT1S, maximumInterval: PT5S, window: PT1H
   const deliveriesBefore = await runningDeliveries();
   const workerA = sampleProcess(worker.pid!);
   const apiA = sampleProcess(api.pid!);
+  const serverA = serverPid ? sampleProcess(serverPid) : undefined;
   const machineA = machineTicks();
   const attemptsA = { ...receiver.counts };
   const measuredFrom = performance.now();
@@ -303,11 +306,13 @@ delivery: { oneDay: { initialInterval: PT1S, maximumInterval: PT5S, window: PT1H
   const measuredSeconds = (performance.now() - measuredFrom) / 1000;
   const workerB = sampleProcess(worker.pid!);
   const apiB = sampleProcess(api.pid!);
+  const serverB = serverPid ? sampleProcess(serverPid) : undefined;
   const load = {
     seconds: Math.round(measuredSeconds * 10) / 10,
     workerCpuPercent: cpuPercent(workerA, workerB),
     workerRssMiB: workerB.rssMiB,
     apiCpuPercent: cpuPercent(apiA, apiB),
+    serverCpuPercent: serverA && serverB ? cpuPercent(serverA, serverB) : null,
     machineIdlePercent: idlePercent(machineA, machineTicks()),
     loadAverage1m: Math.round(loadavg()[0]! * 100) / 100,
     attemptsPerSecond: {
