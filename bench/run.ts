@@ -1,6 +1,6 @@
 import { fork } from 'node:child_process';
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -13,7 +13,16 @@ import { freePort } from '../src/observability/free-port';
 import { DEV_SERVER_DYNAMIC_CONFIG, startDevServer } from '../src/stack/dev-server';
 import { temporalCliPath } from '../src/stack/temporal-cli';
 import { FakeHttpPeer } from '../test/support/fake-http';
-import { idlePercent, machineTicks, perEvent, persistenceCounters, runConcurrent, summarize } from './stats';
+import {
+  cpuPercent,
+  idlePercent,
+  machineTicks,
+  perEvent,
+  persistenceCounters,
+  runConcurrent,
+  sampleProcess,
+  summarize,
+} from './stats';
 
 /**
  * `npm run bench`: hookflow against raw Temporal on the same dev server in one run, all on loopback.
@@ -566,26 +575,12 @@ async function timeline(client: Client, workflowIds: string[]) {
   return steps.map((step, i) => `+${i ? step.at - steps[i - 1]!.at : 0} ${step.what}`);
 }
 
-/** Percent of one core a process used between two samples. */
-function cpuPercent(a: ReturnType<typeof sampleProcess>, b: ReturnType<typeof sampleProcess>) {
-  return Math.round(((b.cpuSeconds - a.cpuSeconds) / ((b.at - a.at) / 1000)) * 1000) / 10;
-}
-
 /** BENCH_SQLITE_PRAGMAS="journal_mode=wal,synchronous=normal" (with BENCH_DB=file; "none": SQLite's defaults). */
 function benchPragmas() {
   const spec = process.env.BENCH_SQLITE_PRAGMAS;
   if (!spec) return undefined;
   if (spec === 'none') return {};
   return Object.fromEntries(spec.split(',').map((kv) => kv.split('=') as [string, string]));
-}
-
-/** RSS and total CPU seconds of a process, from /proc. */
-function sampleProcess(pid: number) {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const rssKiB = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  const ticks = Number(stat[11]) + Number(stat[12]); // utime + stime
-  return { rssMiB: Math.round(rssKiB / 102.4) / 10, cpuSeconds: ticks / 100, at: Date.now() };
 }
 
 main().catch((err) => {

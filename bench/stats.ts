@@ -95,3 +95,17 @@ export function machineTicks() {
 export function idlePercent(a: ReturnType<typeof machineTicks>, b: ReturnType<typeof machineTicks>) {
   return Math.round(((b.idle - a.idle) / (b.total - a.total)) * 1000) / 10;
 }
+
+/** RSS and total CPU seconds of a process, from /proc. */
+export function sampleProcess(pid: number) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const rssKiB = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const ticks = Number(stat[11]) + Number(stat[12]); // utime + stime
+  return { rssMiB: Math.round(rssKiB / 102.4) / 10, cpuSeconds: ticks / 100, at: Date.now() };
+}
+
+/** Percent of one core a process used between two samples. */
+export function cpuPercent(a: ReturnType<typeof sampleProcess>, b: ReturnType<typeof sampleProcess>) {
+  return Math.round(((b.cpuSeconds - a.cpuSeconds) / ((b.at - a.at) / 1000)) * 1000) / 10;
+}
