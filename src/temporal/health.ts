@@ -56,6 +56,8 @@ export interface SubscriptionHealth {
   lastSuccess: { at: string } | null;
   lastFailure: { at: string; httpStatus: number | null; error: string | null } | null;
   successRate: { lastHour: SuccessRate; lastDay: SuccessRate };
+  /** When inBackoff, lastSuccess and the success rates were counted (at most a few seconds ago). */
+  figuresAt: string;
 }
 
 const deliveriesOf = (subscriptionId: string) =>
@@ -78,42 +80,98 @@ async function successRate(client: Client, subscriptionId: string, sinceMs: numb
   return { delivered: delivered!, failed: failed!, rate: total === 0 ? null : delivered! / total };
 }
 
-/**
- * A subscription's health: its health workflow's memo (describe, no query) when it runs, and visibility
- * for what is true of every delivery (in backoff now, last success, success rates).
- */
-export async function subscriptionHealth(
-  client: Client,
-  subscription: { id: string; active: boolean },
-): Promise<SubscriptionHealth> {
-  const id = subscription.id;
+/** What visibility says of every delivery of a subscription, and when it said it. */
+interface DeliveryFigures {
+  at: string;
+  inBackoff: number;
+  lastDelivered: Date | null;
+  lastFailed: { at: Date; httpStatus: number | null } | null;
+  lastHour: SuccessRate;
+  lastDay: SuccessRate;
+}
+
+async function deliveryFigures(client: Client, id: string): Promise<DeliveryFigures> {
   const base = deliveriesOf(id);
-  const [memo, backoff, delivered, failed, lastHour, lastDay] = await Promise.all([
-    readHealthMemo(client, id),
+  const at = new Date().toISOString();
+  const [backoff, delivered, failed, lastHour, lastDay] = await Promise.all([
     client.workflow.count(`${base} AND ExecutionStatus = 'Running' AND HookflowAttempts >= 1`),
     latestClosed(client, `${base} AND HookflowStatus = 'delivered'`),
     latestClosed(client, `${base} AND HookflowStatus = 'failed'`),
     successRate(client, id, 3600_000),
     successRate(client, id, 24 * 3600_000),
   ]);
+  return {
+    at,
+    inBackoff: Number(backoff.count),
+    lastDelivered: delivered?.closeTime ?? null,
+    lastFailed: failed?.closeTime
+      ? { at: failed.closeTime, httpStatus: failed.typedSearchAttributes.get(SA.httpStatus) ?? null }
+      : null,
+    lastHour,
+    lastDay,
+  };
+}
+
+/**
+ * Delivery figures per subscription, refreshed at most every `maxAgeMs` and served stale while one
+ * refresh runs: counting over a large visibility store takes seconds (one SQLite connection on the dev
+ * server), and a dashboard polling every subscription must neither wait for that nor multiply it.
+ * The first read of a subscription waits for its figures; later ones never do.
+ */
+export class DeliveryFiguresCache {
+  private readonly entries = new Map<string, { figures?: DeliveryFigures; refreshing?: Promise<DeliveryFigures> }>();
+
+  constructor(
+    private readonly client: Client,
+    private readonly maxAgeMs = 5_000,
+    private readonly maxEntries = 10_000,
+  ) {}
+
+  async get(id: string): Promise<DeliveryFigures> {
+    const entry = this.entries.get(id) ?? {};
+    const fresh = entry.figures && Date.now() - Date.parse(entry.figures.at) < this.maxAgeMs;
+    if (!fresh && !entry.refreshing) {
+      entry.refreshing = deliveryFigures(this.client, id)
+        .then((figures) => (entry.figures = figures))
+        .finally(() => {
+          entry.refreshing = undefined;
+        });
+      // A failed refresh: the next read tries again; a first read gets the error from the return below.
+      entry.refreshing.catch(() => undefined);
+      if (!this.entries.has(id) && this.entries.size >= this.maxEntries) this.entries.clear();
+      this.entries.set(id, entry);
+    }
+    return entry.figures ?? entry.refreshing!;
+  }
+}
+
+/**
+ * A subscription's health: its health workflow's memo (describe, no query) when it runs, read fresh
+ * every time, and visibility for what is true of every delivery (in backoff now, last success, success
+ * rates), from the figures cache (`figuresAt` says how old they are).
+ */
+export async function subscriptionHealth(
+  client: Client,
+  subscription: { id: string; active: boolean },
+  figuresCache: DeliveryFiguresCache,
+): Promise<SubscriptionHealth> {
+  const id = subscription.id;
+  const [memo, figures] = await Promise.all([readHealthMemo(client, id), figuresCache.get(id)]);
   const failing = memo?.state === 'failing';
   const lastFailure = memo?.lastFailure
     ? { at: memo.lastFailure.at, httpStatus: memo.lastFailure.httpStatus ?? null, error: memo.lastFailure.error }
-    : failed?.closeTime
-      ? {
-          at: failed.closeTime.toISOString(),
-          httpStatus: failed.typedSearchAttributes.get(SA.httpStatus) ?? null,
-          error: null,
-        }
+    : figures.lastFailed
+      ? { at: figures.lastFailed.at.toISOString(), httpStatus: figures.lastFailed.httpStatus, error: null }
       : null;
   return {
     subscriptionId: id,
     state: !subscription.active ? 'disabled' : failing ? 'failing' : 'healthy',
     since: memo ? memo.since : null,
-    inBackoff: Number(backoff.count),
+    inBackoff: figures.inBackoff,
     consecutiveFailures: failing ? memo.consecutiveFailures : 0,
-    lastSuccess: delivered?.closeTime ? { at: delivered.closeTime.toISOString() } : null,
+    lastSuccess: figures.lastDelivered ? { at: figures.lastDelivered.toISOString() } : null,
     lastFailure,
-    successRate: { lastHour, lastDay },
+    successRate: { lastHour: figures.lastHour, lastDay: figures.lastDay },
+    figuresAt: figures.at,
   };
 }

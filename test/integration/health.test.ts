@@ -153,7 +153,7 @@ test('a receiver answers 503 three times: failing, then recovered; one event and
   await expect(delivery.result()).resolves.toMatchObject({ status: 'delivered', attempt: 4 });
   const recovered = await eventually(async () => {
     const figures = await health(erp.id);
-    return figures.state === 'healthy' && figures.lastSuccess && figures;
+    return figures.state === 'healthy' && figures.lastSuccess !== null && figures.inBackoff === 0 && figures;
   }, 'the subscription to recover');
   expect(recovered).toMatchObject({ consecutiveFailures: 0, inBackoff: 0 });
   expect(recovered.successRate.lastHour).toMatchObject({ delivered: 1, failed: 0, rate: 1 });
@@ -222,7 +222,11 @@ test('a delivery that exhausts its policy is announced once as hookflow.delivery
     eventType: 'shop.OrderPaid',
     httpStatus: 500,
   });
-  const figures = await health(down.id);
+  // The counted figures are at most a few seconds old (figuresAt): wait for a count after the failure.
+  const figures = await eventually(async () => {
+    const f = await health(down.id);
+    return f.successRate.lastHour.failed === 1 && f;
+  }, 'the failed delivery counted');
   expect(figures).toMatchObject({ state: 'failing', lastFailure: { httpStatus: 500 } });
   expect(figures.successRate.lastHour).toMatchObject({ delivered: 0, failed: 1, rate: 0 });
   // Later checks look back over the same window: still one event.

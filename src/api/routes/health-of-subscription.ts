@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { subscriptionIdSchema } from '../../subscriptions/schema';
 import type { SubscriptionStore } from '../../subscriptions/store';
-import { subscriptionHealth } from '../../temporal/health';
+import { DeliveryFiguresCache, subscriptionHealth } from '../../temporal/health';
 
 const rate = z.object({ delivered: z.number(), failed: z.number(), rate: z.number().nullable() });
 
@@ -16,6 +16,7 @@ const healthView = z.object({
   lastSuccess: z.object({ at: z.string() }).nullable(),
   lastFailure: z.object({ at: z.string(), httpStatus: z.number().nullable(), error: z.string().nullable() }).nullable(),
   successRate: z.object({ lastHour: rate, lastDay: rate }),
+  figuresAt: z.string(),
 });
 
 /** `GET /api/subscriptions/:id/health`: healthy, failing since T or disabled, with the figures behind it. */
@@ -23,6 +24,7 @@ export const subscriptionHealthRoutes: FastifyPluginAsyncZod<{ client: Client; s
   app,
   { client, store },
 ) => {
+  const figures = new DeliveryFiguresCache(client);
   app.get(
     '/api/subscriptions/:id/health',
     {
@@ -33,6 +35,6 @@ export const subscriptionHealthRoutes: FastifyPluginAsyncZod<{ client: Client; s
         response: { 200: healthView },
       },
     },
-    async (request) => subscriptionHealth(client, await store.get(request.params.id)),
+    async (request) => subscriptionHealth(client, await store.get(request.params.id), figures),
   );
 };
