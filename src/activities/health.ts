@@ -5,6 +5,7 @@ import type { AttemptReport, DeliveryInput } from '../shared/delivery';
 import {
   failedAttemptSignal,
   healthWorkflowId,
+  isOperationalEventType,
   type FailedAttemptReport,
   type FailedDelivery,
   type HealthCheck,
@@ -17,31 +18,68 @@ import { healthSettings } from '../temporal/health';
 const deliveriesOf = (subscriptionId: string) =>
   `WorkflowType = 'deliveryWorkflow' AND HookflowSubscription = '${subscriptionId}'`;
 
+/** Failed attempts of one subscription reported at most once per this, per worker process. */
+const REPORT_WINDOW_MS = 1_000;
+
 /**
- * Tells `health/<subscriptionId>` about a failed attempt (signal-with-start: the workflow exists only while
- * something is wrong), on the task queue of the worker that delivers. Best effort: a report that cannot be
- * sent is logged and never fails the delivery.
+ * Tells `health/<subscriptionId>` about failed attempts (signal-with-start: the workflow exists only while
+ * something is wrong), on the task queue of the worker that delivers. The first failure after a quiet
+ * second goes at once (an outage shows within one attempt); the ones after it are summed up and sent once
+ * a second (`failures`), so a dead receiver with thousands of deliveries in backoff costs its health
+ * workflow one signal a second per worker, not one per attempt: a signal per attempt holds the workflow's
+ * lock so often that reading its memo (describe) waits seconds. Best effort: a report that cannot be sent
+ * is logged and never fails the delivery; a worker that dies loses at most a second of counts.
  */
 export function healthReporter({ client, config }: { client: Client; config: HookflowConfig }) {
   const { checkIntervalMs, graceMs } = healthSettings(config);
-  return async (input: DeliveryInput, report: AttemptReport): Promise<void> => {
-    await client.workflow
+  const windows = new Map<string, { until: number; batch?: FailedAttemptReport; taskQueue?: string }>();
+
+  const send = (subscriptionId: string, taskQueue: string, report: FailedAttemptReport) =>
+    client.workflow
       .signalWithStart<HealthWorkflow, [FailedAttemptReport]>('healthWorkflow', {
-        workflowId: healthWorkflowId(input.subscriptionId),
-        taskQueue: Context.current().info.taskQueue,
-        args: [{ subscriptionId: input.subscriptionId, checkIntervalMs, graceMs }],
+        workflowId: healthWorkflowId(subscriptionId),
+        taskQueue,
+        args: [{ subscriptionId, checkIntervalMs, graceMs }],
         signal: failedAttemptSignal,
-        signalArgs: [
-          {
-            at: new Date().toISOString(),
-            attempt: report.attempt,
-            error: report.error,
-            eventType: input.event.type,
-            ...(report.httpStatus !== undefined ? { httpStatus: report.httpStatus } : {}),
-          },
-        ],
+        signalArgs: [report],
       })
-      .catch((err: Error) => log.warn('could not report the failed attempt to health', { error: err.message }));
+      .then(
+        () => undefined,
+        (err: Error) => log.warn('could not report failed attempts to health', { error: err.message }),
+      );
+
+  const flush = (subscriptionId: string) => {
+    const window = windows.get(subscriptionId);
+    windows.delete(subscriptionId);
+    if (window?.batch) void send(subscriptionId, window.taskQueue!, window.batch);
+  };
+
+  return async (input: DeliveryInput, report: AttemptReport): Promise<void> => {
+    const taskQueue = Context.current().info.taskQueue;
+    const failed: FailedAttemptReport = {
+      at: new Date().toISOString(),
+      attempt: report.attempt,
+      error: report.error,
+      eventType: input.event.type,
+      ...(report.httpStatus !== undefined ? { httpStatus: report.httpStatus } : {}),
+    };
+    const id = input.subscriptionId;
+    const window = windows.get(id);
+    if (!window) {
+      windows.set(id, { until: Date.now() + REPORT_WINDOW_MS });
+      setTimeout(() => flush(id), REPORT_WINDOW_MS).unref();
+      await send(id, taskQueue, failed);
+      return;
+    }
+    // Within the window: one report for all, the latest failure, with a real event's type when there is one.
+    const batch = window.batch;
+    const keepType = batch && isOperationalEventType(failed.eventType) && !isOperationalEventType(batch.eventType);
+    window.batch = {
+      ...failed,
+      ...(keepType ? { eventType: batch.eventType } : {}),
+      failures: (batch?.failures ?? 0) + 1,
+    };
+    window.taskQueue = taskQueue;
   };
 }
 

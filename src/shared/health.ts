@@ -17,6 +17,8 @@ export interface FailedAttemptReport {
   httpStatus?: number;
   error: string;
   eventType: string;
+  /** How many failed attempts this report stands for (a worker sums them up per second); 1 when absent. */
+  failures?: number;
 }
 export const failedAttemptSignal = defineSignal<[FailedAttemptReport]>('failedAttempt');
 

@@ -78,7 +78,7 @@ export async function healthWorkflow(input: HealthWorkflowInput): Promise<void> 
         subscriptionId,
         state: 'failing',
         since: report.at,
-        consecutiveFailures: 1,
+        consecutiveFailures: report.failures ?? 1,
         lastFailure: failure,
         inBackoff: memo?.inBackoff ?? 0,
         ...(memo?.lastSuccessAt ? { lastSuccessAt: memo.lastSuccessAt } : {}),
@@ -91,7 +91,7 @@ export async function healthWorkflow(input: HealthWorkflowInput): Promise<void> 
       const later = !memo.lastFailure || report.at >= memo.lastFailure.at;
       memo = {
         ...memo,
-        consecutiveFailures: memo.consecutiveFailures + 1,
+        consecutiveFailures: memo.consecutiveFailures + (report.failures ?? 1),
         ...(later ? { lastFailure: failure } : {}),
       };
       // An outage first seen on operational deliveries that now fails real traffic too: its event, once.
