@@ -12,18 +12,7 @@ import { consoleSession, csrfOf, FORM } from '../support/console-session';
 
 let h: Harness;
 let failing: FakeHttpPeer;
-const { cookie, keep, get } = consoleSession(() => h.app);
-const post = async (url: string, fields: Record<string, string>) => {
-  const page = await get('/console/subscriptions/new');
-  const res = await h.app.inject({
-    method: 'POST',
-    url,
-    headers: { ...FORM, cookie: cookie() },
-    payload: new URLSearchParams({ ...fields, _csrf: csrfOf(page.body) }).toString(),
-  });
-  keep(res.headers['set-cookie']);
-  return res;
-};
+const { cookie, keep, get, post } = consoleSession(() => h.app);
 const SECRET = 'integration-console-secret-77';
 const fields = {
   id: 'console-int',

@@ -56,18 +56,7 @@ describe('admin API', () => {
 });
 
 describe('console form', () => {
-  const { cookie, keep, get } = consoleSession(() => h.app);
-  const postForm = async (url: string, values: Record<string, string>) => {
-    const page = await get('/console/subscriptions/new');
-    const res = await h.app.inject({
-      method: 'POST',
-      url,
-      headers: { ...FORM, cookie: cookie() },
-      payload: new URLSearchParams({ ...values, _csrf: csrfOf(page.body) }).toString(),
-    });
-    keep(res.headers['set-cookie']);
-    return res;
-  };
+  const { cookie, keep, get, post: postForm } = consoleSession(() => h.app);
   const form = (id: string) => ({
     ...fields(),
     id,

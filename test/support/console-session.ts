@@ -7,8 +7,8 @@ export const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 export const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)![1]!;
 
 /**
- * A browser's cookie jar for the console through app.inject: `get` sends the jar and keeps what the
- * answer sets. `app` is a getter because the harness is built in beforeAll, after the tests' modules load.
+ * A browser's cookie jar for the console through app.inject: `get` and `post` send the jar and keep what
+ * the answer sets. `app` is a getter because the harness is built in beforeAll, after the tests' modules load.
  */
 export function consoleSession(app: () => FastifyInstance) {
   const jar = new Map<string, string>();
@@ -25,5 +25,17 @@ export function consoleSession(app: () => FastifyInstance) {
     keep(res.headers['set-cookie']);
     return res;
   };
-  return { jar, cookie, keep, get };
+  /** A form post with a fresh CSRF token (from the new-subscription page), as a browser sends it. */
+  const post = async (url: string, fields: Record<string, string>) => {
+    const page = await get('/console/subscriptions/new');
+    const res = await app().inject({
+      method: 'POST',
+      url,
+      headers: { ...FORM, cookie: cookie() },
+      payload: new URLSearchParams({ ...fields, _csrf: csrfOf(page.body) }).toString(),
+    });
+    keep(res.headers['set-cookie']);
+    return res;
+  };
+  return { jar, cookie, keep, get, post };
 }
