@@ -14,9 +14,7 @@ import {
 import { SA } from '../shared/search-attributes';
 import { readSubscription } from '../subscriptions/lookup';
 import { healthSettings } from '../temporal/health';
-
-const deliveriesOf = (subscriptionId: string) =>
-  `WorkflowType = 'deliveryWorkflow' AND HookflowSubscription = '${subscriptionId}'`;
+import { deliveriesQuery } from '../temporal/deliveries';
 
 /** Failed attempts of one subscription reported at most once per this, per worker process. */
 const REPORT_WINDOW_MS = 1_000;
@@ -96,7 +94,7 @@ export function createHealthActivities({ client }: { client: Client }) {
       failedAfter: string;
       cap: number;
     }): Promise<HealthCheck> {
-      const base = deliveriesOf(input.subscriptionId);
+      const base = deliveriesQuery(input.subscriptionId);
       const subscription = await readSubscription(client, input.subscriptionId);
       if (subscription === null) return { exists: false, inBackoff: 0, failed: [], moreFailed: 0 };
       const disabled = subscription.active

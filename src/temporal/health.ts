@@ -2,6 +2,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { HookflowConfig } from '../config/schema';
 import { HEALTH_MEMO, healthWorkflowId, type HealthMemo } from '../shared/health';
 import { SA } from '../shared/search-attributes';
+import { deliveriesQuery } from './deliveries';
 
 /** Check interval and grace period of the health workflows (`alerts` in the config). */
 export function healthSettings(config: HookflowConfig) {
@@ -60,9 +61,6 @@ export interface SubscriptionHealth {
   figuresAt: string;
 }
 
-const deliveriesOf = (subscriptionId: string) =>
-  `WorkflowType = 'deliveryWorkflow' AND HookflowSubscription = '${subscriptionId}'`;
-
 async function latestClosed(client: Client, query: string) {
   for await (const execution of client.workflow.list({ query, pageSize: 1 })) return execution;
   return undefined;
@@ -70,7 +68,7 @@ async function latestClosed(client: Client, query: string) {
 
 async function successRate(client: Client, subscriptionId: string, sinceMs: number): Promise<SuccessRate> {
   const since = new Date(Date.now() - sinceMs).toISOString();
-  const closed = `${deliveriesOf(subscriptionId)} AND CloseTime > '${since}'`;
+  const closed = `${deliveriesQuery(subscriptionId)} AND CloseTime > '${since}'`;
   const [delivered, failed] = await Promise.all(
     ['delivered', 'failed'].map(async (status) =>
       Number((await client.workflow.count(`${closed} AND HookflowStatus = '${status}'`)).count),
@@ -91,7 +89,7 @@ interface DeliveryFigures {
 }
 
 async function deliveryFigures(client: Client, id: string): Promise<DeliveryFigures> {
-  const base = deliveriesOf(id);
+  const base = deliveriesQuery(id);
   const at = new Date().toISOString();
   const [backoff, delivered, failed, lastHour, lastDay] = await Promise.all([
     client.workflow.count(`${base} AND ExecutionStatus = 'Running' AND HookflowAttempts >= 1`),
