@@ -1,0 +1,224 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { deliveryWorkflowId, type DeliveryResult } from '../../src/shared/delivery';
+import { FakeHttpPeer } from '../support/fake-http';
+import { eventually, startHarness, testConfig, type Harness } from '../support/harness';
+import { subscribe } from '../support/outbound';
+import { erpSourceYaml, extendBody, post, sign } from '../support/webhooks';
+
+/** One span as the OTLP/HTTP JSON exporter sends it, its attributes flattened. */
+interface ReceivedSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  kind: number;
+  attributes: Record<string, unknown>;
+  events: Array<{ attributes: Record<string, unknown> }>;
+}
+
+type OtlpValue = { stringValue?: string; intValue?: string | number; boolValue?: boolean; doubleValue?: number };
+type OtlpAttribute = { key: string; value: OtlpValue };
+
+const flatten = (attributes: OtlpAttribute[] = []) =>
+  Object.fromEntries(
+    attributes.map(({ key, value }) => [
+      key,
+      value.stringValue ?? (value.intValue !== undefined ? Number(value.intValue) : (value.boolValue ?? value.doubleValue)),
+    ]),
+  );
+
+/** A trace collector on loopback: OTLP/HTTP with JSON bodies, as @opentelemetry/exporter-trace-otlp-http sends. */
+class OtlpReceiver {
+  readonly spans: ReceivedSpan[] = [];
+  readonly contentTypes = new Set<string>();
+  private server?: Server;
+  url = '';
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        this.contentTypes.add(String(req.headers['content-type']));
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        for (const resource of body.resourceSpans ?? [])
+          for (const scope of resource.scopeSpans ?? [])
+            for (const span of scope.spans ?? [])
+              this.spans.push({
+                ...span,
+                attributes: flatten(span.attributes),
+                events: (span.events ?? []).map((e: { attributes?: OtlpAttribute[] }) => ({
+                  attributes: flatten(e.attributes),
+                })),
+              });
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}
+
+const EXTEND_SECRET = 'extend-secret-trace-7d1f';
+const SUBSCRIBER_SECRET = 'subscriber-secret-trace-93ab';
+const BODY_MARKER = `body-marker-${randomUUID()}`;
+const FOLLOW_UP_MARKER = `follow-up-marker-${randomUUID()}`;
+
+let collector: OtlpReceiver;
+let receiver: FakeHttpPeer;
+let sourceApi: FakeHttpPeer;
+let h: Harness;
+
+beforeAll(async () => {
+  collector = await new OtlpReceiver().start();
+  receiver = await new FakeHttpPeer(() => ({ status: 200 })).start();
+  sourceApi = await new FakeHttpPeer().start();
+  h = await startHarness(
+    testConfig(`
+delivery: { oneDay: { initialInterval: PT0.2S, backoffCoefficient: 2, maximumInterval: PT2S, window: PT20S } }
+sources:
+${erpSourceYaml(EXTEND_SECRET, sourceApi.url)}
+`),
+    { otelEnv: { OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_SERVICE_NAME: 'hookflow-test' } },
+  );
+});
+
+afterAll(async () => {
+  await h?.stop();
+  await receiver?.stop();
+  await sourceApi?.stop();
+  await collector?.stop();
+});
+
+test('one webhook is one trace: request, inbound workflow, follow-up, planning, two deliveries and their attempts', async () => {
+  expect(h.tracing).toBeDefined();
+  sourceApi.on('/orders/T-1', () => ({ status: 200, body: { order: 'T-1', note: FOLLOW_UP_MARKER } }));
+  const triggers = ['extend-commerce.OrderCreated'];
+  const fields = { secret: SUBSCRIBER_SECRET, triggers, retryPolicy: 'one-day' };
+  const steady = await subscribe(h, receiver, () => ({ status: 200 }), fields);
+  let calls = 0;
+  const flaky = await subscribe(h, receiver, () => ({ status: ++calls === 1 ? 503 : 200 }), fields);
+
+  const body = JSON.stringify(
+    extendBody([{ Action: 'OrderCreated', Details: { OrderNumber: 'T-1', Comment: BODY_MARKER } }]),
+  );
+  const res = await post(h.app, '/webhooks/erp', body, { 'ms-signature': sign.ms(EXTEND_SECRET, body) });
+  expect(res.statusCode).toBe(202);
+  const inboundId: string = res.json().events[0].workflowId;
+  const eventId = `erp/${JSON.parse(body).Properties.NotificationId}-0`;
+  await h.client.workflow.getHandle(inboundId).result();
+  for (const sub of [steady, flaky]) {
+    const result: DeliveryResult = await h.client.workflow.getHandle(deliveryWorkflowId(eventId, sub.id)).result();
+    expect(result).toMatchObject({ status: 'delivered', attempt: sub === flaky ? 2 : 1 });
+  }
+
+  // The request span is the root; everything below it shares its trace id.
+  const request = await eventually(async () => {
+    await h.tracing!.flush();
+    return collector.spans.find((s) => s.name === 'POST /webhooks/:sourceId');
+  }, 'the request span');
+  const traceId = request.traceId;
+  const inTrace = () => collector.spans.filter((s) => s.traceId === traceId);
+  const named = (name: string) => inTrace().filter((s) => s.name === name);
+  const one = (name: string, parent: ReceivedSpan) => {
+    const spans = named(name).filter((s) => s.parentSpanId === parent.spanId);
+    expect({ name, count: spans.length }).toEqual({ name, count: 1 });
+    return spans[0]!;
+  };
+  // Workflow spans arrive when each workflow ends; attempts when they end: wait for the last ones.
+  await eventually(async () => {
+    await h.tracing!.flush();
+    return named('RunWorkflow:deliveryWorkflow').length === 2 && named('RunActivity:deliver').length === 3;
+  }, 'the delivery spans');
+
+  expect(request.parentSpanId || undefined).toBeUndefined();
+  expect(request.kind).toBe(2); // SERVER
+  expect(request.attributes).toMatchObject({
+    'http.request.method': 'POST',
+    'http.route': '/webhooks/:sourceId',
+    'http.response.status_code': 202,
+    'hookflow.source': 'erp',
+    'hookflow.webhook.verified': true,
+  });
+
+  const start = one('StartWorkflow:inboundWorkflow', request);
+  const inbound = one('RunWorkflow:inboundWorkflow', start);
+  expect(inbound.attributes).toMatchObject({ workflowId: inboundId });
+  const fetchStart = one('StartActivity:fetchFollowUp', inbound);
+  const fetch = one('RunActivity:fetchFollowUp', fetchStart);
+  expect(fetch.attributes).toMatchObject({ 'http.response.status_code': 200, 'hookflow.source': 'erp' });
+  const planStart = one('StartActivity:planDeliveries', inbound);
+  one('RunActivity:planDeliveries', planStart);
+
+  const childStarts = named('StartChildWorkflow:deliveryWorkflow').filter(
+    (s) => s.parentSpanId === inbound.spanId,
+  );
+  expect(childStarts).toHaveLength(2);
+  const deliveries = childStarts.map((childStart) => one('RunWorkflow:deliveryWorkflow', childStart));
+  expect(deliveries.map((d) => d.attributes.workflowId).sort()).toEqual(
+    [steady, flaky].map((sub) => deliveryWorkflowId(eventId, sub.id)).sort(),
+  );
+
+  const attemptsOf = (sub: { id: string }) => {
+    const delivery = deliveries.find((d) => d.attributes.workflowId === deliveryWorkflowId(eventId, sub.id))!;
+    const starts = named('StartActivity:deliver').filter((s) => s.parentSpanId === delivery.spanId);
+    expect(starts).toHaveLength(1); // one scheduled activity; Temporal retries it
+    return named('RunActivity:deliver')
+      .filter((s) => s.parentSpanId === starts[0]!.spanId)
+      .map((s) => s.attributes)
+      .sort((a, b) => Number(a['hookflow.attempt']) - Number(b['hookflow.attempt']));
+  };
+  expect(attemptsOf(steady)).toEqual([
+    expect.objectContaining({
+      'hookflow.attempt': 1,
+      'hookflow.subscription_id': steady.id,
+      'http.response.status_code': 200,
+      'hookflow.attempt.outcome': 'delivered',
+      'hookflow.attempt.duration_ms': expect.any(Number),
+    }),
+  ]);
+  expect(attemptsOf(flaky)).toEqual([
+    expect.objectContaining({
+      'hookflow.attempt': 1,
+      'http.response.status_code': 503,
+      'hookflow.attempt.outcome': 'retry',
+      'hookflow.failure_type': 'Http503',
+    }),
+    expect.objectContaining({ 'hookflow.attempt': 2, 'http.response.status_code': 200 }),
+  ]);
+
+  // Receivers can continue the trace: each attempt's request carried its span as traceparent.
+  const attemptSpanIds = new Set(named('RunActivity:deliver').map((s) => s.spanId));
+  const sent = [...steady.requests(), ...flaky.requests()];
+  expect(sent).toHaveLength(3);
+  for (const r of sent) {
+    const [version, trace, parent, flags] = String(r.headers.traceparent).split('-');
+    expect({ version, trace, flags }).toEqual({ version: '00', trace: traceId, flags: '01' });
+    expect(attemptSpanIds.has(parent!)).toBe(true);
+  }
+  // The source's API is not told about our traces.
+  expect(sourceApi.requestsTo('/orders/T-1')[0]?.headers.traceparent).toBeUndefined();
+
+  // No secret, credential or body in any span of any trace.
+  const exported = JSON.stringify(collector.spans.map((s) => [s.name, s.attributes, s.events]));
+  for (const secret of [EXTEND_SECRET, SUBSCRIBER_SECRET, BODY_MARKER, FOLLOW_UP_MARKER, 'T-1'])
+    expect(exported).not.toContain(secret);
+  expect([...collector.contentTypes]).toEqual(['application/json']);
+
+  // The header Temporal carries in the clear (the codec encrypts payloads, not headers): a traceparent only.
+  const history = await h.client.workflow.getHandle(inboundId).fetchHistory();
+  const started = history.events![0]!.workflowExecutionStartedEventAttributes!;
+  expect(Object.keys(started.header?.fields ?? {})).toEqual(['_tracer-data']);
+  const carried = defaultPayloadConverter.fromPayload<Record<string, string>>(started.header!.fields!['_tracer-data']!);
+  expect(Object.keys(carried)).toEqual(['traceparent']);
+  expect(carried.traceparent).toContain(traceId);
+});
