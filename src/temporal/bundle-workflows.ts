@@ -17,7 +17,8 @@ function bundlerLogger(logger: Logger): Logger {
 }
 
 /** The OpenTelemetry workflow interceptors (workflow, activity-start and child-workflow spans; trace ids in workflow logs). */
-export const TRACING_WORKFLOW_INTERCEPTORS = require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors');
+export const TRACING_WORKFLOW_INTERCEPTORS =
+  require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors');
 
 /**
  * The workflows bundled as Worker.create would (same converters), logging through the Runtime's logger;

@@ -26,7 +26,8 @@ const flatten = (attributes: OtlpAttribute[] = []) =>
   Object.fromEntries(
     attributes.map(({ key, value }) => [
       key,
-      value.stringValue ?? (value.intValue !== undefined ? Number(value.intValue) : (value.boolValue ?? value.doubleValue)),
+      value.stringValue ??
+        (value.intValue !== undefined ? Number(value.intValue) : (value.boolValue ?? value.doubleValue)),
     ]),
   );
 
@@ -159,9 +160,7 @@ test('one webhook is one trace: request, inbound workflow, follow-up, planning, 
   const planStart = one('StartActivity:planDeliveries', inbound);
   one('RunActivity:planDeliveries', planStart);
 
-  const childStarts = named('StartChildWorkflow:deliveryWorkflow').filter(
-    (s) => s.parentSpanId === inbound.spanId,
-  );
+  const childStarts = named('StartChildWorkflow:deliveryWorkflow').filter((s) => s.parentSpanId === inbound.spanId);
   expect(childStarts).toHaveLength(2);
   const deliveries = childStarts.map((childStart) => one('RunWorkflow:deliveryWorkflow', childStart));
   expect(deliveries.map((d) => d.attributes.workflowId).sort()).toEqual(

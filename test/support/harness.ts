@@ -80,7 +80,9 @@ export async function startHarness(
     ? await bundleWorkflows(require.resolve('../../src/workflows'), dataConverterFor(config), { tracing: true })
     : { codePath: process.env.HOOKFLOW_TEST_BUNDLE! };
   const worker =
-    options.worker === false ? undefined : await startWorker(config, { workflowBundle, otelEnv: options.otelEnv ?? {} });
+    options.worker === false
+      ? undefined
+      : await startWorker(config, { workflowBundle, otelEnv: options.otelEnv ?? {} });
   return {
     config,
     client,
