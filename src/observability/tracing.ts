@@ -74,7 +74,8 @@ export function startTracing(env: NodeJS.ProcessEnv = process.env): Tracing | un
       shared.users -= 1;
       if (shared.users > 0) return;
       shared = undefined;
-      await provider.shutdown();
+      // An unreachable collector loses the last batch; it must not fail the process's shutdown.
+      await provider.shutdown().catch(() => undefined);
       trace.disable();
       context.disable();
       propagation.disable();
