@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { defaultPayloadConverter } from '@temporalio/common';
+import { defaultPayloadConverter, type LogLevel, type LogMetadata } from '@temporalio/common';
+import { Runtime } from '@temporalio/worker';
 import { deliveryWorkflowId, type DeliveryResult } from '../../src/shared/delivery';
 import { FakeHttpPeer } from '../support/fake-http';
 import { eventually, startHarness, testConfig, type Harness } from '../support/harness';
@@ -88,6 +89,7 @@ beforeAll(async () => {
 delivery: { oneDay: { initialInterval: PT0.2S, backoffCoefficient: 2, maximumInterval: PT2S, window: PT20S } }
 sources:
 ${erpSourceYaml(EXTEND_SECRET, sourceApi.url)}
+  - { id: erp-main, kind: extend-commerce, secret: ${EXTEND_SECRET}, filter: { warehouses: [Main] } }
 `),
     { otelEnv: { OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_SERVICE_NAME: 'hookflow-test' } },
   );
@@ -100,6 +102,28 @@ afterAll(async () => {
   await collector?.stop();
 });
 
+/** The trace id a workflow was started with (its `_tracer-data` header), and that header's keys. */
+async function startedTrace(workflowId: string) {
+  const history = await h.client.workflow.getHandle(workflowId).fetchHistory();
+  const fields = history.events![0]!.workflowExecutionStartedEventAttributes!.header?.fields ?? {};
+  const carried = fields['_tracer-data']
+    ? defaultPayloadConverter.fromPayload<Record<string, string>>(fields['_tracer-data'])
+    : {};
+  return { headers: Object.keys(fields), carried, traceId: carried.traceparent?.split('-')[1] };
+}
+
+/** What the worker logs (activities directly, workflows through the logger sink), whatever the level. */
+function captureWorkerLogs() {
+  const logger = Runtime.instance().logger;
+  const original = logger.log.bind(logger);
+  const lines: Array<{ message: string; meta: LogMetadata }> = [];
+  logger.log = (level: LogLevel, message: string, meta?: LogMetadata) => {
+    lines.push({ message, meta: meta ?? {} });
+    original(level, message, meta);
+  };
+  return { lines, restore: () => (logger.log = original) };
+}
+
 test('one webhook is one trace: request, inbound workflow, follow-up, planning, two deliveries and their attempts', async () => {
   expect(h.tracing).toBeDefined();
   sourceApi.on('/orders/T-1', () => ({ status: 200, body: { order: 'T-1', note: FOLLOW_UP_MARKER } }));
@@ -109,6 +133,7 @@ test('one webhook is one trace: request, inbound workflow, follow-up, planning, 
   let calls = 0;
   const flaky = await subscribe(h, receiver, () => ({ status: ++calls === 1 ? 503 : 200 }), fields);
 
+  const workerLogs = captureWorkerLogs();
   const body = JSON.stringify(
     extendBody([{ Action: 'OrderCreated', Details: { OrderNumber: 'T-1', Comment: BODY_MARKER } }]),
   );
@@ -121,6 +146,7 @@ test('one webhook is one trace: request, inbound workflow, follow-up, planning, 
     const result: DeliveryResult = await h.client.workflow.getHandle(deliveryWorkflowId(eventId, sub.id)).result();
     expect(result).toMatchObject({ status: 'delivered', attempt: sub === flaky ? 2 : 1 });
   }
+  workerLogs.restore();
 
   // The request span is the root; everything below it shares its trace id.
   const request = await eventually(async () => {
@@ -213,11 +239,30 @@ test('one webhook is one trace: request, inbound workflow, follow-up, planning, 
     expect(exported).not.toContain(secret);
   expect([...collector.contentTypes]).toEqual(['application/json']);
 
+  // Activity and workflow log lines of this event carry its trace id.
+  const logged = (message: string) => workerLogs.lines.filter((l) => l.message === message);
+  expect(logged('follow-up fetched').map((l) => l.meta.trace_id)).toEqual([traceId]);
+  expect(logged('delivery attempt').map((l) => l.meta.trace_id)).toEqual([traceId, traceId, traceId]);
+
   // The header Temporal carries in the clear (the codec encrypts payloads, not headers): a traceparent only.
-  const history = await h.client.workflow.getHandle(inboundId).fetchHistory();
-  const started = history.events![0]!.workflowExecutionStartedEventAttributes!;
-  expect(Object.keys(started.header?.fields ?? {})).toEqual(['_tracer-data']);
-  const carried = defaultPayloadConverter.fromPayload<Record<string, string>>(started.header!.fields!['_tracer-data']!);
-  expect(Object.keys(carried)).toEqual(['traceparent']);
-  expect(carried.traceparent).toContain(traceId);
+  const started = await startedTrace(inboundId);
+  expect(started.headers).toEqual(['_tracer-data']);
+  expect(Object.keys(started.carried)).toEqual(['traceparent']);
+  expect(started.traceId).toBe(traceId);
+});
+
+test("a workflow's own log lines (through the logger sink) carry its trace id", async () => {
+  const workerLogs = captureWorkerLogs();
+  const body = JSON.stringify(
+    extendBody([{ Action: 'OrderCreated', Details: { OrderNumber: 'F-1', Warehouse: 'Far' } }]),
+  );
+  const res = await post(h.app, '/webhooks/erp-main', body, { 'ms-signature': sign.ms(EXTEND_SECRET, body) });
+  expect(res.statusCode).toBe(202);
+  const workflowId: string = res.json().events[0].workflowId;
+  expect(await h.client.workflow.getHandle(workflowId).result()).toMatchObject({ status: 'filtered' });
+  workerLogs.restore();
+  const { traceId } = await startedTrace(workflowId);
+  expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+  const filtered = workerLogs.lines.filter((l) => l.message === 'event filtered out');
+  expect(filtered.map((l) => [l.meta.workflowId, l.meta.trace_id])).toEqual([[workflowId, traceId]]);
 });
