@@ -2,8 +2,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { defaultPayloadConverter, type LogLevel, type LogMetadata } from '@temporalio/common';
-import { Runtime } from '@temporalio/worker';
+import { Runtime, Worker } from '@temporalio/worker';
 import { deliveryWorkflowId, type DeliveryResult } from '../../src/shared/delivery';
+import { dataConverterFor } from '../../src/temporal/data-converter';
 import { FakeHttpPeer } from '../support/fake-http';
 import { eventually, startHarness, testConfig, type Harness } from '../support/harness';
 import { subscribe } from '../support/outbound';
@@ -79,6 +80,8 @@ let collector: OtlpReceiver;
 let receiver: FakeHttpPeer;
 let sourceApi: FakeHttpPeer;
 let h: Harness;
+/** Workflows that ran with tracing on (their histories carry trace headers and the interceptors' SDK flags). */
+const traced: string[] = [];
 
 beforeAll(async () => {
   collector = await new OtlpReceiver().start();
@@ -142,6 +145,7 @@ test('one webhook is one trace: request, inbound workflow, follow-up, planning, 
   const inboundId: string = res.json().events[0].workflowId;
   const eventId = `erp/${JSON.parse(body).Properties.NotificationId}-0`;
   await h.client.workflow.getHandle(inboundId).result();
+  traced.push(inboundId, ...[steady, flaky].map((sub) => deliveryWorkflowId(eventId, sub.id)));
   for (const sub of [steady, flaky]) {
     const result: DeliveryResult = await h.client.workflow.getHandle(deliveryWorkflowId(eventId, sub.id)).result();
     expect(result).toMatchObject({ status: 'delivered', attempt: sub === flaky ? 2 : 1 });
@@ -265,4 +269,16 @@ test("a workflow's own log lines (through the logger sink) carry its trace id", 
   expect(traceId).toMatch(/^[0-9a-f]{32}$/);
   const filtered = workerLogs.lines.filter((l) => l.message === 'event filtered out');
   expect(filtered.map((l) => [l.meta.workflowId, l.meta.trace_id])).toEqual([[workflowId, traceId]]);
+});
+
+test('tracing can be turned off again: histories recorded with it replay without the interceptors', async () => {
+  expect(traced).toHaveLength(3);
+  for (const workflowId of traced) {
+    const history = await h.client.workflow.getHandle(workflowId).fetchHistory();
+    await Worker.runReplayHistory(
+      { workflowBundle: { codePath: process.env.HOOKFLOW_TEST_BUNDLE! }, dataConverter: dataConverterFor(h.config) },
+      history,
+      workflowId,
+    );
+  }
 });
