@@ -45,7 +45,10 @@ export function tracingSettings(env: NodeJS.ProcessEnv = process.env): TracingSe
 
 let shared: { tracing: Tracing; users: number; provider: BasicTracerProvider } | undefined;
 
-/** The process's tracing, started on first use; undefined (off) without an OTLP endpoint in `env`. */
+/**
+ * The process's tracing, started on first use (later calls share it: the first one's settings win);
+ * undefined (off) without an OTLP endpoint in `env`.
+ */
 export function startTracing(env: NodeJS.ProcessEnv = process.env): Tracing | undefined {
   const settings = tracingSettings(env);
   if (!settings) return undefined;
