@@ -153,7 +153,7 @@ export function correlateLogger(logger: object, spanContext: SpanContext): void 
  * `trace_id` and `span_id` of the active span (tracing on, inside a traced request) or of the logger's
  * request, so log lines and traces join; nothing when tracing is off.
  */
-export function traceFields(_merge: object, _level: number, logger: object): Record<string, string> {
+function traceFields(_merge: object, _level: number, logger: object): Record<string, string> {
   const active = trace.getActiveSpan()?.spanContext();
   const spanContext = active && trace.isSpanContextValid(active) ? active : correlated.get(logger);
   return spanContext ? { trace_id: spanContext.traceId, span_id: spanContext.spanId } : {};

@@ -17,7 +17,7 @@ function bundlerLogger(logger: Logger): Logger {
 }
 
 /** The OpenTelemetry workflow interceptors (workflow, activity-start and child-workflow spans; trace ids in workflow logs). */
-export const TRACING_WORKFLOW_INTERCEPTORS =
+const TRACING_WORKFLOW_INTERCEPTORS =
   require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors');
 
 /**
