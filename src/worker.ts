@@ -2,9 +2,11 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { loadConfig } from './config/load';
 import type { HookflowConfig } from './config/schema';
+import { startTracing } from './observability/tracing';
 import { startWorkerObservability } from './observability/worker-observability';
 import { optionalKeyring, requireKeyring } from './security/from-config';
 import { SubscriptionStore } from './subscriptions/store';
+import { tracingClientInterceptors } from './temporal/client';
 import { createWorker, type CreateWorkerOptions } from './temporal/create-worker';
 import { dataConverterFor } from './temporal/data-converter';
 
@@ -21,23 +23,33 @@ export interface RunningWorker {
  * Connects to Temporal, runs hookflow's workflows and activities, and creates or updates the
  * subscriptions declared in the config file (that needs the worker running: they are workflow updates).
  */
-export type StartWorkerOptions = Pick<CreateWorkerOptions, 'workflowBundle' | 'workflowsPath' | 'extraActivities'>;
+export type StartWorkerOptions = Pick<CreateWorkerOptions, 'workflowBundle' | 'workflowsPath' | 'extraActivities'> & {
+  /** Where the `OTEL_*` variables are read (tracing is off without an OTLP endpoint); process.env by default. */
+  otelEnv?: NodeJS.ProcessEnv;
+};
 
-export async function startWorker(config: HookflowConfig, options: StartWorkerOptions = {}): Promise<RunningWorker> {
+export async function startWorker(
+  config: HookflowConfig,
+  { otelEnv, ...options }: StartWorkerOptions = {},
+): Promise<RunningWorker> {
   const keyring = config.subscriptions.length
     ? requireKeyring(config, 'subscriptions in the config file')
     : optionalKeyring(config);
   const observability = await startWorkerObservability(config); // before any NativeConnection: it installs the Runtime
+  const tracing = startTracing(otelEnv);
   const nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
   const connection = await Connection.connect({ address: config.temporal.address });
+  // Activities start and signal workflows with it: those carry the activity's trace context on.
   const client = new Client({
     connection,
     namespace: config.temporal.namespace,
     dataConverter: dataConverterFor(config),
+    interceptors: tracingClientInterceptors(tracing),
   });
-  const worker = await createWorker({ config, connection: nativeConnection, client, keyring, ...options });
+  const worker = await createWorker({ config, connection: nativeConnection, client, keyring, tracing, ...options });
   const metrics = await observability.serveMetrics(); // only once nothing above can fail, so there is no server to leak
   const done = worker.run().finally(async () => {
+    await tracing?.close(); // exports the spans still batched
     await observability.close();
     await connection.close();
     await nativeConnection.close();

@@ -31,6 +31,7 @@ import {
   statusText,
 } from './http';
 import { readSubscription } from '../subscriptions/lookup';
+import { traceparentHeader } from '../observability/tracing';
 import type { TlsAgents } from './tls-agents';
 
 /**
@@ -186,7 +187,8 @@ export function createDeliverActivity({
     try {
       const response = await request(signed.url, {
         method: 'POST',
-        headers: signed.headers,
+        // The attempt's span as W3C traceparent, so the receiver can continue the trace (none when tracing is off).
+        headers: { ...signed.headers, ...traceparentHeader() },
         body,
         dispatcher: agents.for(subscription),
         headersTimeout: timeout,

@@ -4,6 +4,8 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import type { HookflowConfig } from '../config/schema';
 import { requestId, type HookflowLoggerOptions } from '../observability/logger';
 import { processMetrics } from '../observability/metrics';
+import { installRequestSpans } from '../observability/request-spans';
+import type { Tracing } from '../observability/tracing';
 import { installErrorHandler } from './error-handler';
 import { lingerAfterEarlyResponse } from './linger';
 import { installOpenApi, serveOpenApiOf } from './openapi';
@@ -21,10 +23,12 @@ export interface AppDeps {
   client: Client;
   /** From `loggerOptions()` (redaction, serializers); a `stream` may be added (tests capture lines). Off when absent. */
   logger?: HookflowLoggerOptions;
+  /** OpenTelemetry (src/observability/tracing.ts): a span per request. Off when absent. */
+  tracing?: Tracing;
 }
 
 /** Builds the HTTP API around an injected Temporal client; `server.ts` owns the process around it. */
-export async function buildApp({ config, client, logger }: AppDeps) {
+export async function buildApp({ config, client, logger, tracing }: AppDeps) {
   const app = Fastify({
     logger: logger ?? false,
     bodyLimit: config.server.bodyLimitBytes,
@@ -37,6 +41,7 @@ export async function buildApp({ config, client, logger }: AppDeps) {
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
+  if (tracing) installRequestSpans(app, tracing); // before any route: it wraps their handlers
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandler(app);

@@ -1,6 +1,7 @@
 import { loadConfig } from '../config/load';
 import type { HookflowConfig } from '../config/schema';
 import { logLevel, loggerOptions, type HookflowLoggerOptions } from '../observability/logger';
+import { startTracing } from '../observability/tracing';
 import { createApiClient } from '../temporal/client';
 import { buildApp, buildOpsApp, type HookflowApp } from './app';
 
@@ -18,8 +19,9 @@ export async function startApi(
   config: HookflowConfig,
   logger: HookflowLoggerOptions = loggerOptions(logLevel(config)),
 ): Promise<RunningApi> {
-  const { client, connection } = createApiClient(config);
-  const app = await buildApp({ config, client, logger });
+  const tracing = startTracing(); // OTEL_* variables; off without an OTLP endpoint
+  const { client, connection } = createApiClient(config, tracing);
+  const app = await buildApp({ config, client, logger, tracing });
   // Timeouts (headers, request, idle, keep-alive): serverTimeouts() in app.ts.
   const url = await app.listen({ host: config.server.host, port: config.server.port });
   const { port: opsPort, host: opsHost } = config.server.ops;
@@ -34,6 +36,7 @@ export async function startApi(
       await ops?.close();
       await app.close(); // stops accepting, lets in-flight requests finish
       await connection.close();
+      await tracing?.close(); // exports the spans still batched
     },
   };
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { trace, type SpanContext } from '@opentelemetry/api';
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import pretty from 'pino-pretty';
 import type { HookflowConfig } from '../config/schema';
@@ -140,11 +141,30 @@ function prettyStream(): DestinationStream {
   return pretty({ colorize: true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' });
 }
 
+/** Loggers bound to a request whose span is not the active one when they log (after the response). */
+const correlated = new WeakMap<object, SpanContext>();
+
+/** Lines `logger` writes carry this span's ids whenever no other span is active (a request's logger). */
+export function correlateLogger(logger: object, spanContext: SpanContext): void {
+  correlated.set(logger, spanContext);
+}
+
+/**
+ * `trace_id` and `span_id` of the active span (tracing on, inside a traced request) or of the logger's
+ * request, so log lines and traces join; nothing when tracing is off.
+ */
+function traceFields(_merge: object, _level: number, logger: object): Record<string, string> {
+  const active = trace.getActiveSpan()?.spanContext();
+  const spanContext = active && trace.isSpanContextValid(active) ? active : correlated.get(logger);
+  return spanContext ? { trace_id: spanContext.traceId, span_id: spanContext.spanId } : {};
+}
+
 function baseOptions(level: LogLevel): LoggerOptions {
   return {
     level,
     redact: { paths: REDACT_PATHS, censor: '[Redacted]' },
     serializers: { req: serializeRequest },
+    mixin: traceFields,
   };
 }
 

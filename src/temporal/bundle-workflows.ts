@@ -16,10 +16,22 @@ function bundlerLogger(logger: Logger): Logger {
   };
 }
 
-/** The workflows bundled as Worker.create would (same converters), logging through the Runtime's logger. */
-export async function bundleWorkflows(workflowsPath: string, dataConverter?: DataConverter): Promise<WorkflowBundle> {
+/** The OpenTelemetry workflow interceptors (workflow, activity-start and child-workflow spans; trace ids in workflow logs). */
+const TRACING_WORKFLOW_INTERCEPTORS =
+  require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors');
+
+/**
+ * The workflows bundled as Worker.create would (same converters), logging through the Runtime's logger;
+ * with `tracing`, the OpenTelemetry workflow interceptors are bundled in (only then: off, nothing changes).
+ */
+export async function bundleWorkflows(
+  workflowsPath: string,
+  dataConverter?: DataConverter,
+  { tracing = false }: { tracing?: boolean } = {},
+): Promise<WorkflowBundle> {
   const { code } = await bundleWorkflowCode({
     workflowsPath,
+    ...(tracing ? { workflowInterceptorModules: [TRACING_WORKFLOW_INTERCEPTORS] } : {}),
     failureConverterPath: dataConverter?.failureConverterPath,
     payloadConverterPath: dataConverter?.payloadConverterPath,
     logger: bundlerLogger(Runtime.instance().logger),

@@ -4,6 +4,9 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { buildApp, type HookflowApp } from '../../src/api/app';
 import { parseConfig } from '../../src/config/load';
 import type { HookflowConfig } from '../../src/config/schema';
+import { startTracing, type Tracing } from '../../src/observability/tracing';
+import { bundleWorkflows } from '../../src/temporal/bundle-workflows';
+import { tracingClientInterceptors } from '../../src/temporal/client';
 import { dataConverterFor } from '../../src/temporal/data-converter';
 import { startWorker, type RunningWorker } from '../../src/worker';
 
@@ -50,31 +53,47 @@ export interface Harness {
   client: Client;
   app: HookflowApp;
   worker?: RunningWorker;
+  /** With `otelEnv` naming an OTLP endpoint: the process's tracing (API and worker share it). */
+  tracing?: Tracing;
   stop(): Promise<void>;
 }
 
-/** The real thing, in-process: Temporal client + API (used through app.inject) + the production worker on its own task queue. */
-export async function startHarness(config: HookflowConfig, options: { worker?: boolean } = {}): Promise<Harness> {
+/**
+ * The real thing, in-process: Temporal client + API (used through app.inject) + the production worker on
+ * its own task queue. `otelEnv`: the OTEL_* variables the API and the worker read (tracing; the workflows
+ * are then bundled again, with the OpenTelemetry workflow interceptors).
+ */
+export async function startHarness(
+  config: HookflowConfig,
+  options: { worker?: boolean; otelEnv?: NodeJS.ProcessEnv } = {},
+): Promise<Harness> {
+  const tracing = options.otelEnv ? startTracing(options.otelEnv) : undefined;
   const connection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({
     connection,
     namespace: config.temporal.namespace,
     dataConverter: dataConverterFor(config),
+    interceptors: tracingClientInterceptors(tracing),
   });
-  const app = await buildApp({ config, client });
+  const app = await buildApp({ config, client, tracing });
+  const workflowBundle = tracing
+    ? await bundleWorkflows(require.resolve('../../src/workflows'), dataConverterFor(config), { tracing: true })
+    : { codePath: process.env.HOOKFLOW_TEST_BUNDLE! };
   const worker =
     options.worker === false
       ? undefined
-      : await startWorker(config, { workflowBundle: { codePath: process.env.HOOKFLOW_TEST_BUNDLE! } });
+      : await startWorker(config, { workflowBundle, otelEnv: options.otelEnv ?? {} });
   return {
     config,
     client,
     app,
     worker,
+    tracing,
     async stop() {
       await app.close();
       await worker?.shutdown();
       await connection.close();
+      await tracing?.close();
     },
   };
 }

@@ -21,6 +21,7 @@ import { startInbound } from '../../temporal/start-inbound';
 import { startDurably } from '../../temporal/start-durably';
 import { installWebhookRateLimits } from '../rate-limit';
 import { installWebhookMetrics } from '../../observability/http-metrics';
+import { markVerification } from '../../observability/request-spans';
 
 export interface WebhookRouteDeps {
   config: HookflowConfig;
@@ -127,6 +128,7 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteDeps> = async (app
       // Credentials first: a request that carries valid ones is never refused for the failures of others
       // from the same address (a shared NAT or proxy); only unauthenticated ones meet the failure limit.
       const refusal = kind.verify(webhook, source);
+      markVerification(!refusal);
       if (refusal) {
         await limits.refuseBlockedClient(request);
         await limits.countFailure(request);
