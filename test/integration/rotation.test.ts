@@ -2,8 +2,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { verifyMsSignature } from '../../src/signing/ms-signature';
 import { verifyStandardWebhook } from '../../src/signing/standard-webhooks';
 import { FakeHttpPeer, type RecordedRequest } from '../support/fake-http';
-import { eventually, startHarness, testConfig, type Harness } from '../support/harness';
-import { adminApi, subscribe } from '../support/outbound';
+import { consoleSession, csrfOf, FORM } from '../support/console-session';
+import { ADMIN_TOKEN, eventually, startHarness, testConfig, type Harness } from '../support/harness';
+import { adminApi, createSubscription, subscribe } from '../support/outbound';
 import { extendBody, post, sign } from '../support/webhooks';
 
 /**
@@ -183,4 +184,62 @@ test('an expired previous secret is refused with 401; the current one is accepte
   expect(old.body).not.toContain(SENDER_OLD);
   const current = await post(h.app, '/webhooks/legacy', body, { 'ms-signature': sign.ms(SENDER_NEW, body) });
   expect(current.statusCode).toBe(202);
+});
+
+test('the console sets a next secret and shows the overlap and its end, never the secret', async () => {
+  const { get, post, keep } = consoleSession(() => h.app);
+  const login = await get('/console/login');
+  keep(
+    (
+      await h.app.inject({
+        method: 'POST',
+        url: '/console/login',
+        headers: { ...FORM, cookie: login.headers['set-cookie'] as string },
+        payload: new URLSearchParams({ token: ADMIN_TOKEN, _csrf: csrfOf(login.body) }).toString(),
+      })
+    ).headers['set-cookie'],
+  );
+  const url = `${receiver.url}/console-rotation`;
+  const id = await createSubscription(h, {
+    url,
+    signature: 'standard-webhooks',
+    secret: OUT_OLD,
+    triggers: ['shop.*'],
+  });
+  const until = '2030-01-01T00:00:00.000Z';
+  const form = {
+    name: `Test ${id}`,
+    contactEmail: 'tech@example.com',
+    url,
+    active: 'on',
+    triggers: 'shop.*',
+    retryPolicy: 'one-day',
+    connectionTimeout: 'PT30S',
+    signature: 'standard-webhooks',
+    'auth.type': 'none',
+    'tls.verify': 'on',
+  };
+  const saved = await post(`/console/subscriptions/${id}`, { ...form, nextSecret: OUT_NEW, overlapUntil: until });
+  expect(saved.statusCode).toBe(303);
+  const page = await get(`/console/subscriptions/${id}`);
+  expect(page.body).toContain('id="rotation-state"');
+  expect(page.body).toContain(`<time datetime="${until}">`);
+  for (const secret of [OUT_OLD, OUT_NEW]) expect(page.body).not.toContain(secret);
+  expect((await adminApi(h, 'GET', `/api/subscriptions/${id}`)).json()).toMatchObject({
+    nextSecret: '********',
+    overlapUntil: until,
+  });
+  // Cancelling the rotation keeps the current secret.
+  const cancelled = await post(`/console/subscriptions/${id}`, {
+    ...form,
+    overlapUntil: until,
+    'nextSecret.remove': 'on',
+  });
+  expect(cancelled.statusCode).toBe(303);
+  expect((await adminApi(h, 'GET', `/api/subscriptions/${id}`)).json()).toMatchObject({
+    secret: '********',
+    nextSecret: null,
+    overlapUntil: null,
+    switchAt: null,
+  });
 });
