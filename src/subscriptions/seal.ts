@@ -67,6 +67,8 @@ export function toPatch(input: CreateSubscriptionInput | UpdateSubscriptionInput
     patch.coalesce = coalesce === null ? null : { windowMs: coalesce.window, key: coalesce.key, types: coalesce.types };
   if (refreshFollowUpAfter !== undefined) patch.refreshFollowUpAfterMs = refreshFollowUpAfter;
   if (connectionTimeout !== undefined) patch.timeoutMs = connectionTimeout;
+  // Cancelling a rotation clears its times too: without a next secret they mean nothing.
+  if (patch.nextSecret === null) Object.assign(patch, { overlapUntil: null, rotateAt: null });
   return patch;
 }
 
