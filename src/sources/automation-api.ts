@@ -43,24 +43,23 @@ export const automationApi: SourceKind<typeof automationApiConfig> = {
 
   verify(request, config) {
     const now = request.receivedAt.getTime();
-    const labels: string[] = [];
+    let keyLabel: string | undefined;
+    let secretLabel: string | undefined;
     if (config.key !== undefined) {
       const given = request.query.key;
       if (typeof given !== 'string') return { refused: 'missing key query parameter' };
-      const matched = matchSecret(config.key, now, (key) => verifyToken(given, key));
-      if (!matched) return { refused: 'key query parameter does not match' };
-      labels.push(`key:${matched}`);
+      keyLabel = matchSecret(config.key, now, (key) => verifyToken(given, key));
+      if (!keyLabel) return { refused: 'key query parameter does not match' };
     }
     if (config.secret !== undefined) {
       const signature = header(request.headers, X_SIGNATURE_HEADER);
       if (!signature) return { refused: 'missing X-Signature header' };
-      const matched = matchSecret(config.secret, now, (secret) => verifyXSignature(secret, request.rawBody, signature));
-      if (!matched) return { refused: 'X-Signature does not match the body' };
-      labels.push(`secret:${matched}`);
+      secretLabel = matchSecret(config.secret, now, (secret) => verifyXSignature(secret, request.rawBody, signature));
+      if (!secretLabel) return { refused: 'X-Signature does not match the body' };
     }
-    // One credential: its label; both: which key and which secret (`key:current,secret:previous`).
-    const only = config.key === undefined || config.secret === undefined;
-    return { secret: labels.length === 0 ? 'none' : only ? labels[0]!.replace(/^\w+:/, '') : labels.join(',') };
+    // Both configured: which key and which secret matched (`key:current,secret:previous`).
+    if (keyLabel && secretLabel) return { secret: `key:${keyLabel},secret:${secretLabel}` };
+    return { secret: keyLabel ?? secretLabel ?? 'none' };
   },
 
   /**
