@@ -35,6 +35,8 @@ const { planDeliveries } = proxyActivities<Activities>({
   retry: { maximumInterval: '30 seconds' },
 });
 
+const DAY_MS = 24 * 60 * 60 * 1000;
+
 const REQUIRED: Array<keyof Subscription> = [
   'id',
   'name',
@@ -138,7 +140,8 @@ export async function subscriptionWorkflow(input: {
       workflowInfo().continueAsNewSuggested ||
       switchAtOf() !== switchAt;
     if (switchAt === undefined) await condition(woken);
-    else if (switchAt > Date.now()) await condition(woken, switchAt - Date.now());
+    // At most a month per timer: a far-off time (any the API accepts) is reached by waking and waiting again.
+    else if (switchAt > Date.now()) await condition(woken, Math.min(switchAt - Date.now(), 30 * DAY_MS));
     if (!deleted && subscription && switchAt !== undefined && switchAtOf() === switchAt && Date.now() >= switchAt) {
       try {
         subscription = applyPatch(subscription, promotionPatch(subscription), new Date().toISOString());
