@@ -16,6 +16,9 @@ export const FORM_FIELDS = [
   'contactEmail',
   'url',
   'secret',
+  'nextSecret',
+  'overlapUntil',
+  'rotateAt',
   'active',
   'triggers',
   'filter.warehouses',
@@ -130,6 +133,15 @@ function tls(v: FormValues) {
   };
 }
 
+/** The rotation fields as typed: the next secret and its times (blank ones left out). */
+function rotationOf(v: FormValues) {
+  return {
+    ...(blank(v.nextSecret) ? {} : { nextSecret: v.nextSecret }),
+    ...(blank(v.overlapUntil) ? {} : { overlapUntil: v.overlapUntil!.trim() }),
+    ...(blank(v.rotateAt) ? {} : { rotateAt: v.rotateAt!.trim() }),
+  };
+}
+
 type Parsed<T> = { ok: true; input: T } | { ok: false; errors: FieldErrors };
 
 export function parseCreate(v: FormValues, sources: FormSources = []): Parsed<CreateSubscriptionInput> {
@@ -137,6 +149,7 @@ export function parseCreate(v: FormValues, sources: FormSources = []): Parsed<Cr
     id: v.id?.trim() ?? '',
     ...common(v),
     ...(blank(v.secret) ? {} : { secret: v.secret }),
+    ...rotationOf(v),
     ...(blank(v.key) ? {} : { key: v.key }),
     auth: auth(v),
     tls: tls(v),
@@ -167,6 +180,15 @@ export function parseUpdate(
     candidate.triggers = current.triggers;
   if (v['secret.remove'] === 'on') candidate.secret = null;
   else if (!blank(v.secret)) candidate.secret = v.secret;
+  // A rotation: "remove" ends it (the secret stays); a new next secret is sent with its times, as the API
+  // needs them together; a changed time alone moves the switch (blank clears it).
+  if (v['nextSecret.remove'] === 'on')
+    Object.assign(candidate, { nextSecret: null, overlapUntil: null, rotateAt: null });
+  else if (!blank(v.nextSecret)) Object.assign(candidate, rotationOf(v));
+  else
+    for (const field of ['overlapUntil', 'rotateAt'] as const)
+      if ((v[field] ?? '').trim() !== (current[field] ?? ''))
+        candidate[field] = blank(v[field]) ? null : v[field]!.trim();
   if (v['key.remove'] === 'on') candidate.key = null;
   else if (!blank(v.key)) candidate.key = v.key;
 
@@ -281,6 +303,8 @@ export function valuesOf(s: SubscriptionView): FormValues {
     'auth.username': s.auth.type === 'basic' ? (s.auth.username ?? '') : '',
     connectionTimeout: s.connectionTimeout,
     signature: s.signature,
+    overlapUntil: s.overlapUntil ?? '',
+    rotateAt: s.rotateAt ?? '',
     'tls.verify': s.tls.verify ? 'on' : '',
     'tls.ca': s.tls.ca ?? '',
     'tls.clientCert': s.tls.clientCert ?? '',

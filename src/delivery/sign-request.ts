@@ -4,28 +4,35 @@ import { signStandardWebhook } from '../signing/standard-webhooks';
 import { signXSignature } from '../signing/x-signature';
 import { headerValue } from '../shared/bounded';
 import type { OutboundEvent } from '../shared/delivery';
+import { signingSecrets } from '../shared/secret-rotation';
 import type { SignatureScheme } from '../shared/subscription';
 
 /** A subscription's credentials, opened from their sealed form for one attempt. */
 export interface OpenedCredentials {
   secret?: string;
+  /** The secret being rotated in, and when it alone signs (src/shared/secret-rotation.ts). */
+  nextSecret?: string;
+  switchAtMs?: number;
   auth:
     { type: 'none' } | { type: 'basic'; username: string; password: string } | { type: 'x-auth-token'; token: string };
   key?: string;
 }
 
-/** Signature headers of one attempt over `body`, per scheme: the compiler checks every scheme has one. */
-type Signer = (secret: string, body: string, event: OutboundEvent, nowMs: number) => Record<string, string>;
+/**
+ * Signature headers of one attempt over `body`, per scheme: the compiler checks every scheme has one.
+ * `secrets` has one entry, or two (old, new) for a multi-signature scheme during a rotation's overlap.
+ */
+type Signer = (secrets: string[], body: string, event: OutboundEvent, nowMs: number) => Record<string, string>;
 
 const SIGNERS: Record<SignatureScheme, Signer> = {
-  'ms-signature': (secret, body) => ({ 'ms-signature': signMsSignature(secret, body) }),
-  'x-signature': (secret, body) => ({ 'x-signature': signXSignature(secret, body) }),
-  'standard-webhooks': (secret, body, event, nowMs) => {
+  'ms-signature': ([secret], body) => ({ 'ms-signature': signMsSignature(secret!, body) }),
+  'x-signature': ([secret], body) => ({ 'x-signature': signXSignature(secret!, body) }),
+  'standard-webhooks': (secrets, body, event, nowMs) => {
     const timestamp = Math.floor(nowMs / 1000);
     return {
       'webhook-id': event.uuid,
       'webhook-timestamp': String(timestamp),
-      'webhook-signature': signStandardWebhook(secret, event.uuid, timestamp, body),
+      'webhook-signature': signStandardWebhook(secrets, event.uuid, timestamp, body),
     };
   },
 };
@@ -50,8 +57,10 @@ export function signRequest(
     // Coalescing: how many notifications this delivery stands for (it carries the latest).
     ...(event.coalesced ? { 'x-hookflow-coalesced': String(event.coalesced.count) } : {}),
   };
-  const { secret, auth, key } = credentials;
-  if (secret !== undefined) Object.assign(headers, SIGNERS[scheme](secret, body, event, nowMs));
+  const { secret, nextSecret, switchAtMs, auth, key } = credentials;
+  // Which secret signs is decided here, at send time, by the clock: no workflow step has to run first.
+  const secrets = signingSecrets(scheme, secret, nextSecret, switchAtMs, nowMs);
+  if (secrets.length) Object.assign(headers, SIGNERS[scheme](secrets, body, event, nowMs));
   if (auth.type === 'basic') headers.authorization = basicAuthHeader(auth.username, auth.password);
   if (auth.type === 'x-auth-token') headers['x-auth-token'] = auth.token;
   let target = url;

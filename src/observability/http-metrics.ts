@@ -7,6 +7,8 @@ import { UNKNOWN_SOURCE } from './rejections';
 export interface WebhookMetrics {
   /** A request's notifications: `started` new workflows and `duplicates` repeats of earlier ones. */
   countAccepted(sourceId: string, started: number, duplicates: number): void;
+  /** A request's credentials were accepted: `secret` is the label of the one that matched, never its value. */
+  countVerified(sourceId: string, secret: string): void;
 }
 
 /**
@@ -37,6 +39,9 @@ export function installWebhookMetrics(
     countAccepted(sourceId, started, duplicates) {
       m.accepted.inc({ source: sourceId }, started);
       if (duplicates) m.duplicates.inc({ source: sourceId }, duplicates);
+    },
+    countVerified(sourceId, secret) {
+      m.verified.inc({ source: sourceId, secret });
     },
   };
 }

@@ -35,6 +35,12 @@ export function apiMetrics(registry: Registry = defaultRegistry) {
       labelNames: ['source', 'reason'],
       registers: [registry],
     }),
+    verified: new Counter({
+      name: 'hookflow_webhooks_verified_total',
+      help: 'Webhook requests whose credentials were accepted, by the configured credential that matched (current, previous, ...; none when the source has none)',
+      labelNames: ['source', 'secret'],
+      registers: [registry],
+    }),
     accepted: new Counter({
       name: 'hookflow_webhooks_accepted_total',
       help: 'Notifications whose workflow was started (duplicates excluded)',

@@ -54,6 +54,12 @@ export interface Subscription {
   coalesce?: CoalesceSettings;
   /** Re-fetch the follow-up before an attempt that starts this long after it was fetched (docs/beyond-delivery.md "Fresh data at send time"). */
   refreshFollowUpAfterMs?: number;
+  /** The secret that replaces `secret` (sealed like it): see ./secret-rotation.ts and docs/security.md. */
+  nextSecret?: SealedSecret;
+  /** Standard Webhooks: both signatures until this instant (ISO-8601), then only the next secret's. */
+  overlapUntil?: string;
+  /** Single-signature schemes: the old secret signs until this instant (ISO-8601), the next one from then on. */
+  rotateAt?: string;
   createdAt: string;
   updatedAt: string;
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { verifyToken } from '../signing/credentials';
 import { X_SIGNATURE_HEADER, verifyXSignature } from '../signing/x-signature';
 import { DURATION_BOUNDS, isoDuration } from '../config/duration';
-import { secret, sourceConfig } from './source-config';
+import { matchSecret, secretList, sourceConfig } from './source-config';
 import { header, type SourceKind } from './source-kind';
 import { keyText, parseOrThrow } from './zod-errors';
 
@@ -27,9 +27,9 @@ export const automationPayload = z.looseObject({
 /** A `sources[]` entry of kind automation-api (its `key` query parameter is masked in logs by name). */
 export const automationApiConfig = sourceConfig('automation-api', {
   /** Verifies `X-Signature`; without it requests are unsigned (then configure `key`). */
-  secret: secret.optional(),
+  secret: secretList.optional(),
   /** The `key` query parameter the Automation API appends; must match when set. */
-  key: secret.optional(),
+  key: secretList.optional(),
   /** OrderDueDateUpdated can repeat per order: retries within this window are one event. */
   dedupWindow: isoDuration('PT1M', DURATION_BOUNDS.dedupWindow),
 });
@@ -42,17 +42,24 @@ export const automationApi: SourceKind<typeof automationApiConfig> = {
   secretHeaders: [X_SIGNATURE_HEADER],
 
   verify(request, config) {
+    const now = request.receivedAt.getTime();
+    let keyLabel: string | undefined;
+    let secretLabel: string | undefined;
     if (config.key !== undefined) {
       const given = request.query.key;
-      if (typeof given !== 'string') return 'missing key query parameter';
-      if (!verifyToken(given, config.key)) return 'key query parameter does not match';
+      if (typeof given !== 'string') return { refused: 'missing key query parameter' };
+      keyLabel = matchSecret(config.key, now, (key) => verifyToken(given, key));
+      if (!keyLabel) return { refused: 'key query parameter does not match' };
     }
     if (config.secret !== undefined) {
       const signature = header(request.headers, X_SIGNATURE_HEADER);
-      if (!signature) return 'missing X-Signature header';
-      if (!verifyXSignature(config.secret, request.rawBody, signature)) return 'X-Signature does not match the body';
+      if (!signature) return { refused: 'missing X-Signature header' };
+      secretLabel = matchSecret(config.secret, now, (secret) => verifyXSignature(secret, request.rawBody, signature));
+      if (!secretLabel) return { refused: 'X-Signature does not match the body' };
     }
-    return undefined;
+    // Both configured: which key and which secret matched (`key:current,secret:previous`).
+    if (keyLabel && secretLabel) return { secret: `key:${keyLabel},secret:${secretLabel}` };
+    return { secret: keyLabel ?? secretLabel ?? 'none' };
   },
 
   /**

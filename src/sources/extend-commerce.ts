@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MS_SIGNATURE_HEADER, verifyMsSignature } from '../signing/ms-signature';
-import { secret, sourceConfig } from './source-config';
+import { matchSecret, secretList, sourceConfig } from './source-config';
 import { header, scalarFields, type ParsedNotification, type SourceKind } from './source-kind';
 import { keyText, parseOrThrow } from './zod-errors';
 
@@ -104,8 +104,8 @@ function isKnownAction(action: string): action is ExtendAction {
 
 /** A `sources[]` entry of kind extend-commerce. */
 export const extendCommerceConfig = sourceConfig('extend-commerce', {
-  /** The webhook's Secret in Extend: verifies `ms-signature`. */
-  secret,
+  /** The webhook's Secret in Extend: verifies `ms-signature` (a list while it is being rotated). */
+  secret: secretList,
 });
 
 export const extendCommerce: SourceKind<typeof extendCommerceConfig> = {
@@ -117,10 +117,11 @@ export const extendCommerce: SourceKind<typeof extendCommerceConfig> = {
 
   verify(request, config) {
     const signature = header(request.headers, MS_SIGNATURE_HEADER);
-    if (!signature) return `missing ${MS_SIGNATURE_HEADER} header`;
-    return verifyMsSignature(config.secret, request.rawBody, signature)
-      ? undefined
-      : `${MS_SIGNATURE_HEADER} does not match the body`;
+    if (!signature) return { refused: `missing ${MS_SIGNATURE_HEADER} header` };
+    const matched = matchSecret(config.secret, request.receivedAt.getTime(), (secret) =>
+      verifyMsSignature(secret, request.rawBody, signature),
+    );
+    return matched ? { secret: matched } : { refused: `${MS_SIGNATURE_HEADER} does not match the body` };
   },
 
   parse(body) {

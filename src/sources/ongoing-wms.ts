@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { verifyBasicAuth, verifyToken } from '../signing/credentials';
-import { secret, sourceConfig } from './source-config';
+import { matchSecret, secretList, sourceConfig } from './source-config';
 import { header, scalarFields, type SourceKind } from './source-kind';
 import { parseOrThrow } from './zod-errors';
 
@@ -129,8 +129,9 @@ function templateVarsOf(payload: Record<string, unknown>): Record<string, string
 export const ongoingWmsConfig = sourceConfig('ongoing-wms', {
   auth: z.discriminatedUnion('type', [
     z.strictObject({ type: z.literal('none') }),
-    z.strictObject({ type: z.literal('basic'), username: z.string().min(1), password: secret }),
-    z.strictObject({ type: z.literal('x-auth-token'), token: secret }),
+    /** `password` and `token` may be lists while they are being rotated (docs/security.md). */
+    z.strictObject({ type: z.literal('basic'), username: z.string().min(1), password: secretList }),
+    z.strictObject({ type: z.literal('x-auth-token'), token: secretList }),
   ]),
 });
 
@@ -146,18 +147,21 @@ export const ongoingWms: SourceKind<typeof ongoingWmsConfig> = {
 
   verify(request, config) {
     const auth = config.auth;
+    const now = request.receivedAt.getTime();
     switch (auth.type) {
       case 'none':
-        return undefined;
+        return { secret: 'none' };
       case 'basic': {
         const given = header(request.headers, 'authorization');
-        if (!given) return 'missing Authorization header';
-        return verifyBasicAuth(given, auth.username, auth.password) ? undefined : 'Basic credentials do not match';
+        if (!given) return { refused: 'missing Authorization header' };
+        const matched = matchSecret(auth.password, now, (password) => verifyBasicAuth(given, auth.username, password));
+        return matched ? { secret: matched } : { refused: 'Basic credentials do not match' };
       }
       case 'x-auth-token': {
         const given = header(request.headers, 'x-auth-token');
-        if (!given) return 'missing X-Auth-Token header';
-        return verifyToken(given, auth.token) ? undefined : 'X-Auth-Token does not match';
+        if (!given) return { refused: 'missing X-Auth-Token header' };
+        const matched = matchSecret(auth.token, now, (token) => verifyToken(given, token));
+        return matched ? { secret: matched } : { refused: 'X-Auth-Token does not match' };
       }
     }
   },

@@ -16,6 +16,9 @@ export type ParsedNotification = Omit<InboundEvent, 'sourceId' | 'sourceKind' | 
   templateVars: Record<string, string>;
 };
 
+/** A verified request names the credential that matched (`current`, `previous`, `none`, ...), never its value. */
+export type Verification = { secret: string } | { refused: string };
+
 /** The schema of a source's `sources[]` entry (built with `sourceConfig` in ./source-config.ts). */
 export type SourceConfigSchema = z.ZodType<{ kind: string; id: string }>;
 
@@ -39,8 +42,11 @@ export interface SourceKind<S extends SourceConfigSchema = SourceConfigSchema, C
   readonly configSchema: S;
   /** Request headers (lower case) that carry the source's credentials: redacted from every log line. */
   readonly secretHeaders: readonly string[];
-  /** Checks credentials over the exact raw body; returns the reason for refusal, or undefined if valid. */
-  verify(request: WebhookRequest, config: C): string | undefined;
+  /**
+   * Checks credentials over the exact raw body, against each configured credential valid at
+   * `request.receivedAt`: which one matched (its label), or the reason for refusal.
+   */
+  verify(request: WebhookRequest, config: C): Verification;
   /** Parses the JSON body into notifications (with dedup key and filter fields); throws InvalidPayloadError. */
   parse(body: unknown, request: WebhookRequest, config: C): ParsedNotification[];
 }

@@ -81,6 +81,12 @@ const refreshFollowUpAfter = boundedDurationMs(REFRESH_FOLLOW_UP_BOUNDS).describ
 
 const secretText = (max: number) => z.string().min(1).max(max);
 
+/** An instant of a secret rotation, stored as ISO-8601 in UTC. */
+const rotationTime = z.iso
+  .datetime({ offset: true })
+  .transform((at) => new Date(at).toISOString())
+  .describe('ISO-8601 date-time with a zone, e.g. 2026-12-06T00:00:00Z');
+
 export const subscriptionIdSchema = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'use lower-case letters, digits, - and _ (max 63)');
@@ -133,12 +139,35 @@ const fields = {
     ),
   coalesce: coalesce.optional(),
   refreshFollowUpAfter: refreshFollowUpAfter.optional(),
+  /** Rotation (docs/security.md): the secret that replaces `secret`, sealed at once and never shown. */
+  nextSecret: secretText(L.secretChars)
+    .optional()
+    .describe(
+      'the secret that replaces `secret`: Standard Webhooks signs with both until overlapUntil; other schemes switch at rotateAt',
+    ),
+  overlapUntil: rotationTime.optional(),
+  rotateAt: rotationTime.optional(),
 };
 
 function checkCombination(
-  s: { signature?: string; secret?: string | null; tls?: { clientCert?: string; clientKey?: string } },
+  s: {
+    signature?: string;
+    secret?: string | null;
+    nextSecret?: string | null;
+    overlapUntil?: string | null;
+    rotateAt?: string | null;
+    tls?: { clientCert?: string; clientKey?: string };
+  },
   ctx: z.RefinementCtx,
 ) {
+  // A next secret without a time would never take over (and a later request could not tell when it should).
+  if (typeof s.nextSecret === 'string' && !s.overlapUntil && !s.rotateAt) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['nextSecret'],
+      message: 'give overlapUntil (standard-webhooks) or rotateAt (single-signature schemes) with a nextSecret',
+    });
+  }
   if (s.signature === 'standard-webhooks' && s.secret === undefined) {
     ctx.addIssue({ code: 'custom', path: ['secret'], message: 'standard-webhooks signatures need a secret' });
   }
@@ -180,6 +209,9 @@ export const updateSubscriptionSchema = z
     ordering: fields.ordering,
     coalesce: coalesce.nullable(),
     refreshFollowUpAfter: refreshFollowUpAfter.nullable(),
+    nextSecret: fields.nextSecret.nullable(),
+    overlapUntil: rotationTime.nullable(),
+    rotateAt: rotationTime.nullable(),
   })
   .partial()
   .superRefine(checkCombination);

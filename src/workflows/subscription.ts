@@ -3,6 +3,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  log,
   proxyActivities,
   setHandler,
   upsertMemo,
@@ -22,6 +23,7 @@ import {
   type SubscriptionPatch,
 } from '../shared/subscription';
 import { FailureType } from '../shared/failure-types';
+import { promotionPatch, rotationSwitchAt } from '../shared/secret-rotation';
 import { SA } from '../shared/search-attributes';
 import { storedSubscriptionProblem, subscriptionSearchAttributes } from '../shared/subscription-limits';
 import { startDelivery } from './handoff';
@@ -32,6 +34,8 @@ const { planDeliveries } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { maximumInterval: '30 seconds' },
 });
+
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 const REQUIRED: Array<keyof Subscription> = [
   'id',
@@ -121,10 +125,32 @@ export async function subscriptionWorkflow(input: {
     pendingTests += 1;
   });
 
+  let refusedSwitchAt: number | undefined; // a promotion the state refused is not tried again in a loop
+  const switchAtOf = () => {
+    const at = subscription ? rotationSwitchAt(subscription) : undefined;
+    return at === refusedSwitchAt ? undefined : at;
+  };
   for (;;) {
-    await condition(
-      () => deleted || (pendingTests > 0 && subscription !== null) || workflowInfo().continueAsNewSuggested,
-    );
+    // A secret rotation's switch time is a durable timer: then the next secret becomes the secret (signing
+    // already switched by the clock at send time; this makes the state say so). Without one, no timer.
+    const switchAt = switchAtOf();
+    const woken = () =>
+      deleted ||
+      (pendingTests > 0 && subscription !== null) ||
+      workflowInfo().continueAsNewSuggested ||
+      switchAtOf() !== switchAt;
+    if (switchAt === undefined) await condition(woken);
+    // At most a month per timer: a far-off time (any the API accepts) is reached by waking and waiting again.
+    else if (switchAt > Date.now()) await condition(woken, Math.min(switchAt - Date.now(), 30 * DAY_MS));
+    if (!deleted && subscription && switchAt !== undefined && switchAtOf() === switchAt && Date.now() >= switchAt) {
+      try {
+        subscription = applyPatch(subscription, promotionPatch(subscription), new Date().toISOString());
+        publish();
+      } catch (err) {
+        refusedSwitchAt = switchAt;
+        log.warn('could not promote the next secret', { error: (err as Error).message });
+      }
+    }
     if (deleted) {
       // Queries on the closed workflow then answer null: in-flight deliveries see it is gone.
       subscription = null;

@@ -57,7 +57,7 @@ sources:
       maxCachedWorkflows: 200,
     });
     const extend = config.sources[0];
-    expect(extend?.kind === 'extend-commerce' && extend.secret).toBe('s3cret');
+    expect(extend?.kind === 'extend-commerce' && extend.secret[0]?.value).toBe('s3cret');
     expect(extend?.followUp?.timeout).toBe(5000);
     expect(extend?.followUp?.auth).toEqual({ type: 'none' });
     const esign = config.sources[2];
@@ -80,7 +80,7 @@ sources:
       {},
     );
     const extend = config.sources[0];
-    expect(extend?.kind === 'extend-commerce' && extend.secret).toBe('${NOT_EXPANDED}');
+    expect(extend?.kind === 'extend-commerce' && extend.secret[0]?.value).toBe('${NOT_EXPANDED}');
   });
 
   test.each([

@@ -127,13 +127,14 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteDeps> = async (app
 
       // Credentials first: a request that carries valid ones is never refused for the failures of others
       // from the same address (a shared NAT or proxy); only unauthenticated ones meet the failure limit.
-      const refusal = kind.verify(webhook, source);
-      markVerification(!refusal);
-      if (refusal) {
+      const verdict = kind.verify(webhook, source);
+      markVerification(!('refused' in verdict));
+      if ('refused' in verdict) {
         await limits.refuseBlockedClient(request);
         await limits.countFailure(request);
-        throw new UnauthorizedError(refusal);
+        throw new UnauthorizedError(verdict.refused);
       }
+      metrics.countVerified(source.id, verdict.secret);
       await limits.refuseSourceOverLimit(request);
 
       let notifications: ParsedNotification[];
