@@ -68,7 +68,13 @@ export function filtersOf(body: Pick<BulkRetryRequest, 'from' | 'to' | 'eventTyp
 /** The job id: a hash of the normalised filters and the key (given, or the minute of the request). */
 export function bulkRetryJobId(filters: BulkRetryFilters, key: string | undefined, now = Date.now()): string {
   const bucket = key ?? `minute-${Math.floor(now / 60_000)}`;
-  const normal = JSON.stringify([filters.from ?? null, filters.to ?? null, filters.eventTypes ?? null, filters.httpStatus ?? null, bucket]);
+  const normal = JSON.stringify([
+    filters.from ?? null,
+    filters.to ?? null,
+    filters.eventTypes ?? null,
+    filters.httpStatus ?? null,
+    bucket,
+  ]);
   return createHash('sha256').update(normal).digest('hex').slice(0, 24);
 }
 
