@@ -79,8 +79,13 @@ const refreshFollowUpAfter = boundedDurationMs(REFRESH_FOLLOW_UP_BOUNDS).describ
   `an attempt that starts this long after the follow-up was fetched fetches it again (ISO-8601, ${REFRESH_FOLLOW_UP_BOUNDS.min} to ${REFRESH_FOLLOW_UP_BOUNDS.max})`,
 );
 
+const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'}`;
 const words = (ms: number) =>
-  ms % 86_400_000 === 0 ? `${ms / 86_400_000} day(s)` : ms % 3_600_000 === 0 ? `${ms / 3_600_000} h` : `${ms / 1000} s`;
+  ms % 86_400_000 === 0
+    ? plural(ms / 86_400_000, 'day')
+    : ms % 3_600_000 === 0
+      ? plural(ms / 3_600_000, 'hour')
+      : plural(ms / 1000, 'second');
 const milliseconds = (what: string, min: number, max: number) =>
   z
     .number({ error: `${what} in milliseconds, a whole number` })
