@@ -2,6 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { deliveryWorkflowId, type DeliverySchedule, type OutboundEvent } from '../../src/shared/delivery';
 import { deliveryStartOptions } from '../../src/shared/delivery-start';
 import { bulkRetryWorkflowId, type BulkRetryProgress } from '../../src/shared/bulk-retry';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createBulkRetryActivities, type BulkRetryPageResult } from '../../src/activities/bulk-retry';
+import { bulkRetryQuery, emptyCounts } from '../../src/shared/bulk-retry';
 import { resetFailedRun } from '../../src/temporal/deliveries';
 import { FakeHttpPeer } from '../support/fake-http';
 import { adminApi, createSubscription } from '../support/outbound';
@@ -206,4 +209,54 @@ test('the old batch-reset case: a failed run of a delivery delivered since, retr
   const progress: BulkRetryProgress = await h.client.workflow.getHandle(job.json().workflowId).result();
   expect(progress).toMatchObject({ matched: 1, retried: 0, skippedDelivered: 1 });
   expect(sent).toBe(2);
+});
+
+test('a page resumed from its heartbeat (a worker killed after 10 of 30) retries only the other 20', async () => {
+  const path = `/bulk/${randomUUID()}`;
+  let failing = true;
+  let sent = 0;
+  receiver.on(path, () => {
+    sent += 1;
+    return { status: failing ? 500 : 200 };
+  });
+  const sub = await createSubscription(h, { url: `${receiver.url}${path}`, triggers: ['bulk.*'], retryPolicy: 'none' });
+  const handles = await Promise.all(
+    Array.from({ length: 30 }, (_, i) => {
+      const uuid = randomUUID();
+      const event: OutboundEvent = {
+        id: `api/${uuid}`,
+        uuid,
+        type: 'bulk.Thing',
+        occurredAt: new Date().toISOString(),
+        data: { i },
+      };
+      return h.client.workflow.start('deliveryWorkflow', {
+        ...deliveryStartOptions(
+          { subscriptionId: sub, workflowId: deliveryWorkflowId(event.id, sub), schedule },
+          event,
+        ),
+        taskQueue: h.config.temporal.taskQueue,
+      });
+    }),
+  );
+  await Promise.allSettled(handles.map((handle) => handle.result()));
+  const cutoff = new Date().toISOString();
+  const query = bulkRetryQuery(sub, {}, cutoff);
+  await eventually(async () => (await h.client.workflow.count(query)).count === 30, '30 failed runs listed');
+  failing = false;
+  sent = 0;
+
+  // The activity's retry after a worker died: its last heartbeat said 10 done, 10 retried.
+  const { retryFailedPage } = createBulkRetryActivities({ config: h.config, client: h.client });
+  const resumed = new MockActivityEnvironment({
+    attempt: 2,
+    heartbeatDetails: { done: 10, counts: { ...emptyCounts(), matched: 10, retried: 10 } },
+  });
+  const page: BulkRetryPageResult = await resumed.run(retryFailedPage, { query, cutoff, jobId: 'resumed' });
+  expect(page).toMatchObject({ matched: 30, retried: 30, errors: 0 });
+  expect(page.nextPageToken).toBeUndefined();
+  // Only the 20 after the heartbeat were reset (the first 10 are the killed attempt's, not repeated here).
+  const completed = `WorkflowType = 'deliveryWorkflow' AND HookflowSubscription = '${sub}' AND ExecutionStatus = 'Completed'`;
+  await eventually(async () => (await h.client.workflow.count(completed)).count === 20, '20 delivered');
+  expect(sent).toBe(20);
 });
