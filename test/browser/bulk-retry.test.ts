@@ -12,7 +12,7 @@ import { adminApi, createSubscription } from '../support/outbound';
 /**
  * Bulk retry in a real Chromium: six deliveries failed, one retried and delivered since; the operator
  * counts the failures on the deliveries page (six failed runs), starts the retry and watches its progress
- * until done (five retried, one skipped as delivered). Screenshots: bulk-retry-preview, bulk-retry,
+ * until done (five retried, one skipped as delivered). Screenshots: bulk-retry-form, bulk-retry-preview, bulk-retry,
  * bulk-retry-390px. Then the custom retry schedule's form refuses a longest wait shorter than the first.
  */
 
@@ -108,6 +108,7 @@ test('the operator counts the failed deliveries, retries them and watches the jo
   await page.goto(`${base}/console/subscriptions/erp-sync/deliveries`);
   await page.getByText('Retry failed deliveries in bulk').click();
   await page.getByLabel('Last HTTP status').fill('500');
+  await page.locator('#bulk-retry').screenshot({ path: join(SHOTS, 'bulk-retry-form.png') });
   await page.getByRole('button', { name: 'Count them' }).click();
   await page.waitForURL(/\/console\/subscriptions\/erp-sync\/retry\?/);
   await expect(page.locator('#bulk-preview-count').textContent()).resolves.toBe('6');
