@@ -2,7 +2,7 @@ import { Context, log } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { HookflowConfig } from '../config/schema';
 import { emptyCounts, type BulkRetryCounts } from '../shared/bulk-retry';
-import { RETRYABLE, resetFailedRun } from '../temporal/deliveries';
+import { resetFailedRun } from '../temporal/deliveries';
 
 export interface BulkRetryDeps {
   config: HookflowConfig;
@@ -31,6 +31,8 @@ interface PagePosition {
 }
 
 const PAGE_SIZE = 100;
+/** Latest-run states the bulk retry starts again: those of a delivery that ran out of attempts. */
+const BULK_RETRYABLE = new Set(['FAILED', 'TIMED_OUT']);
 /** Deliveries of a page handled side by side; the heartbeat records each finished chunk. */
 const CHUNK = 10;
 
@@ -57,7 +59,8 @@ export function createBulkRetryActivities({ config, client }: BulkRetryDeps) {
     const status = latest.status.name;
     if (status === 'RUNNING') return 'skippedRunning';
     if (status === 'COMPLETED') return 'skippedDelivered';
-    if (!RETRYABLE.has(status)) return 'skippedRetried'; // continued-as-new: not a delivery's shape
+    // Terminated or cancelled since (an operator stopped it, a lane skipped it): on purpose, left alone.
+    if (!BULK_RETRYABLE.has(status)) return 'skippedRetried';
     if ((latest.closeTime?.getTime() ?? 0) >= cutoffMs) return 'skippedRetried';
     await resetFailedRun(client, namespace, workflowId, latest.runId, `bulk retry ${jobId}`);
     return 'retried';

@@ -41,7 +41,7 @@ export interface BulkRetryCounts {
   skippedDelivered: number;
   /** The latest run is running (being retried, or waiting for its next attempt). */
   skippedRunning: number;
-  /** The latest run closed after the job began: retried already, by this job or another. */
+  /** The latest run closed after the job began (retried already, by this job or another), or was stopped on purpose (terminated, cancelled). */
   skippedRetried: number;
   /** Could not be described or reset (see `lastError`). */
   errors: number;

@@ -38,7 +38,7 @@ const progressView = z.object({
   retried: z.number(),
   skippedDelivered: z.number().describe('latest run delivered: not sent again'),
   skippedRunning: z.number().describe('latest run running: not touched'),
-  skippedRetried: z.number().describe('retried already since the job began (by it or anyone)'),
+  skippedRetried: z.number().describe('retried already since the job began (by it or anyone), or stopped on purpose'),
   errors: z.number(),
   pages: z.number(),
   done: z.boolean(),
