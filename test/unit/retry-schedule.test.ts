@@ -1,5 +1,6 @@
 import { createSubscriptionSchema, updateSubscriptionSchema } from '../../src/subscriptions/schema';
 import { storedSubscriptionProblem } from '../../src/shared/subscription-limits';
+import { parseConfig } from '../../src/config/load';
 
 const base = {
   id: 'erp',
@@ -67,5 +68,37 @@ describe('retryPolicy custom with retrySchedule', () => {
     expect(
       storedSubscriptionProblem({ ...base, active: true, retryPolicy: 'custom', retrySchedule: schedule }),
     ).toBeUndefined();
+  });
+});
+
+describe('the config file', () => {
+  const yaml = (schedule: string) => `
+subscriptions:
+  - id: erp
+    name: ERP
+    contactEmail: ops@example.com
+    url: https://erp.example.com/hooks
+    triggers: ["*"]
+    retryPolicy: custom
+    retrySchedule: ${schedule}
+`;
+  test('takes a custom schedule, and names the key of a bad one', () => {
+    const config = parseConfig(
+      yaml(
+        '{ initialIntervalMs: 30000, backoffCoefficient: 2, maximumIntervalMs: 300000, maximumDurationMs: 3600000 }',
+      ),
+      {},
+    );
+    expect(config.subscriptions[0]!.retrySchedule).toEqual(schedule);
+    expect(() =>
+      parseConfig(
+        yaml(
+          '{ initialIntervalMs: 30000, backoffCoefficient: 2, maximumIntervalMs: 300000, maximumDurationMs: 864000000 }',
+        ),
+        {},
+      ),
+    ).toThrow(
+      /subscriptions\[0\]\.retrySchedule\.maximumDurationMs: how long attempts go on must be at most 604800000 ms \(7 days\)/,
+    );
   });
 });
