@@ -21,10 +21,23 @@ export interface FanOutDeps {
   client: Client;
 }
 
+/** The retry schedule of a delivery: `custom` from the subscription's own retrySchedule, else `delivery.oneDay`. */
 export function deliverySchedule(subscription: Subscription, config: HookflowConfig): DeliverySchedule {
+  const custom = subscription.retryPolicy === 'custom' ? subscription.retrySchedule : undefined;
+  if (custom) {
+    return {
+      policy: 'custom',
+      timeoutMs: subscription.timeoutMs,
+      initialIntervalMs: custom.initialIntervalMs,
+      backoffCoefficient: custom.backoffCoefficient,
+      maximumIntervalMs: custom.maximumIntervalMs,
+      windowMs: custom.maximumDurationMs,
+    };
+  }
   const oneDay = config.delivery.oneDay;
   return {
-    policy: subscription.retryPolicy,
+    // custom without a schedule cannot be stored (the workflow's validator); were it, one-day applies
+    policy: subscription.retryPolicy === 'custom' ? 'one-day' : subscription.retryPolicy,
     timeoutMs: subscription.timeoutMs,
     initialIntervalMs: oneDay.initialInterval,
     backoffCoefficient: oneDay.backoffCoefficient,

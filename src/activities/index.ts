@@ -3,6 +3,7 @@ import type { Dispatcher } from 'undici';
 import type { HookflowConfig } from '../config/schema';
 import type { Keyring } from '../security/keyring';
 import { createAlertActivities } from './alerts';
+import { createBulkRetryActivities } from './bulk-retry';
 import { createDeliverActivity } from './deliver';
 import { createSplitEnvelopeActivity } from './envelope';
 import { createPlanDeliveriesActivity } from './fan-out';
@@ -44,6 +45,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createLaneActivities(deps),
     ...createHealthActivities(deps),
     ...createAlertActivities(deps),
+    ...createBulkRetryActivities(deps),
   };
 }
 

@@ -8,6 +8,7 @@ import {
 import { SECRET_FIELD_PATHS, type SubscriptionView } from '../subscriptions/seal';
 import { triggerProblem } from '../subscriptions/triggers';
 import { knownEventTypes } from '../sources';
+import { parseIsoDurationMs } from '../config/duration';
 
 /** Form fields of the subscription page, named as their path in the API's JSON (`filter.warehouses`). */
 export const FORM_FIELDS = [
@@ -24,6 +25,10 @@ export const FORM_FIELDS = [
   'filter.warehouses',
   'filter.goodsOwners',
   'retryPolicy',
+  'retrySchedule.initialIntervalMs',
+  'retrySchedule.backoffCoefficient',
+  'retrySchedule.maximumIntervalMs',
+  'retrySchedule.maximumDurationMs',
   'auth.type',
   'auth.username',
   'auth.password',
@@ -96,6 +101,26 @@ function triggersOf(v: FormValues): string[] {
 /** The configured sources, whose ids are no trigger prefix (src/subscriptions/triggers.ts). */
 export type FormSources = readonly { id: string; kind: string }[];
 
+/** A wait of the custom retry schedule: an ISO-8601 duration (PT30S) or milliseconds; else as typed, for the schema to name. */
+const waitMs = (text: string | undefined) => {
+  const t = (text ?? '').trim();
+  if (t === '') return undefined;
+  if (/^\d+$/.test(t)) return Number(t);
+  return parseIsoDurationMs(t) ?? t;
+};
+
+/** `retryPolicy: custom`: its schedule from the four fields. */
+function retrySchedule(v: FormValues) {
+  const coefficient = (v['retrySchedule.backoffCoefficient'] ?? '').trim();
+  return {
+    initialIntervalMs: waitMs(v['retrySchedule.initialIntervalMs']),
+    backoffCoefficient:
+      coefficient === '' ? undefined : Number.isNaN(Number(coefficient)) ? coefficient : Number(coefficient),
+    maximumIntervalMs: waitMs(v['retrySchedule.maximumIntervalMs']),
+    maximumDurationMs: waitMs(v['retrySchedule.maximumDurationMs']),
+  };
+}
+
 /** The fields every save sends, as the API's JSON. */
 function common(v: FormValues) {
   const warehouses = list(v['filter.warehouses']);
@@ -108,6 +133,7 @@ function common(v: FormValues) {
     triggers: triggersOf(v),
     filter: { ...(warehouses.length ? { warehouses } : {}), ...(goodsOwners.length ? { goodsOwners } : {}) },
     retryPolicy: v.retryPolicy,
+    ...(v.retryPolicy === 'custom' ? { retrySchedule: retrySchedule(v) } : {}),
     connectionTimeout: v.connectionTimeout?.trim() || 'PT30S',
     signature: v.signature,
   };
@@ -276,11 +302,14 @@ export function fieldOf(path: string[]): string {
     const name = path.slice(0, n).join('.');
     if ((FORM_FIELDS as readonly string[]).includes(name)) return name;
   }
+  if (path[0] === 'retrySchedule') return 'retrySchedule.initialIntervalMs';
   if (path[0] === 'auth') return 'auth.type';
   if (path[0] === 'tls') return 'tls.clientCert';
   if (path[0] === 'filter') return 'filter.warehouses';
   return 'form';
 }
+
+const isoOf = (ms: number) => `PT${ms / 1000}S`;
 
 /** Form values of a stored subscription (never its secrets: those fields stay empty). */
 export function valuesOf(s: SubscriptionView): FormValues {
@@ -299,6 +328,14 @@ export function valuesOf(s: SubscriptionView): FormValues {
     'filter.warehouses': (s.filter.warehouses ?? []).join(', '),
     'filter.goodsOwners': (s.filter.goodsOwners ?? []).join(', '),
     retryPolicy: s.retryPolicy,
+    ...(s.retrySchedule
+      ? {
+          'retrySchedule.initialIntervalMs': isoOf(s.retrySchedule.initialIntervalMs),
+          'retrySchedule.backoffCoefficient': String(s.retrySchedule.backoffCoefficient),
+          'retrySchedule.maximumIntervalMs': isoOf(s.retrySchedule.maximumIntervalMs),
+          'retrySchedule.maximumDurationMs': isoOf(s.retrySchedule.maximumDurationMs),
+        }
+      : {}),
     'auth.type': s.auth.type,
     'auth.username': s.auth.type === 'basic' ? (s.auth.username ?? '') : '',
     connectionTimeout: s.connectionTimeout,

@@ -9,6 +9,7 @@ import { consolePages } from './plugins/pages';
 import { consoleSecurity } from './plugins/security';
 import { consoleSessions } from './plugins/session';
 import type { ConsoleContext } from './routes/context';
+import { bulkRetryRoutes } from './routes/bulk-retry';
 import { deliveryRoutes } from './routes/deliveries';
 import { eventRoutes } from './routes/events';
 import { laneRoutes } from './routes/lanes';
@@ -52,6 +53,7 @@ export async function consoleRoutes(
   await app.register(subscriptionFormRoutes, context);
   await app.register(subscriptionDeleteRoutes, context);
   await app.register(deliveryRoutes, context);
+  await app.register(bulkRetryRoutes, context);
   await app.register(eventRoutes, context);
   await app.register(laneRoutes, context);
   await app.register(rejectionRoutes);

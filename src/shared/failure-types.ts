@@ -26,6 +26,8 @@ export const FailureType = {
   DeliveryFailed: 'DeliveryFailed',
   /** A replay request the replay workflow or its activities cannot run. */
   InvalidReplay: 'InvalidReplay',
+  /** Bulk retry filters the bulk retry workflow cannot turn into a query (started without the API). */
+  InvalidBulkRetry: 'InvalidBulkRetry',
   /** A subscription change that would not fit the stored limits. */
   InvalidSubscription: 'InvalidSubscription',
   /** The subscription a replay names does not exist (any more). */

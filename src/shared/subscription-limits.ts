@@ -66,6 +66,17 @@ export function storedSubscriptionProblem(subscription: Record<string, unknown>)
     return `url: at most ${SUBSCRIPTION_LIMITS.urlChars} characters`;
   if (!Array.isArray(triggers) || triggers.length === 0) return 'triggers: at least one';
   if (ordering !== undefined && ordering !== 'none' && ordering !== 'entity') return 'ordering: none or entity';
+  const schedule = subscription.retrySchedule as Record<string, unknown> | undefined;
+  if (
+    subscription.retryPolicy === 'custom' &&
+    !(
+      schedule &&
+      ['initialIntervalMs', 'backoffCoefficient', 'maximumIntervalMs', 'maximumDurationMs'].every(
+        (k) => typeof schedule[k] === 'number',
+      )
+    )
+  )
+    return 'retrySchedule: retryPolicy custom needs a retrySchedule (initialIntervalMs, backoffCoefficient, maximumIntervalMs, maximumDurationMs)';
   if (searchableTriggers(triggers).length !== triggers.length) {
     return `triggers: each at most ${SUBSCRIPTION_LIMITS.triggerChars} visible ASCII characters, ${TRIGGERS_TOO_LARGE}`;
   }

@@ -5,8 +5,28 @@ import type { EventFilter } from './inbound';
 
 export const SIGNATURE_SCHEMES = ['ms-signature', 'x-signature', 'standard-webhooks'] as const;
 export type SignatureScheme = (typeof SIGNATURE_SCHEMES)[number];
-export const RETRY_POLICIES = ['none', 'one-day'] as const;
+export const RETRY_POLICIES = ['none', 'one-day', 'custom'] as const;
 export type RetryPolicyName = (typeof RETRY_POLICIES)[number];
+/**
+ * `retryPolicy: custom`: the subscription's own exponential backoff (docs/subscriptions.md "Custom retry
+ * schedule"): attempts after initialIntervalMs, each wait backoffCoefficient times the previous, capped
+ * at maximumIntervalMs, for at most maximumDurationMs from the first attempt; then the delivery fails.
+ */
+export interface RetrySchedule {
+  initialIntervalMs: number;
+  backoffCoefficient: number;
+  maximumIntervalMs: number;
+  maximumDurationMs: number;
+}
+/** Bounds of a custom schedule (checked by the API's schema and the subscription workflow's validator). */
+export const RETRY_SCHEDULE_LIMITS = {
+  minIntervalMs: 1_000,
+  maxIntervalMs: 24 * 3_600_000,
+  minCoefficient: 1,
+  maxCoefficient: 10,
+  minDurationMs: 1_000,
+  maxDurationMs: 7 * 24 * 3_600_000,
+} as const;
 /** `entity`: the subscription's deliveries about one entity run one at a time, in order, in a lane (./lane.ts). */
 export const ORDERINGS = ['none', 'entity'] as const;
 export type Ordering = (typeof ORDERINGS)[number];
@@ -40,6 +60,8 @@ export interface Subscription {
   triggers: string[];
   filter: EventFilter;
   retryPolicy: RetryPolicyName;
+  /** With `retryPolicy: custom` (required then; ignored otherwise). */
+  retrySchedule?: RetrySchedule;
   auth: SubscriptionAuth;
   /** Appended as `?key=` (the Automation API's installation key). */
   key?: SealedSecret;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { boundedDurationMs, type DurationBounds } from '../config/duration';
-import { ORDERINGS, RETRY_POLICIES, SIGNATURE_SCHEMES } from '../shared/subscription';
+import { ORDERINGS, RETRY_POLICIES, RETRY_SCHEDULE_LIMITS as R, SIGNATURE_SCHEMES } from '../shared/subscription';
 import { SUBSCRIPTION_LIMITS as L, TRIGGERS_TOO_LARGE, triggersBytes } from '../shared/subscription-limits';
 import { triggerProblem } from './triggers';
 
@@ -79,6 +79,50 @@ const refreshFollowUpAfter = boundedDurationMs(REFRESH_FOLLOW_UP_BOUNDS).describ
   `an attempt that starts this long after the follow-up was fetched fetches it again (ISO-8601, ${REFRESH_FOLLOW_UP_BOUNDS.min} to ${REFRESH_FOLLOW_UP_BOUNDS.max})`,
 );
 
+const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'}`;
+const words = (ms: number) =>
+  ms % 86_400_000 === 0
+    ? plural(ms / 86_400_000, 'day')
+    : ms % 3_600_000 === 0
+      ? plural(ms / 3_600_000, 'hour')
+      : plural(ms / 1000, 'second');
+const milliseconds = (what: string, min: number, max: number) =>
+  z
+    .number({ error: `${what} in milliseconds, a whole number` })
+    .int(`${what} in milliseconds, a whole number`)
+    .min(min, `${what} must be at least ${min} ms (${words(min)})`)
+    .max(max, `${what} must be at most ${max} ms (${words(max)})`);
+
+/** `retryPolicy: custom`: Temporal's activity retry options, in the subscription's own values. */
+export const retryScheduleSchema = z
+  .strictObject({
+    initialIntervalMs: milliseconds('the wait before the second attempt', R.minIntervalMs, R.maxIntervalMs),
+    backoffCoefficient: z
+      .number({ error: 'backoffCoefficient is a number, such as 2' })
+      .min(R.minCoefficient, `backoffCoefficient must be at least ${R.minCoefficient} (1 = the same wait every time)`)
+      .max(R.maxCoefficient, `backoffCoefficient must be at most ${R.maxCoefficient}`),
+    maximumIntervalMs: milliseconds('the longest wait between attempts', R.minIntervalMs, R.maxIntervalMs),
+    maximumDurationMs: milliseconds('how long attempts go on', R.minDurationMs, R.maxDurationMs),
+  })
+  .superRefine((r, ctx) => {
+    if (r.maximumIntervalMs < r.initialIntervalMs)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['maximumIntervalMs'],
+        message: 'the longest wait (maximumIntervalMs) must be at least the first one (initialIntervalMs)',
+      });
+    if (r.maximumDurationMs < r.initialIntervalMs)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['maximumDurationMs'],
+        message:
+          'maximumDurationMs shorter than initialIntervalMs leaves no second attempt; use retryPolicy none for that',
+      });
+  })
+  .describe(
+    'with retryPolicy custom: first wait, growth factor, longest wait and how long to keep trying (at most 7 days), in milliseconds',
+  );
+
 const secretText = (max: number) => z.string().min(1).max(max);
 
 /** An instant of a secret rotation, stored as ISO-8601 in UTC. */
@@ -127,6 +171,7 @@ const fields = {
     .refine((triggers) => triggersBytes(triggers) <= L.triggersBytes, TRIGGERS_TOO_LARGE),
   filter,
   retryPolicy: z.enum(RETRY_POLICIES),
+  retrySchedule: retryScheduleSchema.optional(),
   auth,
   key: secretText(L.secretChars).optional(),
   connectionTimeout: connectionTimeout.prefault('PT30S'),
@@ -157,6 +202,8 @@ function checkCombination(
     overlapUntil?: string | null;
     rotateAt?: string | null;
     tls?: { clientCert?: string; clientKey?: string };
+    retryPolicy?: string;
+    retrySchedule?: unknown;
   },
   ctx: z.RefinementCtx,
 ) {
@@ -168,6 +215,19 @@ function checkCombination(
       message: 'give overlapUntil (standard-webhooks) or rotateAt (single-signature schemes) with a nextSecret',
     });
   }
+  if (s.retryPolicy === 'custom' && !s.retrySchedule)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['retrySchedule'],
+      message:
+        'retryPolicy custom needs a retrySchedule: { initialIntervalMs, backoffCoefficient, maximumIntervalMs, maximumDurationMs }',
+    });
+  if (s.retrySchedule && s.retryPolicy !== undefined && s.retryPolicy !== 'custom')
+    ctx.addIssue({
+      code: 'custom',
+      path: ['retrySchedule'],
+      message: `a retrySchedule applies only with retryPolicy custom (not ${s.retryPolicy})`,
+    });
   if (s.signature === 'standard-webhooks' && s.secret === undefined) {
     ctx.addIssue({ code: 'custom', path: ['secret'], message: 'standard-webhooks signatures need a secret' });
   }
@@ -201,6 +261,7 @@ export const updateSubscriptionSchema = z
     triggers: fields.triggers,
     filter: fields.filter,
     retryPolicy: fields.retryPolicy,
+    retrySchedule: retryScheduleSchema.nullable(),
     auth: fields.auth,
     key: fields.key.nullable(),
     connectionTimeout,

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type Long from 'long';
@@ -94,31 +94,67 @@ export async function deliveryStatus(client: Client, id: string): Promise<Delive
   };
 }
 
-/** Resets a failed delivery to its first workflow task: the API's retry and the console's Retry button. */
-export async function retryDelivery(client: Client, namespace: string, id: string, reason: string) {
+/**
+ * The reset's request id, derived from the failed run it starts again: Temporal answers a reset whose
+ * request id created the current run with that run instead of a new one. Two Retry clicks, a repeated
+ * API call or two bulk retries of the same failure therefore start ONE new run, and a stale retry of a
+ * run retried since cannot terminate the running retry (which would send the event twice).
+ */
+export function resetRequestId(workflowId: string, failedRunId: string): string {
+  const h = createHash('sha256').update(`hookflow-retry\n${workflowId}\n${failedRunId}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/**
+ * Resets one failed run to its first workflow task, keyed by that run (resetRequestId). Reads only the
+ * first events of its history, not the whole attempt log. Returns the run the delivery now has.
+ */
+export async function resetFailedRun(
+  client: Client,
+  namespace: string,
+  workflowId: string,
+  runId: string,
+  reason: string,
+): Promise<string> {
+  const history = await client.workflowService.getWorkflowExecutionHistory({
+    namespace,
+    execution: { workflowId, runId },
+    maximumPageSize: 10,
+  });
+  const firstTask = history.history?.events?.find(
+    (event) => event.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+  )?.eventId;
+  if (firstTask === undefined || firstTask === null)
+    throw new ConflictError('delivery has no completed workflow task to reset to');
+  const response = await client.workflowService.resetWorkflowExecution({
+    namespace,
+    workflowExecution: { workflowId, runId },
+    workflowTaskFinishEventId: firstTask as Long,
+    reason,
+    requestId: resetRequestId(workflowId, runId),
+  });
+  return response.runId ?? '';
+}
+
+/**
+ * Retries a failed delivery: its LATEST run, only when that did not deliver and is not running (a reset
+ * keyed by that run, so a repeated or concurrent call starts no second run). The API's retry and the
+ * console's Retry button.
+ */
+export async function retryDelivery(
+  client: Client,
+  namespace: string,
+  id: string,
+  reason: string,
+): Promise<{ runId: string }> {
   const d = await describeDelivery(client, id);
   if (!RETRYABLE.has(d.status.name))
     throw new ConflictError(
       `delivery is ${d.status.name}; only failed, timed-out, terminated or cancelled deliveries can be retried`,
     );
-  let firstTask: Long | undefined;
-  for (const event of (await client.workflow.getHandle(id, d.runId).fetchHistory()).events ?? []) {
-    if (event.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) {
-      firstTask = event.eventId ?? undefined;
-      break;
-    }
-  }
-  if (firstTask === undefined) throw new ConflictError('delivery has no completed workflow task to reset to');
-  const response: temporal.api.workflowservice.v1.IResetWorkflowExecutionResponse =
-    await client.workflowService.resetWorkflowExecution({
-      namespace,
-      workflowExecution: { workflowId: id, runId: d.runId },
-      workflowTaskFinishEventId: firstTask,
-      reason,
-      requestId: randomUUID(),
-    });
-  return response;
+  return { runId: await resetFailedRun(client, namespace, id, d.runId, reason) };
 }
+
 /** The latest `limit` deliveries of a subscription, newest first; running ones are described for their next attempt. */
 export async function latestDeliveries(client: Client, subscriptionId: string, limit = 50): Promise<DeliveryRow[]> {
   const rows: DeliveryRow[] = [];

@@ -31,6 +31,8 @@ const ACTIVITY_OVERHEAD_MS = 10_000;
 export function deliveryActivityOptions(schedule: DeliverySchedule): ActivityOptions {
   const startToCloseTimeout = schedule.timeoutMs + ACTIVITY_OVERHEAD_MS;
   if (schedule.policy === 'none') return { startToCloseTimeout, retry: { maximumAttempts: 1 } };
+  // one-day and custom (the subscription's own values, its maximumDurationMs as the window; at most 7 days):
+  // the schedule carries them, resolved when the delivery started (src/activities/fan-out.ts)
   return {
     startToCloseTimeout,
     scheduleToCloseTimeout: schedule.windowMs,

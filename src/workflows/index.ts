@@ -12,6 +12,7 @@ export { inboundWorkflow, deliveryWorkflow, laneWorkflow, coalesceWorkflow };
 export { subscriptionWorkflow } from './subscription';
 export { envelopeWorkflow } from './envelope';
 export { replayWorkflow } from './replay';
+export { bulkRetryWorkflow } from './bulk-retry';
 export { healthWorkflow } from './health';
 
 // Activities and the hand-off (src/workflows/handoff.ts) start these by name with the signatures in their

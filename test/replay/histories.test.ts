@@ -26,6 +26,7 @@ test('there is a recorded history of every workflow type', () => {
       'replayWorkflow',
       'coalesceWorkflow',
       'healthWorkflow',
+      'bulkRetryWorkflow',
     ]),
   );
 });

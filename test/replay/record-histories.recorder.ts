@@ -192,3 +192,24 @@ test('one history of each workflow type', async () => {
   );
   await save('subscription', subscriptionWorkflowId(replayed), { running: true });
 }, 300_000);
+
+test('bulk retry: two failed deliveries retried', async () => {
+  let failing = true;
+  receiver.on('/bulk', () => ({ status: failing ? 500 : 200 }));
+  const sub = await createSubscription(h, { url: hook('bulk'), triggers: ['rec.*'], retryPolicy: 'none' });
+  const events = await Promise.all([1, 2].map((i) => publish(h, { type: 'rec.Failed', data: { i } })));
+  await Promise.all(
+    events.map((e) =>
+      h.client.workflow
+        .getHandle(deliveryWorkflowId(e.eventId, sub))
+        .result()
+        .catch(() => undefined),
+    ),
+  );
+  const failed = `WorkflowType = 'deliveryWorkflow' AND HookflowSubscription = '${sub}' AND ExecutionStatus = 'Failed'`;
+  await eventually(async () => (await h.client.workflow.count(failed)).count === 2, 'two failed deliveries listed');
+  failing = false;
+  const job = await adminApi(h, 'POST', `/api/subscriptions/${sub}/retry`, { key: 'recording' });
+  if (job.statusCode !== 202) throw new Error(`bulk retry: ${job.statusCode} ${job.body}`);
+  await save('bulk-retry', job.json().workflowId);
+}, 120_000);

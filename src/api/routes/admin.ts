@@ -15,6 +15,7 @@ import { rejectionRoutes } from './rejections';
 import { refuseSourceIdTriggers } from '../plugins/trigger-sources';
 import { subscriptionHealthRoutes } from './health-of-subscription';
 import { replayRoutes } from './replay';
+import { bulkRetryRoutes } from './bulk-retry';
 import { subscriptionRoutes } from './subscriptions';
 
 /** Everything under /api, behind `Authorization: Bearer <admin.token>`. */
@@ -64,6 +65,7 @@ export const adminRoutes: FastifyPluginAsyncZod<{ config: HookflowConfig; client
   await app.register(eventRoutes, { config, client });
   await app.register(eventLogRoutes, { client });
   await app.register(replayRoutes, { config, client, store });
+  await app.register(bulkRetryRoutes, { config, client, store });
   await app.register(deliveryRoutes, { client, namespace: config.temporal.namespace });
   await app.register(laneRoutes, { client, store });
   await app.register(rejectionRoutes);

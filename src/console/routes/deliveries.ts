@@ -5,6 +5,7 @@ import { publicView } from '../../subscriptions/seal';
 import { subscriptionIdSchema } from '../../subscriptions/schema';
 import { attemptsPagePath, deliveryAttempts } from '../../temporal/attempts';
 import { deliveriesQuery, latestDeliveries, retryDelivery } from '../../temporal/deliveries';
+import { namespaceRetentionMs, retentionWords } from '../../temporal/retention';
 import { readForm } from '../form';
 import { guarded, posted } from '../plugins/session';
 import { done, flashOf, idOf, type ConsoleContext } from './context';
@@ -82,6 +83,9 @@ export async function deliveryRoutes(app: FastifyInstance, { config, client, sto
       csrf: reply.generateCsrf(),
       flash: flashOf(request),
       uiList: ui.list(deliveriesQuery(subscription.id)),
+      retention: await namespaceRetentionMs(client, config.temporal.namespace).then((ms) =>
+        ms === null ? null : retentionWords(ms),
+      ),
     });
   });
 
