@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { loadConfig } from './config/load';
 import type { HookflowConfig } from './config/schema';
+import { installBacklogMetrics } from './observability/backlog-metrics';
 import { startWorkerObservability } from './observability/worker-observability';
 import { optionalKeyring, requireKeyring } from './security/from-config';
 import { SubscriptionStore } from './subscriptions/store';
@@ -37,7 +38,9 @@ export async function startWorker(config: HookflowConfig, options: StartWorkerOp
   });
   const worker = await createWorker({ config, connection: nativeConnection, client, keyring, ...options });
   const metrics = await observability.serveMetrics(); // only once nothing above can fail, so there is no server to leak
+  const uninstallBacklogMetrics = installBacklogMetrics(client); // read from visibility on scrape only
   const done = worker.run().finally(async () => {
+    uninstallBacklogMetrics();
     await observability.close();
     await connection.close();
     await nativeConnection.close();
