@@ -2,7 +2,6 @@ import type { Client } from '@temporalio/client';
 import type { Registry } from 'prom-client';
 import { SA } from '../shared/search-attributes';
 import { backlogGauges, defaultRegistry, subscriptionMetrics } from './metrics';
-import { OTHER_SUBSCRIPTIONS } from './subscription-label';
 
 /** At most this many running deliveries are listed per refresh (newest first, as visibility lists them). */
 export const BACKLOG_LIST_LIMIT = 5_000;
@@ -104,5 +103,3 @@ export function installBacklogMetrics(
     if (gauges.source === source) gauges.source = undefined;
   };
 }
-
-export { OTHER_SUBSCRIPTIONS };
