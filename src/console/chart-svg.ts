@@ -8,8 +8,8 @@ export interface ChartSvg {
   /** SVG markup built from numbers and the escaped words below only: the template inserts it raw. */
   svg: string;
   legend: Array<{ name: string; colour: string }>;
-  columns: string[];
-  rows: Array<{ label: string; values: string[] }>;
+  /** One line per hour, e.g. `9 delivered, 3 failed` (a list, not a table: the page's table is the deliveries). */
+  rows: Array<{ label: string; text: string }>;
 }
 
 interface Series<T> {
@@ -74,7 +74,7 @@ export function barChart({
   series: Series<number>[];
 }): ChartSvg {
   const totals = labels.map((_, i) => series.reduce((sum, s) => sum + (s.values[i] ?? 0), 0));
-  const max = niceCeiling(Math.max(0, ...totals));
+  const max = niceCeiling(Math.max(2, ...totals)); // counts: at least 0, 1, 2 on the axis
   const slot = PLOT_W / labels.length;
   const barW = round(Math.max(1, slot * 0.7));
   let bars = '';
@@ -94,8 +94,7 @@ export function barChart({
     title,
     svg: frame(labels, max, '', title, bars),
     legend: series.map(({ name, colour }) => ({ name, colour })),
-    columns: series.map((s) => s.name),
-    rows: labels.map((label, i) => ({ label, values: series.map((s) => String(s.values[i] ?? 0)) })),
+    rows: labels.map((label, i) => ({ label, text: series.map((s) => `${s.values[i] ?? 0} ${s.name}`).join(', ') })),
   };
 }
 
@@ -138,12 +137,14 @@ export function lineChart({
     title,
     svg: frame(labels, max, unit, title, body),
     legend: series.map(({ name, colour }) => ({ name, colour })),
-    columns: series.map((s) => s.name),
     rows: labels.map((label, i) => ({
       label,
-      values: series.map((s) =>
-        s.values[i] === null || s.values[i] === undefined ? '' : formatValue(s.values[i]!, unit),
-      ),
+      text: series
+        .map(
+          (s) =>
+            `${s.name} ${s.values[i] === null || s.values[i] === undefined ? '-' : formatValue(s.values[i]!, unit)}`,
+        )
+        .join(', '),
     })),
   };
 }

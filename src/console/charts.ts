@@ -12,7 +12,7 @@ import { barChart, lineChart, type ChartSvg } from './chart-svg';
 export const HOURS = 24;
 export const LATENCY_SAMPLE = 100;
 const HOUR_MS = 3_600_000;
-const CURRENT_HOUR_MAX_AGE_MS = 30_000;
+const CURRENT_HOUR_MAX_AGE_MS = 5_000;
 /** Visibility trails the workflows by seconds: an hour is read as final only this long after it ended. */
 const SETTLE_MS = 60_000;
 const MAX_SUBSCRIPTIONS_CACHED = 1_000;
@@ -37,8 +37,7 @@ function quantile(sorted: number[], q: number): number | null {
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
 }
 
-async function readHour(client: Client, subscriptionId: string, hour: number): Promise<HourFigures> {
-  const readAt = Date.now();
+async function readHour(client: Client, subscriptionId: string, hour: number, readAt: number): Promise<HourFigures> {
   const closed = `${deliveriesQuery(subscriptionId)} AND CloseTime >= '${iso(hour)}' AND CloseTime < '${iso(hour + HOUR_MS)}'`;
   const count = async (status: string) =>
     Number((await client.workflow.count(`${closed} AND HookflowStatus = '${status}'`)).count);
@@ -91,7 +90,7 @@ export class ChartFiguresCache {
     const worker = async () => {
       while (next < stale.length) {
         const hour = stale[next++]!;
-        cached.set(hour, await readHour(this.client, subscriptionId, hour));
+        cached.set(hour, await readHour(this.client, subscriptionId, hour, this.now()));
       }
     };
     await Promise.all(Array.from({ length: Math.min(CONCURRENCY, stale.length) }, worker));
