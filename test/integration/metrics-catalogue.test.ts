@@ -141,6 +141,8 @@ test('every metric the dashboard and the alert rules use is exported by the API 
   expect((await post(app, '/webhooks/erp', body, { 'ms-signature': sign.ms(SECRET, body) })).statusCode).toBe(202);
   expect((await post(app, '/webhooks/erp', body, { 'ms-signature': sign.ms('wrong', body) })).statusCode).toBe(401);
 
+  // The backlog gauges are read once per 15 s: scrape once the failing delivery is in backoff (its second attempt).
+  await eventually(async () => receiver.requestsTo(`/${failing}`).length >= 2, 'a retry at the failing receiver');
   await eventually(async () => {
     const s = samples(await scrapeWorker());
     const delivered = s.find(
