@@ -48,6 +48,12 @@ export function apiMetrics(registry: Registry = defaultRegistry) {
       labelNames: ['source'],
       registers: [registry],
     }),
+    filtered: new Counter({
+      name: 'hookflow_webhooks_filtered_total',
+      help: "Accepted notifications the source's filter drops (warehouses, goods owners); included in accepted",
+      labelNames: ['source'],
+      registers: [registry],
+    }),
     ackDuration: new Histogram({
       name: 'hookflow_ack_duration_seconds',
       help: 'From request to 202 (workflow starts durably accepted by Temporal)',

@@ -36,7 +36,7 @@ metrics: { workerPort: ${await freePort()} }
 logging: { level: error }
 delivery: { oneDay: { initialInterval: PT1S, maximumInterval: PT2S, window: PT1M } }
 sources:
-  - { id: erp, kind: extend-commerce, secret: ${SECRET} }
+  - { id: erp, kind: extend-commerce, secret: ${SECRET}, filter: { warehouses: [GreenWarehouse] } }
 `,
     {
       TEMPORAL_ADDRESS: process.env.HOOKFLOW_TEST_TEMPORAL_ADDRESS!,
@@ -140,6 +140,17 @@ test('every metric the dashboard and the alert rules use is exported by the API 
   expect((await post(app, '/webhooks/erp', body, { 'ms-signature': sign.ms(SECRET, body) })).statusCode).toBe(202);
   expect((await post(app, '/webhooks/erp', body, { 'ms-signature': sign.ms(SECRET, body) })).statusCode).toBe(202);
   expect((await post(app, '/webhooks/erp', body, { 'ms-signature': sign.ms('wrong', body) })).statusCode).toBe(401);
+  const elsewhere = JSON.stringify(
+    extendBody([{ Action: 'OrderCreated', Details: { OrderNumber: `M-${randomUUID()}`, Warehouse: 'YX' } }]),
+  );
+  expect((await post(app, '/webhooks/erp', elsewhere, { 'ms-signature': sign.ms(SECRET, elsewhere) })).statusCode).toBe(
+    202,
+  );
+  // Each inbound outcome once (the first notification twice: a duplicate), the one for warehouse YX filtered.
+  const text = await scrapeApi();
+  const inbound = (name: string) =>
+    samples(text).find((x) => x.name === `hookflow_webhooks_${name}_total` && x.labels.source === 'erp')?.value;
+  expect([inbound('accepted'), inbound('duplicates'), inbound('filtered'), inbound('rejected')]).toEqual([2, 1, 1, 1]);
 
   // The backlog gauges are read once per 15 s: scrape once the failing delivery is in backoff (its second attempt).
   await eventually(async () => receiver.requestsTo(`/${failing}`).length >= 2, 'a retry at the failing receiver');
