@@ -3,6 +3,7 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import { loadConfig } from './config/load';
 import type { HookflowConfig } from './config/schema';
 import { startTracing } from './observability/tracing';
+import { installBacklogMetrics } from './observability/backlog-metrics';
 import { startWorkerObservability } from './observability/worker-observability';
 import { optionalKeyring, requireKeyring } from './security/from-config';
 import { SubscriptionStore } from './subscriptions/store';
@@ -48,8 +49,10 @@ export async function startWorker(
   });
   const worker = await createWorker({ config, connection: nativeConnection, client, keyring, tracing, ...options });
   const metrics = await observability.serveMetrics(); // only once nothing above can fail, so there is no server to leak
+  const uninstallBacklogMetrics = installBacklogMetrics(client); // read from visibility on scrape only
   const done = worker.run().finally(async () => {
     await tracing?.close(); // exports the spans still batched
+    uninstallBacklogMetrics();
     await observability.close();
     await connection.close();
     await nativeConnection.close();

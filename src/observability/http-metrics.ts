@@ -5,8 +5,11 @@ import { METRICS_CONTENT_TYPE, apiMetrics, defaultRegistry, renderMetrics } from
 import { UNKNOWN_SOURCE } from './rejections';
 
 export interface WebhookMetrics {
-  /** A request's notifications: `started` new workflows and `duplicates` repeats of earlier ones. */
-  countAccepted(sourceId: string, started: number, duplicates: number): void;
+  /**
+   * A request's notifications: `started` new workflows and `duplicates` repeats of earlier ones;
+   * `filtered` of the started ones the source's filter drops (not known for an envelope's).
+   */
+  countAccepted(sourceId: string, started: number, duplicates: number, filtered?: number): void;
   /** A request's credentials were accepted: `secret` is the label of the one that matched, never its value. */
   countVerified(sourceId: string, secret: string): void;
 }
@@ -36,9 +39,10 @@ export function installWebhookMetrics(
   });
 
   return {
-    countAccepted(sourceId, started, duplicates) {
+    countAccepted(sourceId, started, duplicates, filtered = 0) {
       m.accepted.inc({ source: sourceId }, started);
       if (duplicates) m.duplicates.inc({ source: sourceId }, duplicates);
+      if (filtered) m.filtered.inc({ source: sourceId }, filtered);
     },
     countVerified(sourceId, secret) {
       m.verified.inc({ source: sourceId, secret });

@@ -1,4 +1,5 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics, register } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, register } from 'prom-client';
+import { SubscriptionLabels } from './subscription-label';
 
 /**
  * hookflow's Prometheus metrics. One registry per process (prom-client's default) so that, in the
@@ -53,6 +54,12 @@ export function apiMetrics(registry: Registry = defaultRegistry) {
       labelNames: ['source'],
       registers: [registry],
     }),
+    filtered: new Counter({
+      name: 'hookflow_webhooks_filtered_total',
+      help: "Accepted notifications the source's filter drops (warehouses, goods owners); included in accepted",
+      labelNames: ['source'],
+      registers: [registry],
+    }),
     ackDuration: new Histogram({
       name: 'hookflow_ack_duration_seconds',
       help: 'From request to 202 (workflow starts durably accepted by Temporal)',
@@ -98,6 +105,91 @@ export function workerMetrics(registry: Registry = defaultRegistry) {
       registers: [registry],
     }),
   }));
+}
+
+/** Outcome class of one attempt: the receiver's status class, or `network` when it never answered. */
+export type AttemptClass = '2xx' | '3xx' | '4xx' | '5xx' | 'network';
+
+/**
+ * Per-subscription series (docs/observability.md "Per-subscription metrics"). The `subscription` label is
+ * bounded by `labels` (src/observability/subscription-label.ts); no event id, entity or URL is a label.
+ */
+export function subscriptionMetrics(registry: Registry = defaultRegistry) {
+  return once(registry, 'subscription', () => ({
+    labels: new SubscriptionLabels(),
+    deliveries: new Counter({
+      name: 'hookflow_subscription_deliveries_total',
+      help: 'Deliveries ended, by subscription and outcome (delivered, failed, skipped)',
+      labelNames: ['subscription', 'outcome'],
+      registers: [registry],
+    }),
+    attemptDuration: new Histogram({
+      name: 'hookflow_subscription_attempt_duration_seconds',
+      help: 'Duration of one delivery attempt, by subscription and outcome class (2xx, 3xx, 4xx, 5xx, network)',
+      labelNames: ['subscription', 'class'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+  }));
+}
+
+/** Backlog gauges, set from visibility on scrape (src/observability/backlog-metrics.ts). */
+export function backlogGauges(registry: Registry = defaultRegistry) {
+  return once(registry, 'backlog', () => {
+    // Every gauge awaits the same refresh: a scrape collects them concurrently.
+    const hook: { source?: () => Promise<void> } = {};
+    const collect = async (): Promise<void> => hook.source?.();
+    const gauges = {
+      waiting: new Gauge({
+        name: 'hookflow_subscription_waiting',
+        help: 'Deliveries running now (waiting for an attempt, in one, or in backoff), by subscription',
+        labelNames: ['subscription'],
+        registers: [registry],
+        collect,
+      }),
+      inBackoff: new Gauge({
+        name: 'hookflow_subscription_in_backoff',
+        help: 'Deliveries waiting for a retry after a failed attempt, by subscription',
+        labelNames: ['subscription'],
+        registers: [registry],
+        collect,
+      }),
+      held: new Gauge({
+        name: 'hookflow_subscription_held',
+        help: 'Deliveries whose status is held (the subscription is on hold), by subscription',
+        labelNames: ['subscription'],
+        registers: [registry],
+        collect,
+      }),
+      oldestWaiting: new Gauge({
+        name: 'hookflow_subscription_oldest_waiting_seconds',
+        help: 'Age of the oldest running delivery, by subscription',
+        labelNames: ['subscription'],
+        registers: [registry],
+        collect,
+      }),
+      total: new Gauge({
+        name: 'hookflow_deliveries_waiting',
+        help: 'Running delivery workflows of every subscription (exact count)',
+        registers: [registry],
+        collect,
+      }),
+      complete: new Gauge({
+        name: 'hookflow_backlog_listed_complete',
+        help: '1 when the per-subscription backlog gauges cover every running delivery, 0 when only the newest were listed',
+        registers: [registry],
+        collect,
+      }),
+      age: new Gauge({
+        name: 'hookflow_backlog_figures_age_seconds',
+        help: 'How old the backlog figures of this scrape are (they are read from visibility at most every few seconds)',
+        registers: [registry],
+        collect,
+      }),
+    };
+    /** Sets every gauge from the latest figures; installed by the worker, called on each scrape. */
+    return Object.assign(hook, gauges);
+  });
 }
 
 let coreMetricsUrl: string | undefined;

@@ -14,6 +14,7 @@ import {
 import { sourceKindOf, type ParsedNotification, type SourceConfig, type WebhookRequest } from '../../sources';
 import { inboundInput } from '../../sources/inbound-input';
 import { envelopeWorkflowId, type EnvelopeInput } from '../../shared/envelope';
+import { filterRejection } from '../../shared/filter';
 import { SA } from '../../shared/search-attributes';
 import type { envelopeWorkflow } from '../../workflows/envelope';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth';
@@ -206,19 +207,19 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteDeps> = async (app
         return reply.status(202).send({ accepted: notifications.length, events: [], envelope });
       }
 
+      let filtered = 0;
       const events = await Promise.all(
         notifications.map(async (notification, position) => {
-          const started = await startInbound(
-            client,
-            config,
-            inboundInput(source, notification, webhook.receivedAt, position),
-          );
+          const input = inboundInput(source, notification, webhook.receivedAt, position);
+          const started = await startInbound(client, config, input);
+          // The inbound workflow drops it by the same pure check (metrics only; the workflow decides).
+          if (!started.duplicate && filterRejection(input.event, input.filter)) filtered++;
           return { eventKey: notification.eventKey, ...started };
         }),
       );
       const duplicates = events.filter((e) => e.duplicate).length;
       request.log.info({ sourceId: source.id, events: events.length, duplicates }, 'webhook accepted');
-      metrics.countAccepted(source.id, events.length - duplicates, duplicates);
+      metrics.countAccepted(source.id, events.length - duplicates, duplicates, filtered);
       return reply.status(202).send({ accepted: events.length, events });
     },
   );

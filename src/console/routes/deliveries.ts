@@ -6,6 +6,7 @@ import { subscriptionIdSchema } from '../../subscriptions/schema';
 import { attemptsPagePath, deliveryAttempts } from '../../temporal/attempts';
 import { deliveriesQuery, latestDeliveries, retryDelivery } from '../../temporal/deliveries';
 import { namespaceRetentionMs, retentionWords } from '../../temporal/retention';
+import { ChartFiguresCache, subscriptionCharts } from '../charts';
 import { readForm } from '../form';
 import { guarded, posted } from '../plugins/session';
 import { done, flashOf, idOf, type ConsoleContext } from './context';
@@ -44,14 +45,17 @@ const soon = (pending: { state: string; nextAttemptAt: string | null } | null) =
  * delivery's attempt log (`/console/deliveries/<url-encoded workflow id>`).
  */
 export async function deliveryRoutes(app: FastifyInstance, { config, client, store, ui }: ConsoleContext) {
+  const chartFigures = new ChartFiguresCache(client);
   app.get('/console/subscriptions/:id/deliveries', guarded, async (request, reply) => {
     const id = idOf(request);
-    const [found, latest] = await Promise.all([
+    const [found, latest, charts] = await Promise.all([
       store.get(id).then(publicView, (err: unknown) => {
         if (err instanceof NotFoundError) return err;
         throw err;
       }),
       latestDeliveries(client, id),
+      // The last 24 h as charts; the page is still shown when visibility cannot count them.
+      subscriptionCharts(chartFigures, id).catch(() => null),
     ]);
     // A deleted subscription's deliveries stay in Temporal until retention ends: still shown, read-only.
     // One that never had any is simply not there.
@@ -77,6 +81,7 @@ export async function deliveryRoutes(app: FastifyInstance, { config, client, sto
       title: `Deliveries of ${subscription.name}`,
       subscription,
       deliveries,
+      charts,
       test,
       // Reload while the test delivery has no answer yet (no script needed; stops once it is answered).
       refresh: test?.state === 'waiting' ? 2 : null,
