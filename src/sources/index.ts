@@ -63,4 +63,4 @@ export function knownEventTypes(): readonly KnownEventTypes[] {
   return KNOWN_EVENT_TYPES;
 }
 
-export type { SourceKind, WebhookRequest, ParsedNotification, Verification } from './source-kind';
+export type { SourceKind, WebhookRequest, ParsedNotification } from './source-kind';
