@@ -1,7 +1,8 @@
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { request } from 'undici';
-import { buildBody } from '../delivery/envelope';
+import { buildRequest } from '../delivery/envelope';
+import { ExpressionError } from '../subscriptions/expressions';
 import { signRequest, type OpenedCredentials } from '../delivery/sign-request';
 import type { Keyring } from '../security/keyring';
 import { unseal } from '../security/sealed';
@@ -159,7 +160,26 @@ export function createDeliverActivity({
       event.fetchedAt && subscription.refreshFollowUpAfterMs !== undefined
         ? { fetchedAt: event.fetchedAt, ...(event.refreshFailed ? { refreshFailed: event.refreshFailed } : {}) }
         : {};
-    const body = buildBody(event, subscription.signature, attempt);
+    let transformed;
+    try {
+      transformed = await buildRequest(event, subscription, attempt);
+    } catch (err) {
+      if (!(err instanceof ExpressionError)) throw err;
+      // The same event gives the same failure on every attempt: stop, with the reason in the attempt log.
+      const error = `transformation failed: ${err.message}`;
+      const record: AttemptRecord = {
+        attempt,
+        startedAt: new Date(now()).toISOString(),
+        durationMs: 0,
+        eventId: input.event.id,
+        outcome: 'stop',
+        failureType: FailureType.TransformFailed,
+        error,
+      };
+      await report({ attempt, error, record }, input);
+      throw readableFailure({ type: FailureType.TransformFailed, message: error, nonRetryable: true });
+    }
+    const body = transformed.body;
     const signed = signRequest(
       subscription.url,
       event,
@@ -186,7 +206,8 @@ export function createDeliverActivity({
     try {
       const response = await request(signed.url, {
         method: 'POST',
-        headers: signed.headers,
+        // A transformation's headers never replace hookflow's (the schema refuses those names too).
+        headers: { ...transformed.headers, ...signed.headers },
         body,
         dispatcher: agents.for(subscription),
         headersTimeout: timeout,

@@ -54,8 +54,18 @@ export interface Subscription {
   coalesce?: CoalesceSettings;
   /** Re-fetch the follow-up before an attempt that starts this long after it was fetched (docs/beyond-delivery.md "Fresh data at send time"). */
   refreshFollowUpAfterMs?: number;
+  /** Content filter (JSONata) over the outbound event: deliver only when it yields true (src/subscriptions/expressions.ts). */
+  filterExpression?: string;
+  /** The body (and extra headers) the receiver gets instead of hookflow's envelope, made by JSONata; signed as sent. */
+  transform?: SubscriptionTransform;
   createdAt: string;
   updatedAt: string;
+}
+
+/** A subscription's transformation: `body` a JSONata expression; each header a JSONata expression or a literal. */
+export interface SubscriptionTransform {
+  body: string;
+  headers?: Record<string, string>;
 }
 
 /** `coalesce` of a subscription, stored form (the API takes `window` as ISO-8601). */

@@ -3,6 +3,7 @@ import { boundedDurationMs, type DurationBounds } from '../config/duration';
 import { ORDERINGS, RETRY_POLICIES, SIGNATURE_SCHEMES } from '../shared/subscription';
 import { SUBSCRIPTION_LIMITS as L, TRIGGERS_TOO_LARGE, triggersBytes } from '../shared/subscription-limits';
 import { triggerProblem } from './triggers';
+import { EXPRESSION_LIMITS as X, expressionProblem, transformProblem } from './expressions';
 
 // Every field is bounded (src/shared/subscription-limits.ts): whatever passes here fits Temporal's
 // search-attribute and payload limits, so no accepted create or update can fail the subscription's workflow.
@@ -79,6 +80,33 @@ const refreshFollowUpAfter = boundedDurationMs(REFRESH_FOLLOW_UP_BOUNDS).describ
   `an attempt that starts this long after the follow-up was fetched fetches it again (ISO-8601, ${REFRESH_FOLLOW_UP_BOUNDS.min} to ${REFRESH_FOLLOW_UP_BOUNDS.max})`,
 );
 
+/** A JSONata expression, compiled here so that a mistake is a 400 naming its position. */
+const expression = z
+  .string()
+  .min(1)
+  .max(X.expressionChars)
+  .superRefine((source, ctx) => {
+    const problem = expressionProblem(source);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+const filterExpression = expression.describe(
+  'JSONata over the event (type, entity, warehouse, goodsOwnerId, data, followUp): deliver only when it yields true',
+);
+const transform = z
+  .strictObject({
+    body: expression.describe('JSONata: the body the receiver gets, as JSON'),
+    headers: z
+      .record(z.string().min(1).max(100), z.string().min(1).max(X.expressionChars))
+      .refine((h) => Object.keys(h).length <= X.transformHeaders, `at most ${X.transformHeaders} headers`)
+      .optional()
+      .describe('extra headers: each a JSONata expression, or a literal when not valid JSONata'),
+  })
+  .superRefine((t, ctx) => {
+    const problem = transformProblem(t);
+    if (problem) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
+  })
+  .describe('the body (and headers) the receiver gets instead of the envelope; the signature covers this body');
+
 const secretText = (max: number) => z.string().min(1).max(max);
 
 export const subscriptionIdSchema = z
@@ -133,6 +161,8 @@ const fields = {
     ),
   coalesce: coalesce.optional(),
   refreshFollowUpAfter: refreshFollowUpAfter.optional(),
+  filterExpression: filterExpression.optional(),
+  transform: transform.optional(),
 };
 
 function checkCombination(
@@ -180,9 +210,12 @@ export const updateSubscriptionSchema = z
     ordering: fields.ordering,
     coalesce: coalesce.nullable(),
     refreshFollowUpAfter: refreshFollowUpAfter.nullable(),
+    filterExpression: filterExpression.nullable(),
+    transform: transform.nullable(),
   })
   .partial()
   .superRefine(checkCombination);
 
 export type CreateSubscriptionInput = z.output<typeof createSubscriptionSchema>;
 export type UpdateSubscriptionInput = z.output<typeof updateSubscriptionSchema>;
+export { transform as transformSchema };
