@@ -36,7 +36,9 @@ export function deliveryStartOptions(
   event: OutboundEvent,
   extraSearchAttributes: SearchAttributePair[] = [],
 ) {
-  const args: [DeliveryInput] = [{ subscriptionId, event, schedule, ...(filterError !== undefined ? { filterError } : {}) }];
+  const args: [DeliveryInput] = [
+    { subscriptionId, event, schedule, ...(filterError !== undefined ? { filterError } : {}) },
+  ];
   return {
     workflowId,
     args,

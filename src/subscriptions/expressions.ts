@@ -106,7 +106,9 @@ export function compileExpression(source: string): jsonata.Expression {
     return cached;
   }
   if (source.length > EXPRESSION_LIMITS.expressionChars)
-    throw new ExpressionError(`the expression is ${source.length} characters (at most ${EXPRESSION_LIMITS.expressionChars})`);
+    throw new ExpressionError(
+      `the expression is ${source.length} characters (at most ${EXPRESSION_LIMITS.expressionChars})`,
+    );
   if (source.trim() === '') throw new ExpressionError('the expression is empty', 0);
   let compiled: jsonata.Expression;
   try {
@@ -149,7 +151,9 @@ export async function evaluateBounded(source: string, input: unknown): Promise<u
   const expression = compileExpression(source);
   const bytes = jsonBytes(input);
   if (bytes > EXPRESSION_LIMITS.inputBytes)
-    throw new ExpressionError(`the event is ${bytes} bytes as JSON (expressions read at most ${EXPRESSION_LIMITS.inputBytes})`);
+    throw new ExpressionError(
+      `the event is ${bytes} bytes as JSON (expressions read at most ${EXPRESSION_LIMITS.inputBytes})`,
+    );
   try {
     return await expression.evaluate(input);
   } catch (err) {
@@ -202,7 +206,10 @@ const RESERVED_HEADER =
  * value (nothing = `null`), each header's value is a JSONata expression, or a literal when it is not
  * valid JSONata. ExpressionError when an evaluation fails or the body is larger than outputBytes.
  */
-export async function transformEvent(transform: SubscriptionTransform, event: OutboundEvent): Promise<TransformedRequest> {
+export async function transformEvent(
+  transform: SubscriptionTransform,
+  event: OutboundEvent,
+): Promise<TransformedRequest> {
   const input = expressionInput(event);
   const result = await evaluateBounded(transform.body, input);
   const body = JSON.stringify(result ?? null);
