@@ -241,7 +241,6 @@ async function headerValue(source: string, input: unknown): Promise<string | und
   const text = typeof value === 'string' ? value : JSON.stringify(value);
   if (text.length > EXPRESSION_LIMITS.headerChars)
     throw new ExpressionError(`the value is ${text.length} characters (at most ${EXPRESSION_LIMITS.headerChars})`);
-  // eslint-disable-next-line no-control-regex
   if (/[^\x20-\x7e\t]/.test(text)) throw new ExpressionError('the value holds characters a header cannot carry');
   return text;
 }
