@@ -6,6 +6,8 @@ import { eventually, startHarness, testConfig, type Harness } from '../support/h
 import { adminApi, createSubscription, json, publish } from '../support/outbound';
 import { AUTOMATION_EVENTS, EXTEND_NOTIFICATIONS, ONGOING_EXAMPLES, extendEnvelope } from '../support/published';
 import { post, sign } from '../support/webhooks';
+import { consoleSession, csrfOf, FORM } from '../support/console-session';
+import { ADMIN_TOKEN } from '../support/harness';
 import orderPicked from '../fixtures/ongoing-order-picked.json';
 
 /**
@@ -185,6 +187,32 @@ test('published events: orders above 1,000 only; a filter that fails on an event
       1,
     'the filtered-error delivery in visibility',
   );
+  const attempts = (await adminApi(h, 'GET', `/api/deliveries/${encodeURIComponent(failedId)}/attempts`)).json();
+  expect(attempts).toMatchObject({ attempts: [], filterError: expect.stringMatching(/^T200[12] /) });
+
+  // The console: the delivery list shows the status, the delivery's page the reason.
+  const session = consoleSession(() => h.app);
+  const login = await session.get('/console/login');
+  session.keep(
+    (
+      await h.app.inject({
+        method: 'POST',
+        url: '/console/login',
+        headers: { ...FORM, cookie: session.cookie() },
+        payload: new URLSearchParams({ token: ADMIN_TOKEN, _csrf: csrfOf(login.body) }).toString(),
+      })
+    ).headers['set-cookie'],
+  );
+  await eventually(
+    async () =>
+      (await session.get(`/console/subscriptions/${subs['shop-broken']}/deliveries`)).body.includes('filtered-error'),
+    'filtered-error in the console list',
+  );
+  const detail = await session.get(`/console/deliveries/${encodeURIComponent(failedId)}`);
+  expect(detail.body).toMatch(
+    /id="delivery-filter-error">The content filter failed on this event, so nothing was sent: T200[12] /,
+  );
+
   await eventually(async () => receiver.requestsTo('/shop-total').length === 1, 'the big order delivered');
   expect(json(receiver.requestsTo('/shop-total')[0]!).Notifications[0].Details).toEqual({
     total: 1500,
