@@ -16,8 +16,12 @@ export const EXPRESSION_LIMITS = {
   expressionChars: 4096,
   /** Header expressions of one transformation. */
   transformHeaders: 20,
-  /** Wall-clock time of one evaluation (JSONata checks it at every step). */
-  timeoutMs: 50,
+  /** Steps (expression nodes evaluated) of one evaluation: deterministic, whatever the machine's load. */
+  steps: 5_000,
+  /** CPU time of one evaluation (evaluations run one at a time, so the thread's CPU time is its own). */
+  cpuMs: 50,
+  /** Wall-clock time of one evaluation: a backstop for a starved process (CPU time is the real bound). */
+  wallClockMs: 2_000,
   /** Nesting depth of one evaluation (recursion). */
   stackDepth: 250,
   /** Items of one sequence built during an evaluation. */
@@ -55,7 +59,7 @@ interface JsonataFailure {
 
 const WORDS: Record<string, string> = {
   D1011: 'recursion deeper than the limit',
-  D1012: `ran longer than ${EXPRESSION_LIMITS.timeoutMs} ms`,
+  D1012: `ran longer than ${EXPRESSION_LIMITS.wallClockMs} ms`,
   D2015: `built a sequence longer than ${EXPRESSION_LIMITS.sequenceItems} items`,
 };
 
@@ -97,6 +101,29 @@ function regexLiterals(node: unknown, found: { source: string; position?: number
 
 const cache = new Map<string, jsonata.Expression>();
 
+/** JSONata calls this binding before each step of an evaluation. */
+const EVALUATE_ENTRY = Symbol.for('jsonata.__evaluate_entry');
+
+/** The running evaluation's budget (one runs at a time: see oneAtATime). */
+const budget = { steps: 0, cpuStartUs: 0 };
+
+/** CPU time of this thread (Node 23.9+), else of the process (whose other threads, the Temporal core's, count too). */
+const threadCpuUsage = (process as { threadCpuUsage?: () => NodeJS.CpuUsage }).threadCpuUsage?.bind(process);
+const cpuUs = () => {
+  const { user, system } = threadCpuUsage ? threadCpuUsage() : process.cpuUsage();
+  return user + system;
+};
+
+function countStep(expr: { position?: number }): void {
+  budget.steps += 1;
+  const at = expr.position !== undefined ? ` at position ${expr.position}` : '';
+  if (budget.steps > EXPRESSION_LIMITS.steps)
+    throw new ExpressionError(`took more than ${EXPRESSION_LIMITS.steps} steps${at}`, expr.position, 'STEPS');
+  // One getrusage per step: small next to a JSONata step (several microseconds).
+  if (cpuUs() - budget.cpuStartUs > EXPRESSION_LIMITS.cpuMs * 1000)
+    throw new ExpressionError(`used more than ${EXPRESSION_LIMITS.cpuMs} ms of CPU${at}`, expr.position, 'CPU');
+}
+
 /** The compiled expression (cached by its text); ExpressionError with the position when it is not valid JSONata. */
 export function compileExpression(source: string): jsonata.Expression {
   const cached = cache.get(source);
@@ -113,7 +140,7 @@ export function compileExpression(source: string): jsonata.Expression {
   let compiled: jsonata.Expression;
   try {
     compiled = jsonata(source, {
-      timeout: EXPRESSION_LIMITS.timeoutMs,
+      timeout: EXPRESSION_LIMITS.wallClockMs,
       stack: EXPRESSION_LIMITS.stackDepth,
       sequence: EXPRESSION_LIMITS.sequenceItems,
       RegexEngine: BoundedRegExp as unknown as RegExpConstructor, // used with `new` only
@@ -129,6 +156,7 @@ export function compileExpression(source: string): jsonata.Expression {
       }`,
       risky.position,
     );
+  compiled.assign(EVALUATE_ENTRY as unknown as string, countStep);
   cache.set(source, compiled);
   if (cache.size > EXPRESSION_LIMITS.cacheEntries) cache.delete(cache.keys().next().value!);
   return compiled;
@@ -155,10 +183,27 @@ export async function evaluateBounded(source: string, input: unknown): Promise<u
       `the event is ${bytes} bytes as JSON (expressions read at most ${EXPRESSION_LIMITS.inputBytes})`,
     );
   try {
-    return await expression.evaluate(input);
+    return await oneAtATime(() => {
+      budget.steps = 0;
+      budget.cpuStartUs = cpuUs();
+      return expression.evaluate(input);
+    });
   } catch (err) {
     throw expressionError(err);
   }
+}
+
+let running: Promise<unknown> = Promise.resolve();
+
+/**
+ * Evaluations run one after the other. JSONata's time limit is wall-clock, and an evaluation awaits at
+ * every step: run side by side (a fan-out over many subscriptions), each would be charged the others'
+ * steps and time out for no fault of its own. They are CPU work on one thread anyway: nothing is lost.
+ */
+function oneAtATime<T>(run: () => Promise<T>): Promise<T> {
+  const result = running.then(run, run);
+  running = result.catch(() => undefined);
+  return result;
 }
 
 /** What an expression reads: the outbound event's fields, `data` the source's payload, `followUp` the fetched data. */

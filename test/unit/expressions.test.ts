@@ -93,10 +93,24 @@ describe('bounds', () => {
     expect(err.message).toMatch(/recursion deeper than the limit at position \d+/);
   });
 
-  test('a long-running evaluation stops at the time limit', async () => {
-    const err = await failure(evaluateBounded('[1..99999].[1..99999]', {}));
-    expect(err.code).toBe('D1012');
-    expect(err.message).toMatch(/ran longer than 50 ms/);
+  test('a long evaluation stops at the step limit, whatever the load of the machine', async () => {
+    const err = await failure(evaluateBounded('$count([1..4000].($ * 2))', {}));
+    expect(err.code).toBe('STEPS');
+    expect(err.message).toMatch(/took more than 5000 steps at position \d+/);
+  });
+
+  test('an evaluation of few but costly steps stops at the CPU time limit', async () => {
+    const err = await failure(evaluateBounded('[1..2000].$length($pad("", 1000000, "x"))', {}));
+    expect(err.code).toBe('CPU');
+    expect(err.message).toMatch(/used more than 50 ms of CPU/);
+  });
+
+  test('evaluations side by side are each charged their own steps and time only', async () => {
+    // Run interleaved, each would be charged the steps and CPU time of all of them together.
+    const results = await Promise.all(
+      Array.from({ length: 30 }, () => evaluateBounded('$count([1..300].($ * 2))', {})),
+    );
+    expect(results).toEqual(Array.from({ length: 30 }, () => 300));
   });
 
   test('sequences are bounded', async () => {
