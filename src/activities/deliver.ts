@@ -1,7 +1,8 @@
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { request } from 'undici';
-import { buildBody } from '../delivery/envelope';
+import { buildRequest } from '../delivery/envelope';
+import { ExpressionError } from '../subscriptions/expressions';
 import { signRequest, type OpenedCredentials } from '../delivery/sign-request';
 import type { Keyring } from '../security/keyring';
 import { unseal } from '../security/sealed';
@@ -160,7 +161,26 @@ export function createDeliverActivity({
       event.fetchedAt && subscription.refreshFollowUpAfterMs !== undefined
         ? { fetchedAt: event.fetchedAt, ...(event.refreshFailed ? { refreshFailed: event.refreshFailed } : {}) }
         : {};
-    const body = buildBody(event, subscription.signature, attempt);
+    let transformed;
+    try {
+      transformed = await buildRequest(event, subscription, attempt);
+    } catch (err) {
+      if (!(err instanceof ExpressionError)) throw err;
+      // The same event gives the same failure on every attempt: stop, with the reason in the attempt log.
+      const error = `transformation failed: ${err.message}`;
+      const record: AttemptRecord = {
+        attempt,
+        startedAt: new Date(now()).toISOString(),
+        durationMs: 0,
+        eventId: input.event.id,
+        outcome: 'stop',
+        failureType: FailureType.TransformFailed,
+        error,
+      };
+      await report({ attempt, error, record }, input);
+      throw readableFailure({ type: FailureType.TransformFailed, message: error, nonRetryable: true });
+    }
+    const body = transformed.body;
     const signed = signRequest(
       subscription.url,
       event,
@@ -187,8 +207,9 @@ export function createDeliverActivity({
     try {
       const response = await request(signed.url, {
         method: 'POST',
-        // The attempt's span as W3C traceparent, so the receiver can continue the trace (none when tracing is off).
-        headers: { ...signed.headers, ...traceparentHeader() },
+        // A transformation's headers never replace hookflow's (the schema refuses those names too); the
+        // attempt's span goes as W3C traceparent, so the receiver can continue the trace (none when tracing is off).
+        headers: { ...transformed.headers, ...signed.headers, ...traceparentHeader() },
         body,
         dispatcher: agents.for(subscription),
         headersTimeout: timeout,

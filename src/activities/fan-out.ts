@@ -14,6 +14,7 @@ import {
 } from '../shared/delivery';
 import { isAboutSubscription } from '../shared/health';
 import { triggersMatch, type Subscription } from '../shared/subscription';
+import { ExpressionError, filterMatches } from '../subscriptions/expressions';
 import { candidateQuery, listSubscriptionIds, readSubscription } from '../subscriptions/lookup';
 
 export interface FanOutDeps {
@@ -83,6 +84,17 @@ export function coalescePlan(
   return { workflowId: boundedWorkflowId(`coalesce/${subscription.id}/${hash}`), windowMs: settings.windowMs, key };
 }
 
+/** The content filter's verdict on the event (src/subscriptions/expressions.ts): true, false, or why it failed. */
+async function contentFilter(expression: string, event: OutboundEvent): Promise<boolean | string> {
+  try {
+    return await filterMatches(expression, event);
+  } catch (err) {
+    if (!(err instanceof ExpressionError)) throw err;
+    log.warn('content filter failed', { eventId: event.id, error: err.message });
+    return err.message;
+  }
+}
+
 /**
  * Which subscriptions get this event. Candidates come from visibility (triggers, active); each is then
  * checked against its workflow's current state (readSubscription: the memo written with each
@@ -123,6 +135,13 @@ async function plan(
         workflowId: deliveryWorkflowId(event.id, subscription.id),
         schedule: deliverySchedule(subscription, config),
       };
+      if (!onlySubscriptionId && subscription.filterExpression) {
+        const verdict = await contentFilter(subscription.filterExpression, event);
+        if (verdict === false) return undefined;
+        // A failing filter neither drops the event silently nor fails the planning (which would retry for
+        // every subscription): its delivery is a record that only says why (status filtered-error).
+        if (typeof verdict === 'string') return { ...delivery, filterError: verdict };
+      }
       // Coalescing applies to the inbound workflow's path; the test signal (onlySubscriptionId) delivers directly.
       const coalesce = options.coalesce ? coalescePlan(subscription, event) : undefined;
       // A coalesced event goes to its coalescer, whose one delivery per window does not join a lane (docs/beyond-delivery.md).

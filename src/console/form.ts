@@ -40,6 +40,9 @@ export const FORM_FIELDS = [
   'tls.ca',
   'tls.clientCert',
   'tls.clientKey',
+  'filterExpression',
+  'transform.body',
+  'transform.headers',
 ] as const;
 
 /** Longest accepted value of one form field (PEM bundles are the longest legitimate ones). */
@@ -170,6 +173,35 @@ function rotationOf(v: FormValues) {
 
 type Parsed<T> = { ok: true; input: T } | { ok: false; errors: FieldErrors };
 
+/** `name: value` per line (value = JSONata or a literal); a line without a colon is kept whole, for the schema to name. */
+function headerLines(text: string | undefined): Record<string, string> | undefined {
+  const lines = (text ?? '').split('\n').filter((line) => line.trim() !== '');
+  if (!lines.length) return undefined;
+  return Object.fromEntries(
+    lines.map((line) => {
+      const colon = line.indexOf(':');
+      return colon < 0 ? [line.trim(), ''] : [line.slice(0, colon).trim(), line.slice(colon + 1).trim()];
+    }),
+  );
+}
+
+/** The transformation typed in the form, or undefined when its body is blank. */
+export function transformOf(v: FormValues) {
+  if (blank(v['transform.body'])) return undefined;
+  const headers = headerLines(v['transform.headers']);
+  return { body: v['transform.body']!.trim(), ...(headers ? { headers } : {}) };
+}
+
+/** The content fields (filter and transformation): on create only when given; on edit, blank clears them. */
+function content(v: FormValues, edit: boolean) {
+  const filter = v.filterExpression?.trim();
+  const transform = transformOf(v);
+  return {
+    ...(filter ? { filterExpression: filter } : edit ? { filterExpression: null } : {}),
+    ...(transform ? { transform } : edit ? { transform: null } : {}),
+  };
+}
+
 export function parseCreate(v: FormValues, sources: FormSources = []): Parsed<CreateSubscriptionInput> {
   const candidate = {
     id: v.id?.trim() ?? '',
@@ -179,6 +211,7 @@ export function parseCreate(v: FormValues, sources: FormSources = []): Parsed<Cr
     ...(blank(v.key) ? {} : { key: v.key }),
     auth: auth(v),
     tls: tls(v),
+    ...content(v, false),
   };
   return withSourceIds(toResult(createSubscriptionSchema.safeParse(candidate)), candidate.triggers, sources);
 }
@@ -199,7 +232,7 @@ export function parseUpdate(
   current: SubscriptionView,
   sources: FormSources = [],
 ): Parsed<UpdateSubscriptionInput> {
-  const candidate: Record<string, unknown> = { ...common(v) };
+  const candidate: Record<string, unknown> = { ...common(v), ...content(v, true) };
   // Checkboxes come first in the form: the same triggers keep the order they were stored in.
   const triggers = candidate.triggers as string[];
   if (triggers.length === current.triggers.length && current.triggers.every((t) => triggers.includes(t)))
@@ -306,6 +339,7 @@ export function fieldOf(path: string[]): string {
   if (path[0] === 'auth') return 'auth.type';
   if (path[0] === 'tls') return 'tls.clientCert';
   if (path[0] === 'filter') return 'filter.warehouses';
+  if (path[0] === 'transform') return 'transform.body';
   return 'form';
 }
 
@@ -345,6 +379,11 @@ export function valuesOf(s: SubscriptionView): FormValues {
     'tls.verify': s.tls.verify ? 'on' : '',
     'tls.ca': s.tls.ca ?? '',
     'tls.clientCert': s.tls.clientCert ?? '',
+    filterExpression: s.filterExpression ?? '',
+    'transform.body': s.transform?.body ?? '',
+    'transform.headers': Object.entries(s.transform?.headers ?? {})
+      .map(([name, value]) => `${name}: ${value}`)
+      .join('\n'),
   };
 }
 

@@ -17,6 +17,7 @@ import { rejectionRoutes } from './routes/rejections';
 import { subscriptionDeleteRoutes } from './routes/subscription-delete';
 import { subscriptionFormRoutes } from './routes/subscription-form';
 import { subscriptionListRoutes } from './routes/subscriptions';
+import { transformTryRoutes } from './routes/transform-try';
 import { webUi } from './web-ui';
 
 /**
@@ -52,6 +53,7 @@ export async function consoleRoutes(
   await app.register(subscriptionListRoutes, context);
   await app.register(subscriptionFormRoutes, context);
   await app.register(subscriptionDeleteRoutes, context);
+  await app.register(transformTryRoutes, context);
   await app.register(deliveryRoutes, context);
   await app.register(bulkRetryRoutes, context);
   await app.register(eventRoutes, context);

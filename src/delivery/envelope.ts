@@ -1,6 +1,7 @@
 import type { OutboundEvent } from '../shared/delivery';
-import type { SignatureScheme } from '../shared/subscription';
+import type { SignatureScheme, Subscription } from '../shared/subscription';
 import { SOURCE_KINDS } from '../sources';
+import { transformEvent, type TransformedRequest } from '../subscriptions/expressions';
 
 /** The event type without its source namespace (`extend-commerce.OrderCreated` -> `OrderCreated`). */
 function bareType(type: string): string {
@@ -55,4 +56,18 @@ export function buildBody(event: OutboundEvent, scheme: SignatureScheme, attempt
     ...(event.refreshFailed ? { refreshFailed: event.refreshFailed } : {}),
     ...(event.coalesced ? { coalesced: event.coalesced } : {}),
   });
+}
+
+/**
+ * The body of one attempt and the extra headers: the subscription's transformation when it has one (the
+ * signature then covers the transformed body), else the envelope of its scheme. A transformation that
+ * fails throws ExpressionError (src/subscriptions/expressions.ts).
+ */
+export async function buildRequest(
+  event: OutboundEvent,
+  subscription: Pick<Subscription, 'signature' | 'transform'>,
+  attempt: number,
+): Promise<TransformedRequest> {
+  if (subscription.transform) return transformEvent(subscription.transform, event);
+  return { body: buildBody(event, subscription.signature, attempt), headers: {} };
 }

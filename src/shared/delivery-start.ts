@@ -7,18 +7,22 @@ import { SA } from './search-attributes';
  * The search attributes a delivery workflow starts with, written once at its start; the delivery itself
  * upserts only what changes (status, attempts, last HTTP status).
  */
-function deliverySearchAttributes(subscriptionId: string, event: OutboundEvent): SearchAttributePair[] {
+function deliverySearchAttributes(
+  subscriptionId: string,
+  event: OutboundEvent,
+  filterError: string | undefined,
+): SearchAttributePair[] {
   return [
     { key: SA.subscription, value: subscriptionId },
     { key: SA.eventType, value: keywordValue(event.type) },
     { key: SA.eventId, value: keywordValue(event.id) },
-    { key: SA.status, value: 'delivering' },
+    { key: SA.status, value: filterError === undefined ? 'delivering' : 'filtered-error' },
     ...(event.entity !== undefined ? [{ key: SA.entity, value: keywordValue(event.entity) }] : []),
   ];
 }
 
 /** What a delivery start needs: which subscription, under which workflow id, with which retry schedule. */
-export type DeliveryStart = Pick<PlannedDelivery, 'subscriptionId' | 'workflowId' | 'schedule'>;
+export type DeliveryStart = Pick<PlannedDelivery, 'subscriptionId' | 'workflowId' | 'schedule' | 'filterError'>;
 
 /**
  * The options every delivery workflow starts with, whoever starts it (a workflow's `startChild` or
@@ -28,15 +32,19 @@ export type DeliveryStart = Pick<PlannedDelivery, 'subscriptionId' | 'workflowId
  * lane's id for ordered deliveries.
  */
 export function deliveryStartOptions(
-  { subscriptionId, workflowId, schedule }: DeliveryStart,
+  { subscriptionId, workflowId, schedule, filterError }: DeliveryStart,
   event: OutboundEvent,
   extraSearchAttributes: SearchAttributePair[] = [],
 ) {
-  const args: [DeliveryInput] = [{ subscriptionId, event, schedule }];
+  const args: [DeliveryInput] = [
+    { subscriptionId, event, schedule, ...(filterError !== undefined ? { filterError } : {}) },
+  ];
   return {
     workflowId,
     args,
     workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
-    typedSearchAttributes: [...deliverySearchAttributes(subscriptionId, event), ...extraSearchAttributes],
+    typedSearchAttributes: [...deliverySearchAttributes(subscriptionId, event, filterError), ...extraSearchAttributes],
+    // The reason, readable by describe and list without the history (memo: payload-encoded, not searchable).
+    ...(filterError !== undefined ? { memo: { filterError } } : {}),
   };
 }

@@ -49,6 +49,11 @@ export interface DeliveryInput {
   subscriptionId: string;
   event: OutboundEvent;
   schedule: DeliverySchedule;
+  /**
+   * The subscription's content filter failed on this event (docs/subscriptions.md "Content filters"): the
+   * delivery sends nothing and ends at once as `filtered-error`, with this reason, so the failure is seen.
+   */
+  filterError?: string;
 }
 
 /** The first bytes of a receiver's answer: text as is, anything else as base64. */
@@ -102,7 +107,7 @@ export interface AttemptReport {
 }
 export const attemptFailedSignal = defineSignal<[AttemptReport]>('attemptFailed');
 
-export type DeliveryStatus = 'delivering' | 'delivered' | 'failed' | 'skipped';
+export type DeliveryStatus = 'delivering' | 'delivered' | 'failed' | 'skipped' | 'filtered-error';
 
 export interface DeliveryAttemptResult {
   status: 'delivered' | 'skipped';
@@ -116,7 +121,8 @@ export interface DeliveryAttemptResult {
   record?: AttemptRecord;
 }
 
-export interface DeliveryResult extends Omit<DeliveryAttemptResult, 'record'> {
+export interface DeliveryResult extends Omit<DeliveryAttemptResult, 'record' | 'status'> {
+  status: DeliveryAttemptResult['status'] | 'filtered-error';
   subscriptionId: string;
   eventId: string;
 }
@@ -130,6 +136,8 @@ export interface PlannedDelivery {
   lane?: LaneTiming;
   /** The subscription coalesces this event: it goes to this coalescer workflow instead (`workflowId` is then the coalescer's). */
   coalesce?: { windowMs: number; key: Record<string, string>; deliveryWorkflowId: string };
+  /** The content filter failed on the event: the delivery only records why (DeliveryInput.filterError). */
+  filterError?: string;
 }
 
 export const deliveryWorkflowId = (eventId: string, subscriptionId: string) =>

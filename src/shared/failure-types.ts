@@ -30,6 +30,8 @@ export const FailureType = {
   InvalidBulkRetry: 'InvalidBulkRetry',
   /** A subscription change that would not fit the stored limits. */
   InvalidSubscription: 'InvalidSubscription',
+  /** The subscription's transformation failed on the event (or exceeded a bound): not retried. */
+  TransformFailed: 'TransformFailed',
   /** The subscription a replay names does not exist (any more). */
   SubscriptionNotFound: 'SubscriptionNotFound',
 } as const;

@@ -82,8 +82,18 @@ export interface Subscription {
   overlapUntil?: string;
   /** Single-signature schemes: the old secret signs until this instant (ISO-8601), the next one from then on. */
   rotateAt?: string;
+  /** Content filter (JSONata) over the outbound event: deliver only when it yields true (src/subscriptions/expressions.ts). */
+  filterExpression?: string;
+  /** The body (and extra headers) the receiver gets instead of hookflow's envelope, made by JSONata; signed as sent. */
+  transform?: SubscriptionTransform;
   createdAt: string;
   updatedAt: string;
+}
+
+/** A subscription's transformation: `body` a JSONata expression; each header a JSONata expression or a literal. */
+export interface SubscriptionTransform {
+  body: string;
+  headers?: Record<string, string>;
 }
 
 /** `coalesce` of a subscription, stored form (the API takes `window` as ISO-8601). */

@@ -3,6 +3,7 @@ import { boundedDurationMs, type DurationBounds } from '../config/duration';
 import { ORDERINGS, RETRY_POLICIES, RETRY_SCHEDULE_LIMITS as R, SIGNATURE_SCHEMES } from '../shared/subscription';
 import { SUBSCRIPTION_LIMITS as L, TRIGGERS_TOO_LARGE, triggersBytes } from '../shared/subscription-limits';
 import { triggerProblem } from './triggers';
+import { EXPRESSION_LIMITS as X, expressionProblem, transformProblem } from './expressions';
 
 // Every field is bounded (src/shared/subscription-limits.ts): whatever passes here fits Temporal's
 // search-attribute and payload limits, so no accepted create or update can fail the subscription's workflow.
@@ -122,6 +123,32 @@ export const retryScheduleSchema = z
   .describe(
     'with retryPolicy custom: first wait, growth factor, longest wait and how long to keep trying (at most 7 days), in milliseconds',
   );
+/** A JSONata expression, compiled here so that a mistake is a 400 naming its position. */
+const expression = z
+  .string()
+  .min(1)
+  .max(X.expressionChars)
+  .superRefine((source, ctx) => {
+    const problem = expressionProblem(source);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+const filterExpression = expression.describe(
+  'JSONata over the event (type, entity, warehouse, goodsOwnerId, data, followUp): deliver only when it yields true',
+);
+const transform = z
+  .strictObject({
+    body: expression.describe('JSONata: the body the receiver gets, as JSON'),
+    headers: z
+      .record(z.string().min(1).max(100), z.string().min(1).max(X.expressionChars))
+      .refine((h) => Object.keys(h).length <= X.transformHeaders, `at most ${X.transformHeaders} headers`)
+      .optional()
+      .describe('extra headers: each a JSONata expression, or a literal when not valid JSONata'),
+  })
+  .superRefine((t, ctx) => {
+    const problem = transformProblem(t);
+    if (problem) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
+  })
+  .describe('the body (and headers) the receiver gets instead of the envelope; the signature covers this body');
 
 const secretText = (max: number) => z.string().min(1).max(max);
 
@@ -192,6 +219,8 @@ const fields = {
     ),
   overlapUntil: rotationTime.optional(),
   rotateAt: rotationTime.optional(),
+  filterExpression: filterExpression.optional(),
+  transform: transform.optional(),
 };
 
 function checkCombination(
@@ -273,9 +302,12 @@ export const updateSubscriptionSchema = z
     nextSecret: fields.nextSecret.nullable(),
     overlapUntil: rotationTime.nullable(),
     rotateAt: rotationTime.nullable(),
+    filterExpression: filterExpression.nullable(),
+    transform: transform.nullable(),
   })
   .partial()
   .superRefine(checkCombination);
 
 export type CreateSubscriptionInput = z.output<typeof createSubscriptionSchema>;
 export type UpdateSubscriptionInput = z.output<typeof updateSubscriptionSchema>;
+export { transform as transformSchema };

@@ -44,6 +44,8 @@ export interface DeliveryAttempts {
   pending: PendingAttempt | null;
   /** The delivery's final failure message, once it failed. */
   failure: string | null;
+  /** The content filter failed on the event: nothing was sent (status filtered-error), and this is why. */
+  filterError: string | null;
 }
 
 const { EventType, PendingActivityState } = temporal.api.enums.v1;
@@ -145,6 +147,7 @@ export async function deliveryAttempts(client: Client, id: string, runId?: strin
     attempts,
     pending,
     failure: failed ? await failureMessage(client, failed) : null,
+    filterError: input?.filterError ?? null,
   };
 }
 

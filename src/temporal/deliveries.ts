@@ -75,6 +75,8 @@ export async function deliveryStatus(client: Client, id: string): Promise<Delive
         (err: unknown) => (err instanceof WorkflowFailedError ? (err.cause?.message ?? err.message) : String(err)),
       );
   }
+  // A content filter that failed on the event: the reason is in the delivery's memo (src/shared/delivery-start.ts).
+  if (typeof d.memo?.filterError === 'string') lastError = `content filter failed: ${d.memo.filterError}`;
   const attempts = Math.max(d.typedSearchAttributes.get(SA.attempts) ?? 0, pending?.attempt ?? 0) || null;
   const nextAttempt = pending?.scheduledTime?.seconds;
   return {

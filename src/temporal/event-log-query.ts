@@ -21,7 +21,7 @@ export const INBOUND_STATUSES = [
   'handed-off',
 ] as const;
 /** Statuses of a delivery (HookflowStatus on `deliveryWorkflow`): a filter on the delivery side. */
-export const DELIVERY_STATUSES = ['delivering', 'delivered', 'failed', 'skipped'] as const;
+export const DELIVERY_STATUSES = ['delivering', 'delivered', 'failed', 'skipped', 'filtered-error'] as const;
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 200;

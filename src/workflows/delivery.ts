@@ -51,6 +51,15 @@ export function deliveryActivityOptions(schedule: DeliverySchedule): ActivityOpt
  * attempts fails the workflow (red in the Web UI), from where it can be reset to retry.
  */
 export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryResult> {
+  // The content filter failed at planning: nothing is sent; the record (status filtered-error from the start) says why.
+  if (input.filterError !== undefined)
+    return {
+      status: 'filtered-error',
+      attempt: 0,
+      reason: input.filterError,
+      subscriptionId: input.subscriptionId,
+      eventId: input.event.id,
+    };
   const { deliver } = proxyActivities<Activities>(deliveryActivityOptions(input.schedule));
   let lastHttpStatus: number | undefined;
   let lastError: string | undefined;

@@ -17,6 +17,7 @@ import { subscriptionHealthRoutes } from './health-of-subscription';
 import { replayRoutes } from './replay';
 import { bulkRetryRoutes } from './bulk-retry';
 import { subscriptionRoutes } from './subscriptions';
+import { transformTryRoutes } from './transform-try';
 
 /** Everything under /api, behind `Authorization: Bearer <admin.token>`. */
 export const adminRoutes: FastifyPluginAsyncZod<{ config: HookflowConfig; client: Client }> = async (
@@ -62,6 +63,7 @@ export const adminRoutes: FastifyPluginAsyncZod<{ config: HookflowConfig; client
   const store = new SubscriptionStore(client, config.temporal.taskQueue, requireKeyring(config, 'the admin API'));
   await app.register(subscriptionRoutes, { store });
   await app.register(subscriptionHealthRoutes, { client, store });
+  await app.register(transformTryRoutes, { client, store });
   await app.register(eventRoutes, { config, client });
   await app.register(eventLogRoutes, { client });
   await app.register(replayRoutes, { config, client, store });

@@ -77,6 +77,10 @@ const attemptsView = z.object({
     .nullable()
     .describe('the delivery activity while the delivery runs'),
   failure: z.string().nullable().describe("the delivery's final failure, once it failed"),
+  filterError: z
+    .string()
+    .nullable()
+    .describe('the content filter failed on the event: nothing was sent (status filtered-error), and why'),
 });
 
 /** `/api/deliveries/:id`: status, attempts and last response of a delivery; retry of a failed one (a reset). */

@@ -25,13 +25,15 @@ const NEW_SUBSCRIPTION: FormValues = {
   connectionTimeout: 'PT30S',
 };
 
-const formPage = (
+/** The form page; `extra` carries what another page group adds to it (the "try it" result). */
+export const formPage = (
   reply: FastifyReply,
   mode: 'create' | 'edit',
   values: FormValues,
   errors: FieldErrors,
   current: SubscriptionView | null,
   status = 200,
+  extra: Record<string, unknown> = {},
 ) =>
   reply.consolePage(
     'form',
@@ -45,6 +47,7 @@ const formPage = (
       retryPolicies: RETRY_POLICIES,
       signatures: SIGNATURE_SCHEMES,
       eventTypes: knownEventTypes(),
+      ...extra,
     },
     status,
   );
