@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { SMTPServer } from 'smtp-server';
+import { healthWorkflowId } from '../../src/shared/health';
 import { FakeHttpPeer } from '../support/fake-http';
 import { ADMIN_TOKEN, eventually, startHarness, testConfig, type Harness } from '../support/harness';
 import { createSubscription, json } from '../support/outbound';
@@ -74,7 +75,7 @@ sources:
 delivery: { oneDay: { initialInterval: PT0.5S, backoffCoefficient: 1, maximumInterval: PT1S, window: PT5M } }
 alerts:
   healthCheckInterval: PT0.5S
-  recoveredGrace: PT1M
+  recoveredGrace: PT2S
   email: { host: 127.0.0.1, port: ${(smtp.server.address() as AddressInfo).port}, secure: false, from: "hookflow <hookflow@example.test>" }
 `),
   );
@@ -260,6 +261,10 @@ test('the receiver comes back: healthy, recovered at the alert subscription, one
     '[hookflow] Warehouse sync is failing (HTTP 503)',
     '[hookflow] Warehouse sync recovered',
   ]);
+  // The health workflow, which alone announces changes, ends after its grace: nothing more can follow.
+  await h.client.workflow.getHandle(healthWorkflowId(WMS)).result();
+  expect(aboutWarehouse()).toHaveLength(2);
+  expect(mailsTo('warehouse-team@example.test')).toHaveLength(2);
   expect(mailsTo('bi-team@example.test').map((m) => m.subject)).toEqual(['[hookflow] BI export is failing (HTTP 422)']);
   expect(warehouseRequests).toBe(2);
   // No one hears of the alert subscription: it never failed.
