@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { Agent, request } from 'undici';
@@ -162,6 +163,8 @@ logging: { level: warn }
     }
     return { search: 'list, walking pages by cursor (50)', ...summarize(latencies), rowsPerRequest: 50 };
   };
+  // The machine's load while the searches ran (other work shares the cores): 1-minute load averages.
+  const loadBefore = loadavg()[0]!;
   const results = [
     await measure('list, first page (50)', () => ({ pageSize: '50' })),
     await walkPages(),
@@ -177,7 +180,9 @@ logging: { level: warn }
       pageSize: '50',
     })),
   ];
+  const loadAfter = loadavg()[0]!;
   console.table(results);
+  console.log(`load average (1 min) ${loadBefore.toFixed(1)} before the searches, ${loadAfter.toFixed(1)} after`);
 
   const out = {
     startedAt: new Date().toISOString(),
@@ -190,6 +195,7 @@ logging: { level: warn }
       concurrency: FILL_CONCURRENCY,
     },
     requestsPerSearch: REQUESTS,
+    loadAverage: { before: Math.round(loadBefore * 10) / 10, after: Math.round(loadAfter * 10) / 10 },
     results,
   };
   mkdirSync(resolve(__dirname, 'results'), { recursive: true });
