@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { Agent, request } from 'undici';
@@ -23,7 +24,8 @@ import { runConcurrent, summarize } from './stats';
  */
 const N = Number(process.env.EVENT_LOG_N ?? 100_000);
 const REQUESTS = Number(process.env.EVENT_LOG_REQUESTS ?? 100);
-const FILL_CONCURRENCY = 50;
+/** Starts in flight while filling (EVENT_LOG_FILL_CONCURRENCY): the PostgreSQL tier takes more than SQLite's one connection. */
+const FILL_CONCURRENCY = Number(process.env.EVENT_LOG_FILL_CONCURRENCY ?? 50);
 const ADMIN = 'bench-admin-token-0123456789';
 const IDLE_QUEUE = 'event-log-bench-idle';
 /** Delayed starts: no first workflow task is scheduled (nothing in matching), only a timer. */
@@ -76,37 +78,47 @@ logging: { level: warn }
   const fillStarted = performance.now();
   const fill = await runConcurrent(N, FILL_CONCURRENCY, async (i) => {
     const e = eventOf(run, i);
-    await client.workflow.start('inboundWorkflow', {
-      taskQueue: IDLE_QUEUE,
-      startDelay: START_DELAY,
-      workflowId: e.workflowId,
-      typedSearchAttributes: [
-        { key: SA.source, value: e.source.id },
-        { key: SA.sourceKind, value: e.source.kind },
-        { key: SA.eventType, value: e.type },
-        { key: SA.entity, value: e.entity },
-        { key: SA.warehouse, value: e.warehouse },
-        { key: SA.status, value: e.status },
-      ],
-    });
-    if (i % 5 === 0 && e.status === 'handed-off') {
-      const subscription = SUBSCRIPTIONS[Math.floor(i / 13) % SUBSCRIPTIONS.length]!;
-      await client.workflow.start('deliveryWorkflow', {
+    const starts: Array<Promise<unknown>> = [];
+    starts.push(
+      client.workflow.start('inboundWorkflow', {
         taskQueue: IDLE_QUEUE,
         startDelay: START_DELAY,
-        workflowId: `delivery/${e.eventId}/${subscription}`,
+        workflowId: e.workflowId,
         typedSearchAttributes: [
-          { key: SA.subscription, value: subscription },
-          { key: SA.eventType, value: `${e.source.kind}.${e.type}` },
-          { key: SA.eventId, value: e.eventId },
+          { key: SA.source, value: e.source.id },
+          { key: SA.sourceKind, value: e.source.kind },
+          { key: SA.eventType, value: e.type },
           { key: SA.entity, value: e.entity },
-          { key: SA.status, value: Math.floor(i / 17) % 3 === 0 ? 'failed' : 'delivered' },
-          { key: SA.attempts, value: 1 },
-          { key: SA.httpStatus, value: Math.floor(i / 17) % 3 === 0 ? 503 : 200 },
+          { key: SA.warehouse, value: e.warehouse },
+          { key: SA.status, value: e.status },
         ],
-      });
+      }),
+    );
+    // The event's delivery, if any, at the same time (each is one start of its own).
+    if (i % 5 === 0 && e.status === 'handed-off') {
+      const subscription = SUBSCRIPTIONS[Math.floor(i / 13) % SUBSCRIPTIONS.length]!;
+      starts.push(
+        client.workflow.start('deliveryWorkflow', {
+          taskQueue: IDLE_QUEUE,
+          startDelay: START_DELAY,
+          workflowId: `delivery/${e.eventId}/${subscription}`,
+          typedSearchAttributes: [
+            { key: SA.subscription, value: subscription },
+            { key: SA.eventType, value: `${e.source.kind}.${e.type}` },
+            { key: SA.eventId, value: e.eventId },
+            { key: SA.entity, value: e.entity },
+            { key: SA.status, value: Math.floor(i / 17) % 3 === 0 ? 'failed' : 'delivered' },
+            { key: SA.attempts, value: 1 },
+            { key: SA.httpStatus, value: Math.floor(i / 17) % 3 === 0 ? 503 : 200 },
+          ],
+        }),
+      );
     }
-    if ((i + 1) % 10_000 === 0) console.log(`filled ${i + 1} of ${N}`);
+    await Promise.all(starts);
+    if ((i + 1) % 10_000 === 0) {
+      const seconds = (performance.now() - fillStarted) / 1000;
+      console.log(`filled ${i + 1} of ${N} in ${seconds.toFixed(0)} s (${((i + 1) / seconds).toFixed(0)} events/s)`);
+    }
   });
   const inboundQuery = `WorkflowType = 'inboundWorkflow' AND TaskQueue = '${IDLE_QUEUE}'`;
   for (;;) {
@@ -151,6 +163,8 @@ logging: { level: warn }
     }
     return { search: 'list, walking pages by cursor (50)', ...summarize(latencies), rowsPerRequest: 50 };
   };
+  // The machine's load while the searches ran (other work shares the cores): 1-minute load averages.
+  const loadBefore = loadavg()[0]!;
   const results = [
     await measure('list, first page (50)', () => ({ pageSize: '50' })),
     await walkPages(),
@@ -166,15 +180,22 @@ logging: { level: warn }
       pageSize: '50',
     })),
   ];
+  const loadAfter = loadavg()[0]!;
   console.table(results);
+  console.log(`load average (1 min) ${loadBefore.toFixed(1)} before the searches, ${loadAfter.toFixed(1)} after`);
 
   const out = {
     startedAt: new Date().toISOString(),
     tier,
     events: N,
     deliveries,
-    fill: { seconds: Math.round(fillSeconds * 10) / 10, startsPerSecond: fill.perSecond },
+    fill: {
+      seconds: Math.round(fillSeconds * 10) / 10,
+      eventsPerSecond: fill.perSecond,
+      concurrency: FILL_CONCURRENCY,
+    },
     requestsPerSearch: REQUESTS,
+    loadAverage: { before: Math.round(loadBefore * 10) / 10, after: Math.round(loadAfter * 10) / 10 },
     results,
   };
   mkdirSync(resolve(__dirname, 'results'), { recursive: true });
