@@ -7,6 +7,7 @@ import { createDeliverActivity } from './deliver';
 import { createSplitEnvelopeActivity } from './envelope';
 import { createPlanDeliveriesActivity } from './fan-out';
 import { createFollowUpActivity } from './follow-up';
+import { createGateActivities } from './gate';
 import { createHealthActivities, healthReporter } from './health';
 import { createLaneActivities } from './lane';
 import { createReplayActivities } from './replay';
@@ -44,6 +45,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createLaneActivities(deps),
     ...createHealthActivities(deps),
     ...createAlertActivities(deps),
+    ...createGateActivities(deps),
   };
 }
 

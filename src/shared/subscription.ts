@@ -54,8 +54,23 @@ export interface Subscription {
   coalesce?: CoalesceSettings;
   /** Re-fetch the follow-up before an attempt that starts this long after it was fetched (docs/beyond-delivery.md "Fresh data at send time"). */
   refreshFollowUpAfterMs?: number;
+  /** Present = held: nothing is sent until released (docs/operations.md "Hold and release"). */
+  hold?: SubscriptionHold;
+  /** Deliveries per second at most, across all workers (docs/operations.md "Throttle"). */
+  rateLimit?: number;
+  /** Requests to the receiver at once, at most. */
+  maxInFlight?: number;
   createdAt: string;
   updatedAt: string;
+}
+
+/** A hold: by an operator, or by the circuit breaker (which probes and releases on its own). */
+export interface SubscriptionHold {
+  since: string;
+  by: 'operator' | 'breaker';
+  reason?: string;
+  /** true: time held counts against each delivery's retry window (default: it does not). */
+  budgetRuns?: boolean;
 }
 
 /** `coalesce` of a subscription, stored form (the API takes `window` as ISO-8601). */
@@ -87,6 +102,15 @@ export const getSubscriptionQuery = defineQuery<Subscription | null>('get');
 export const SUBSCRIPTION_MEMO = 'subscription';
 /** Ongoing's Test button: `temporal workflow signal --workflow-id subscription/<id> --name test`. */
 export const testSignal = defineSignal<[]>('test');
+/** `temporal workflow signal --workflow-id subscription/<id> --name hold [--input '{"reason":"..."}']`. */
+export const holdSignal = defineSignal<[HoldRequest?]>('hold');
+/** `temporal workflow signal --workflow-id subscription/<id> --name release`; by `breaker` releases only a breaker's hold. */
+export const releaseSignal = defineSignal<[{ by?: SubscriptionHold['by'] }?]>('release');
+export interface HoldRequest {
+  by?: SubscriptionHold['by'];
+  reason?: string;
+  budgetRuns?: boolean;
+}
 
 /** Does a subscription's trigger list cover this event type? */
 export function triggersMatch(triggers: readonly string[], type: string): boolean {

@@ -133,6 +133,19 @@ const fields = {
     ),
   coalesce: coalesce.optional(),
   refreshFollowUpAfter: refreshFollowUpAfter.optional(),
+  rateLimit: z
+    .number()
+    .gt(0)
+    .max(L.rateLimitMax)
+    .optional()
+    .describe('deliveries per second at most, across all workers (docs/operations.md "Throttle")'),
+  maxInFlight: z
+    .number()
+    .int()
+    .min(1)
+    .max(L.maxInFlightMax)
+    .optional()
+    .describe('requests to the receiver at once, at most'),
 };
 
 function checkCombination(
@@ -180,6 +193,8 @@ export const updateSubscriptionSchema = z
     ordering: fields.ordering,
     coalesce: coalesce.nullable(),
     refreshFollowUpAfter: refreshFollowUpAfter.nullable(),
+    rateLimit: fields.rateLimit.unwrap().nullable(),
+    maxInFlight: fields.maxInFlight.unwrap().nullable(),
   })
   .partial()
   .superRefine(checkCombination);

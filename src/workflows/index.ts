@@ -13,6 +13,7 @@ export { subscriptionWorkflow } from './subscription';
 export { envelopeWorkflow } from './envelope';
 export { replayWorkflow } from './replay';
 export { healthWorkflow } from './health';
+export { gateWorkflow } from './gate';
 
 // Activities and the hand-off (src/workflows/handoff.ts) start these by name with the signatures in their
 // contract modules: the compiler checks they match.
