@@ -233,8 +233,8 @@ export async function gateWorkflow(input: GateInput): Promise<void> {
         log.info('gate: probe delivered, releasing the subscription', { subscriptionId });
         await releaseBreakerHold({ subscriptionId });
         // The subscription's own config signal follows; until then the gate grants as released.
-        const { hold: _released, ...rest } = config;
-        config = rest;
+        config = { ...config };
+        delete config.hold;
         nextProbeAt = undefined;
       }
       continue;
