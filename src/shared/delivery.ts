@@ -68,6 +68,9 @@ export interface AwaitingGateDetails {
   budgetRuns?: boolean;
 }
 
+/** Memo key of a delivery workflow: attempts made by earlier invocations (its pending activity's attempt counts from there). */
+export const ATTEMPT_BASE_MEMO = 'attemptBase';
+
 /** Sends the next attempt of a delivery in backoff now (`POST /api/deliveries/:id/retry-now`). */
 export const retryNowSignal = defineSignal<[]>('retryNow');
 

@@ -17,6 +17,7 @@ import {
 import { RetryState } from '@temporalio/common';
 import type { Activities } from '../activities';
 import {
+  ATTEMPT_BASE_MEMO,
   attemptFailedSignal,
   retryNowSignal,
   type AwaitingGateDetails,
@@ -34,9 +35,6 @@ const { requestPermit } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '10 seconds',
   retry: { maximumInterval: '10 seconds' },
 });
-
-/** Memo key: attempts made by earlier invocations (the pending activity's attempt counts from there). */
-export const ATTEMPT_BASE_MEMO = 'attemptBase';
 
 /** The AwaitingGate failure's details, when `err` is one. */
 function awaitingGate(err: unknown): AwaitingGateDetails | undefined {
@@ -179,6 +177,7 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
         if (retryingNow && isCancellation(err) && !CancellationScope.current().consideredCancelled) {
           // retryNow: the attempt in backoff was cancelled; the next one goes now (through the gate if gated).
           retryingNow = false;
+          permit = undefined; // a permit is good for the invocation it was asked for
           attemptBase = Math.max(attemptBase, attempts);
           upsertMemo({ [ATTEMPT_BASE_MEMO]: attemptBase });
           continue;
