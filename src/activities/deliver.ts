@@ -58,7 +58,7 @@ function readableFailure({
 }
 
 /** The policy's delay after attempt `attempt` (1-based): initialInterval * coefficient^(attempt-1), capped. */
-export function backoffMs(schedule: DeliverySchedule, attempt: number): number {
+function backoffMs(schedule: DeliverySchedule, attempt: number): number {
   const delay = schedule.initialIntervalMs * schedule.backoffCoefficient ** Math.max(0, attempt - 1);
   return Math.min(delay, schedule.maximumIntervalMs);
 }

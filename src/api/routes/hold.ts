@@ -9,7 +9,7 @@ const tags = ['subscriptions'];
 const params = z.object({ id: subscriptionIdSchema });
 
 /** What hold, release and the state answer (src/shared/gate.ts `GateState`). */
-export const gateStateView = z.object({
+const gateStateView = z.object({
   held: z.boolean(),
   since: z.string().optional(),
   by: z.enum(['operator', 'breaker']).optional(),
