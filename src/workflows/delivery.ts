@@ -174,7 +174,10 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
       } catch (err) {
         windowUsedMs += Date.now() - startedAt;
         if (granted) await tellGateDone(granted.grant, false);
-        if (retryingNow && isCancellation(err) && !CancellationScope.current().consideredCancelled) {
+        // An attempt that had just started when retryNow came ends (if it fails retryably) as CANCEL_REQUESTED.
+        const cutShort =
+          isCancellation(err) || (err instanceof ActivityFailure && err.retryState === RetryState.CANCEL_REQUESTED);
+        if (retryingNow && cutShort && !CancellationScope.current().consideredCancelled) {
           // retryNow: the attempt in backoff was cancelled; the next one goes now (through the gate if gated).
           retryingNow = false;
           permit = undefined; // a permit is good for the invocation it was asked for
