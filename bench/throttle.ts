@@ -75,7 +75,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 30 * 60_000) {
   const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
+  // A check that fails (a query while the worker is busy) counts as not yet.
+  while (!(await Promise.resolve(check()).catch(() => false))) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(250);
   }

@@ -165,7 +165,8 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
             first ? input : { ...input, attemptBase, ...(granted ? { permitted: true, grant: granted.grant } : {}) },
           ),
         );
-        if (granted) await tellGateDone(granted.grant, attemptResult.status === 'delivered');
+        // Delivered: the activity told the gate right after the request. Skipped: nothing was sent, tell it here.
+        if (granted && attemptResult.status !== 'delivered') await tellGateDone(granted.grant, false);
         const outcome = { ...attemptResult };
         delete outcome.record;
         lastHttpStatus = outcome.httpStatus ?? lastHttpStatus;

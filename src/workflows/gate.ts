@@ -154,13 +154,18 @@ export async function gateWorkflow(input: GateInput): Promise<void> {
     for (const [id, out] of inFlight) if (out.expiresAt <= now) endPermit(id, false);
   };
 
+  /** Permit signals not completed yet: continue-as-new and the end wait for them. */
+  let sending = 0;
   const permit = async (id: string, grant: number, isProbe: boolean) => {
+    sending += 1;
     try {
       await getExternalWorkflowHandle(id).signal(gatePermitSignal, { grant, ...(isProbe ? { probe: true } : {}) });
     } catch (err) {
       // The delivery is gone (terminated, reset): its slot is free again.
       log.info('gate: permit not delivered', { workflowId: id, error: (err as Error).message });
       if (inFlight.get(id)?.grant === grant) endPermit(id, false);
+    } finally {
+      sending -= 1;
     }
   };
 
@@ -223,7 +228,7 @@ export async function gateWorkflow(input: GateInput): Promise<void> {
 
   for (;;) {
     if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > HISTORY_LIMIT) {
-      await condition(allHandlersFinished);
+      await condition(() => sending === 0 && allHandlersFinished());
       await continueAsNew<typeof gateWorkflow>({ subscriptionId, config, carried: carry() });
     }
     expire();
@@ -239,15 +244,17 @@ export async function gateWorkflow(input: GateInput): Promise<void> {
       }
       continue;
     }
+    // A full batch is awaited (its signals go out before the next); a smaller one goes out with this workflow
+    // task while the gate waits for the next `done`: a throttled gate takes one task per permit, not two.
     const batch = grantable();
-    if (batch.length > 0) {
+    if (batch.length >= BATCH) {
       await Promise.all(batch);
       continue;
     }
     wake = false;
     if (queue.length === 0 && inFlight.size === 0 && !config.hold) {
       if (await condition(() => wake, IDLE_MS)) continue;
-      await condition(allHandlersFinished);
+      await condition(() => sending === 0 && allHandlersFinished());
       if (queue.length === 0 && inFlight.size === 0 && !config.hold) return;
       continue;
     }
