@@ -4,6 +4,7 @@ import { SA } from '../../src/shared/search-attributes';
 import { subscriptionWorkflowId } from '../../src/shared/subscription';
 import { FakeHttpPeer, type RecordedRequest } from '../support/fake-http';
 import { adminApi, createSubscription, json, publish } from '../support/outbound';
+import { gateState, holdSubscription } from '../../src/temporal/hold';
 import { eventually, startHarness, testConfig, type Harness } from '../support/harness';
 
 // Hold, release and retry now (docs/operations.md), against the real worker on the dev server and a
@@ -148,6 +149,25 @@ describe('hold and release', () => {
     expect(sub.seen.map((s) => s.seq)).toEqual([1, 2, 3]);
   });
 });
+
+test('held by the breaker: one probe after 30 s; delivered, it releases the subscription and the rest go', async () => {
+  const sub = await receiverSubscription(() => 200);
+  await holdSubscription(h.client, sub.id, { by: 'breaker', reason: 'failing' });
+  const ids = [];
+  for (let i = 0; i < 3; i++) {
+    const { eventId } = await publish(h, { type: 'shop.OrderPaid', data: { i }, idempotencyKey: `${sub.run}-${i}` });
+    ids.push(deliveryWorkflowId(eventId, sub.id));
+  }
+  await allStatus(ids, 'held');
+  expect(sub.seen).toHaveLength(0);
+  const state = await gateState(h.client, sub.id);
+  expect(state).toMatchObject({ held: true, by: 'breaker', nextProbeAt: expect.any(String) });
+  await eventually(async () => !(await gateState(h.client, sub.id)).held, 'the probe to release it', 50_000);
+  const results = await Promise.all(ids.map((id) => h.client.workflow.getHandle(id).result()));
+  expect(results.map((r) => r.status)).toEqual(['delivered', 'delivered', 'delivered']);
+  expect(new Set(sub.seen.map((s) => s.webhookId)).size).toBe(3);
+  expect(sub.seen).toHaveLength(3);
+}, 70_000);
 
 describe('retry now', () => {
   test('a delivery in backoff sends its next attempt now, its number going on', async () => {
