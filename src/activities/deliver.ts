@@ -13,6 +13,8 @@ import {
   attemptFailedSignal,
   type AttemptRecord,
   type AttemptReport,
+  type AwaitingGateDetails,
+  type DeliverySchedule,
   type DeliveryAttemptResult,
   type DeliveryInput,
   type OutboundEvent,
@@ -33,6 +35,7 @@ import {
 } from './http';
 import { readSubscription } from '../subscriptions/lookup';
 import { traceparentHeader } from '../observability/tracing';
+import { gateDoneSignal, gateMode, gateWorkflowId } from '../shared/gate';
 import type { TlsAgents } from './tls-agents';
 
 /**
@@ -54,6 +57,12 @@ function readableFailure({
   const failure = ApplicationFailure.create({ type, message: `${type}: ${message}`, nonRetryable, nextRetryDelay });
   failure.stack = '';
   return failure;
+}
+
+/** The policy's delay after attempt `attempt` (1-based): initialInterval * coefficient^(attempt-1), capped. */
+function backoffMs(schedule: DeliverySchedule, attempt: number): number {
+  const delay = schedule.initialIntervalMs * schedule.backoffCoefficient ** Math.max(0, attempt - 1);
+  return Math.min(delay, schedule.maximumIntervalMs);
 }
 
 export interface DeliverDeps {
@@ -144,8 +153,20 @@ export function createDeliverActivity({
       .catch((err: Error) => log.warn('could not report attempt', { error: err.message }));
   };
 
+  /** Tells the gate the permitted attempt's answer at once, so its slot frees before any backoff (best effort). */
+  const gateDone = async (input: DeliveryInput, delivered: boolean) => {
+    const workflowId = Context.current().info.workflowExecution?.workflowId;
+    if (!input.permitted || !workflowId) return;
+    await client.workflow
+      .getHandle(gateWorkflowId(input.subscriptionId))
+      .signal(gateDoneSignal, { workflowId, ...(input.grant !== undefined ? { grant: input.grant } : {}), delivered })
+      .catch((err: Error) => log.warn('could not tell the gate', { error: err.message }));
+  };
+
   return async function deliver(input: DeliveryInput): Promise<DeliveryAttemptResult> {
-    const attempt = Context.current().info.attempt;
+    // Attempts go on counting across invocations (gate, retry now): the receiver sees base + this invocation's.
+    const localAttempt = Context.current().info.attempt;
+    const attempt = (input.attemptBase ?? 0) + localAttempt;
     const subscription = await readSubscription(client, input.subscriptionId);
     if (!subscription) return { status: 'skipped', attempt, reason: 'subscription no longer exists' };
     if (!subscription.active && input.event.type !== TEST_EVENT_TYPE) {
@@ -155,6 +176,27 @@ export function createDeliverActivity({
         reason: `subscription is disabled${subscription.disabledReason ? `: ${subscription.disabledReason}` : ''}`,
       };
     }
+
+    // Held or throttled: an attempt sends only with the gate's permit, which is good for the invocation's first attempt.
+    const gated = gateMode(subscription);
+    const permitted = input.permitted === true && localAttempt === 1;
+    if (gated && !permitted) {
+      const details: AwaitingGateDetails = {
+        reason: gated,
+        attempt: localAttempt,
+        ...(subscription.hold?.budgetRuns ? { budgetRuns: true } : {}),
+      };
+      throw ApplicationFailure.create({
+        type: FailureType.AwaitingGate,
+        message: `AwaitingGate: subscription ${gated}, attempt ${attempt} waits for a permit`,
+        nonRetryable: true,
+        details: [details],
+      });
+    }
+    // Temporal's backoff counts this invocation's attempts only: past the first invocation, or gated, the
+    // delay comes from the delivery's attempt number, so the curve is the policy's.
+    const backoff = (retryAfter: number | undefined) =>
+      retryAfter ?? (gated || attempt !== localAttempt ? backoffMs(input.schedule, attempt) : undefined);
 
     const event = await withFreshFollowUp(input.event, subscription);
     const snapshot =
@@ -178,6 +220,7 @@ export function createDeliverActivity({
         error,
       };
       await report({ attempt, error, record }, input);
+      await gateDone(input, false); // a permit's slot is free again at once
       throw readableFailure({ type: FailureType.TransformFailed, message: error, nonRetryable: true });
     }
     const body = transformed.body;
@@ -237,6 +280,7 @@ export function createDeliverActivity({
           error: refused.message,
         };
         await report({ attempt, error: refused.message, record }, input);
+        await gateDone(input, false);
         throw refused;
       }
       const error =
@@ -251,13 +295,15 @@ export function createDeliverActivity({
         error,
       };
       await report({ attempt, error, record }, input);
-      throw readableFailure({ type: FailureType.ConnectionError, message: error });
+      await gateDone(input, false);
+      throw readableFailure({ type: FailureType.ConnectionError, message: error, nextRetryDelay: backoff(undefined) });
     }
     const durationMs = Math.max(0, now() - startedAt);
     const answered = { ...base, durationMs, httpStatus: status, statusText: statusText(status), ...answer };
 
     // The log line has the status only: the receiver's answer stays in the (encrypted) attempt record.
     log.info('delivery attempt', { subscriptionId: subscription.id, eventId: input.event.id, attempt, status });
+    await gateDone(input, status >= 200 && status < 300);
     if (status >= 200 && status < 300)
       return {
         status: 'delivered',
@@ -286,7 +332,7 @@ export function createDeliverActivity({
       });
       throw readableFailure({ type, message: `${error}: subscription disabled`, nonRetryable: true });
     }
-    if (retrying) throw readableFailure({ type, message: error, nextRetryDelay: retryAfter });
+    if (retrying) throw readableFailure({ type, message: error, nextRetryDelay: backoff(retryAfter) });
     throw readableFailure({ type, message: error, nonRetryable: true });
   };
 }

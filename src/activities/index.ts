@@ -8,6 +8,7 @@ import { createDeliverActivity } from './deliver';
 import { createSplitEnvelopeActivity } from './envelope';
 import { createPlanDeliveriesActivity } from './fan-out';
 import { createFollowUpActivity } from './follow-up';
+import { createGateActivities } from './gate';
 import { createHealthActivities, healthReporter } from './health';
 import { createLaneActivities } from './lane';
 import { createReplayActivities } from './replay';
@@ -46,6 +47,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createHealthActivities(deps),
     ...createAlertActivities(deps),
     ...createBulkRetryActivities(deps),
+    ...createGateActivities(deps),
   };
 }
 

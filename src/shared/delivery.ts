@@ -54,7 +54,30 @@ export interface DeliveryInput {
    * delivery sends nothing and ends at once as `filtered-error`, with this reason, so the failure is seen.
    */
   filterError?: string;
+  /**
+   * Attempts made by earlier invocations of the delivery activity (gate, retry now): the attempt number
+   * the receiver sees is this plus the invocation's own attempt. Absent on the first invocation.
+   */
+  attemptBase?: number;
+  /** The gate's permit: lets the invocation's first attempt send while the subscription is held or throttled. */
+  permitted?: boolean;
+  /** The permit's number, for the gate's `done` (src/shared/gate.ts). */
+  grant?: number;
 }
+
+/** Details of the AwaitingGate failure: why, and at which of the invocation's attempts (nothing was sent). */
+export interface AwaitingGateDetails {
+  reason: 'held' | 'throttled';
+  attempt: number;
+  /** The hold's budgetRuns: time held counts against the retry window. */
+  budgetRuns?: boolean;
+}
+
+/** Memo key of a delivery workflow: attempts made by earlier invocations (its pending activity's attempt counts from there). */
+export const ATTEMPT_BASE_MEMO = 'attemptBase';
+
+/** Sends the next attempt of a delivery in backoff now (`POST /api/deliveries/:id/retry-now`). */
+export const retryNowSignal = defineSignal<[]>('retryNow');
 
 /** The first bytes of a receiver's answer: text as is, anything else as base64. */
 export interface AttemptBody {
@@ -107,7 +130,8 @@ export interface AttemptReport {
 }
 export const attemptFailedSignal = defineSignal<[AttemptReport]>('attemptFailed');
 
-export type DeliveryStatus = 'delivering' | 'delivered' | 'failed' | 'skipped' | 'filtered-error';
+/** held / waiting: at the subscription's gate (held, resp. throttled). */
+export type DeliveryStatus = 'delivering' | 'delivered' | 'failed' | 'skipped' | 'filtered-error' | 'held' | 'waiting';
 
 export interface DeliveryAttemptResult {
   status: 'delivered' | 'skipped';

@@ -34,6 +34,8 @@ export const FailureType = {
   TransformFailed: 'TransformFailed',
   /** The subscription a replay names does not exist (any more). */
   SubscriptionNotFound: 'SubscriptionNotFound',
+  /** The subscription is held or throttled and the attempt has no permit: nothing was sent, the delivery asks its gate. */
+  AwaitingGate: 'AwaitingGate',
 } as const;
 
 /** A receiver's non-2xx answer: `Http503`, `Http410` (410 also disables the subscription). */

@@ -25,7 +25,44 @@ export const SUBSCRIPTION_LIMITS = {
   warehouseChars: 255,
   /** The stored subscription (secrets sealed), as JSON: far below Temporal's 512 KB warning. */
   storedBytes: 400 * 1024,
+  /** Throttle bounds: deliveries per second, requests at once. */
+  rateLimitMax: 1000,
+  maxInFlightMax: 1000,
+  holdReasonChars: 500,
 } as const;
+
+/** What is wrong with the gate fields (hold, rateLimit, maxInFlight) of a stored subscription, or undefined. */
+export function gateFieldsProblem({ hold, rateLimit, maxInFlight }: Record<string, unknown>): string | undefined {
+  if (
+    rateLimit !== undefined &&
+    (typeof rateLimit !== 'number' || !(rateLimit > 0 && rateLimit <= SUBSCRIPTION_LIMITS.rateLimitMax))
+  )
+    return `rateLimit: more than 0, at most ${SUBSCRIPTION_LIMITS.rateLimitMax} per second`;
+  if (
+    maxInFlight !== undefined &&
+    (!Number.isInteger(maxInFlight) ||
+      (maxInFlight as number) < 1 ||
+      (maxInFlight as number) > SUBSCRIPTION_LIMITS.maxInFlightMax)
+  )
+    return `maxInFlight: a whole number from 1 to ${SUBSCRIPTION_LIMITS.maxInFlightMax}`;
+  if (hold !== undefined) {
+    const h = hold as Record<string, unknown>;
+    if (
+      typeof h !== 'object' ||
+      h === null ||
+      typeof h.since !== 'string' ||
+      (h.by !== 'operator' && h.by !== 'breaker')
+    )
+      return 'hold: { since, by: operator | breaker, reason?, budgetRuns? }';
+    if (
+      h.reason !== undefined &&
+      (typeof h.reason !== 'string' || h.reason.length > SUBSCRIPTION_LIMITS.holdReasonChars)
+    )
+      return `hold.reason: at most ${SUBSCRIPTION_LIMITS.holdReasonChars} characters`;
+    if (h.budgetRuns !== undefined && typeof h.budgetRuns !== 'boolean') return 'hold.budgetRuns: true or false';
+  }
+  return undefined;
+}
 
 /** Size of the triggers as the HookflowTriggers search attribute (a JSON list). */
 export const triggersBytes = (triggers: readonly string[]) => new TextEncoder().encode(JSON.stringify(triggers)).length;
@@ -77,6 +114,8 @@ export function storedSubscriptionProblem(subscription: Record<string, unknown>)
     )
   )
     return 'retrySchedule: retryPolicy custom needs a retrySchedule (initialIntervalMs, backoffCoefficient, maximumIntervalMs, maximumDurationMs)';
+  const gateProblem = gateFieldsProblem(subscription);
+  if (gateProblem) return gateProblem;
   if (searchableTriggers(triggers).length !== triggers.length) {
     return `triggers: each at most ${SUBSCRIPTION_LIMITS.triggerChars} visible ASCII characters, ${TRIGGERS_TOO_LARGE}`;
   }

@@ -86,6 +86,12 @@ export interface Subscription {
   filterExpression?: string;
   /** The body (and extra headers) the receiver gets instead of hookflow's envelope, made by JSONata; signed as sent. */
   transform?: SubscriptionTransform;
+  /** Present = held: nothing is sent until released (docs/operations.md "Hold and release"). */
+  hold?: SubscriptionHold;
+  /** Deliveries per second at most, across all workers (docs/operations.md "Throttle"). */
+  rateLimit?: number;
+  /** Requests to the receiver at once, at most. */
+  maxInFlight?: number;
   createdAt: string;
   updatedAt: string;
 }
@@ -94,6 +100,15 @@ export interface Subscription {
 export interface SubscriptionTransform {
   body: string;
   headers?: Record<string, string>;
+}
+
+/** A hold: by an operator, or by the circuit breaker (which probes and releases on its own). */
+export interface SubscriptionHold {
+  since: string;
+  by: 'operator' | 'breaker';
+  reason?: string;
+  /** true: time held counts against each delivery's retry window (default: it does not). */
+  budgetRuns?: boolean;
 }
 
 /** `coalesce` of a subscription, stored form (the API takes `window` as ISO-8601). */
@@ -125,6 +140,15 @@ export const getSubscriptionQuery = defineQuery<Subscription | null>('get');
 export const SUBSCRIPTION_MEMO = 'subscription';
 /** Ongoing's Test button: `temporal workflow signal --workflow-id subscription/<id> --name test`. */
 export const testSignal = defineSignal<[]>('test');
+/** `temporal workflow signal --workflow-id subscription/<id> --name hold [--input '{"reason":"..."}']`. */
+export const holdSignal = defineSignal<[HoldRequest?]>('hold');
+/** `temporal workflow signal --workflow-id subscription/<id> --name release`; by `breaker` releases only a breaker's hold. */
+export const releaseSignal = defineSignal<[{ by?: SubscriptionHold['by'] }?]>('release');
+export interface HoldRequest {
+  by?: SubscriptionHold['by'];
+  reason?: string;
+  budgetRuns?: boolean;
+}
 
 /** Does a subscription's trigger list cover this event type? */
 export function triggersMatch(triggers: readonly string[], type: string): boolean {

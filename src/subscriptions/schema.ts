@@ -221,6 +221,19 @@ const fields = {
   rotateAt: rotationTime.optional(),
   filterExpression: filterExpression.optional(),
   transform: transform.optional(),
+  rateLimit: z
+    .number()
+    .gt(0)
+    .max(L.rateLimitMax)
+    .optional()
+    .describe('deliveries per second at most, across all workers (docs/operations.md "Throttle")'),
+  maxInFlight: z
+    .number()
+    .int()
+    .min(1)
+    .max(L.maxInFlightMax)
+    .optional()
+    .describe('requests to the receiver at once, at most'),
 };
 
 function checkCombination(
@@ -304,6 +317,8 @@ export const updateSubscriptionSchema = z
     rotateAt: rotationTime.nullable(),
     filterExpression: filterExpression.nullable(),
     transform: transform.nullable(),
+    rateLimit: fields.rateLimit.unwrap().nullable(),
+    maxInFlight: fields.maxInFlight.unwrap().nullable(),
   })
   .partial()
   .superRefine(checkCombination);

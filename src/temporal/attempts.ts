@@ -2,7 +2,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import type { AttemptRecord, AttemptReport, DeliveryAttemptResult, DeliveryInput } from '../shared/delivery';
-import { attemptFailedSignal } from '../shared/delivery';
+import { ATTEMPT_BASE_MEMO, attemptFailedSignal } from '../shared/delivery';
 import { NotFoundError } from '../errors';
 import { failureMessage } from './data-converter';
 import { describeDelivery } from './deliveries';
@@ -125,7 +125,8 @@ export async function deliveryAttempts(client: Client, id: string, runId?: strin
   const raw = d.raw.pendingActivities?.[0];
   const pending: PendingAttempt | null = raw
     ? {
-        attempt: raw.attempt ?? 1,
+        // Past the first invocation (gate, retry now) the activity's attempt counts from the memo's base.
+        attempt: (raw.attempt ?? 1) + (Number(d.memo?.[ATTEMPT_BASE_MEMO]) || 0),
         state: STATES[raw.state ?? -1] ?? 'unknown',
         nextAttemptAt:
           raw.state === PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED ? iso(raw.scheduledTime) : null,

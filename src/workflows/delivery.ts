@@ -1,17 +1,26 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
   TimeoutFailure,
+  condition,
+  getExternalWorkflowHandle,
   isCancellation,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
+  upsertMemo,
   upsertSearchAttributes,
+  workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
 import { RetryState } from '@temporalio/common';
 import type { Activities } from '../activities';
 import {
+  ATTEMPT_BASE_MEMO,
   attemptFailedSignal,
+  retryNowSignal,
+  type AwaitingGateDetails,
   type DeliveryInput,
   type DeliveryResult,
   type DeliverySchedule,
@@ -19,6 +28,20 @@ import {
 } from '../shared/delivery';
 import { FailureType } from '../shared/failure-types';
 import { SA } from '../shared/search-attributes';
+import { gateDoneSignal, gatePermitSignal, gateWorkflowId, type GatePermit } from '../shared/gate';
+
+// Asks the subscription's gate for a permit: one signalWithStart of `gate/<subscriptionId>`.
+const { requestPermit } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { maximumInterval: '10 seconds' },
+});
+
+/** The AwaitingGate failure's details, when `err` is one. */
+function awaitingGate(err: unknown): AwaitingGateDetails | undefined {
+  const cause = err instanceof ActivityFailure ? err.cause : undefined;
+  if (!(cause instanceof ApplicationFailure) || cause.type !== FailureType.AwaitingGate) return undefined;
+  return (cause.details?.[0] as AwaitingGateDetails | undefined) ?? { reason: 'held', attempt: 1 };
+}
 
 /** Slack over the receiver timeout for signing, connecting and reporting. */
 const ACTIVITY_OVERHEAD_MS = 10_000;
@@ -49,6 +72,13 @@ export function deliveryActivityOptions(schedule: DeliverySchedule): ActivityOpt
  * One event to one subscription, `delivery/<eventId>/<subscriptionId>`. The activity signs and POSTs on
  * every attempt; Temporal retries it by the subscription's policy. A delivery that runs out of
  * attempts fails the workflow (red in the Web UI), from where it can be reset to retry.
+ *
+ * Held or throttled subscriptions (docs/operations.md "Hold and release", "Throttle"): the activity
+ * sends nothing without a permit and fails AwaitingGate; the delivery then waits for a permit from
+ * `gate/<subscriptionId>` (src/workflows/gate.ts) and runs the activity again, each permit good for one
+ * attempt, the attempt numbers going on from where they were. The first command is always the first
+ * `deliver`, as before the gate: recorded histories replay unchanged. `retryNow` cancels an attempt in
+ * backoff and starts the next one at once.
  */
 export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryResult> {
   // The content filter failed at planning: nothing is sent; the record (status filtered-error from the start) says why.
@@ -60,7 +90,8 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
       subscriptionId: input.subscriptionId,
       eventId: input.event.id,
     };
-  const { deliver } = proxyActivities<Activities>(deliveryActivityOptions(input.schedule));
+  const options = deliveryActivityOptions(input.schedule);
+  const windowMs = typeof options.scheduleToCloseTimeout === 'number' ? options.scheduleToCloseTimeout : undefined;
   let lastHttpStatus: number | undefined;
   let lastError: string | undefined;
 
@@ -79,15 +110,112 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
     setStatus('delivering', attempts);
   });
 
+  let permit: GatePermit | undefined;
+  setHandler(gatePermitSignal, (granted) => {
+    permit = granted;
+  });
+
+  /** Attempts made by earlier invocations of the activity. */
+  let attemptBase = 0;
+  /** The running invocation's scope, and whether retryNow cancelled it. */
+  let invocation: CancellationScope | undefined;
+  let retryingNow = false;
+  // Only an attempt in backoff (one failed in this invocation, the next not reported yet) is cut short.
+  setHandler(retryNowSignal, () => {
+    if (invocation && attempts > attemptBase && !retryingNow) {
+      retryingNow = true;
+      invocation.cancel();
+    }
+  });
+
+  const gateId = gateWorkflowId(input.subscriptionId);
+  const tellGateDone = async (grant: number | undefined, delivered: boolean) => {
+    try {
+      await CancellationScope.nonCancellable(() =>
+        getExternalWorkflowHandle(gateId).signal(gateDoneSignal, {
+          workflowId: workflowInfo().workflowId,
+          ...(grant !== undefined ? { grant } : {}),
+          delivered,
+        }),
+      );
+    } catch {
+      // The gate ended (its permit expired): nothing to free.
+    }
+  };
+
+  /** Time the retry window has run: invocations, and time held when the hold's budgetRuns says so. */
+  let windowUsedMs = 0;
+  let windowSpent = false;
+
   try {
-    // The attempt's record stays in the activity's result (the attempt log): a parent awaiting this
-    // delivery (a lane) does not need the receiver's answer in its own history.
-    const attemptResult = await deliver(input);
-    const outcome = { ...attemptResult };
-    delete outcome.record;
-    lastHttpStatus = outcome.httpStatus ?? lastHttpStatus;
-    setStatus(outcome.status, outcome.attempt);
-    return { ...outcome, subscriptionId: input.subscriptionId, eventId: input.event.id };
+    for (let first = true; ; first = false) {
+      const granted = first ? undefined : permit;
+      permit = undefined;
+      const remaining = windowMs === undefined ? undefined : windowMs - windowUsedMs;
+      if (remaining !== undefined && remaining <= 0) {
+        windowSpent = true;
+        throw ApplicationFailure.create({ message: 'retry window exhausted', nonRetryable: true });
+      }
+      // The first invocation exactly as before the gate (the first command of every recorded history).
+      const { deliver } = proxyActivities<Activities>(
+        first
+          ? options
+          : {
+              ...options,
+              ...(remaining !== undefined ? { scheduleToCloseTimeout: remaining } : {}),
+              summary: `attempts continue from ${attemptBase + 1}`,
+            },
+      );
+      const startedAt = Date.now();
+      const scope = (invocation = new CancellationScope());
+      try {
+        // The attempt's record stays in the activity's result (the attempt log): a parent awaiting this
+        // delivery (a lane) does not need the receiver's answer in its own history.
+        const attemptResult = await scope.run(() =>
+          deliver(
+            first ? input : { ...input, attemptBase, ...(granted ? { permitted: true, grant: granted.grant } : {}) },
+          ),
+        );
+        // Delivered: the activity told the gate right after the request. Skipped: nothing was sent, tell it here.
+        if (granted && attemptResult.status !== 'delivered') await tellGateDone(granted.grant, false);
+        const outcome = { ...attemptResult };
+        delete outcome.record;
+        lastHttpStatus = outcome.httpStatus ?? lastHttpStatus;
+        setStatus(outcome.status, outcome.attempt);
+        return { ...outcome, subscriptionId: input.subscriptionId, eventId: input.event.id };
+      } catch (err) {
+        windowUsedMs += Date.now() - startedAt;
+        if (granted) await tellGateDone(granted.grant, false);
+        // An attempt that had just started when retryNow came ends (if it fails retryably) as CANCEL_REQUESTED.
+        const cutShort =
+          isCancellation(err) || (err instanceof ActivityFailure && err.retryState === RetryState.CANCEL_REQUESTED);
+        if (retryingNow && cutShort && !CancellationScope.current().consideredCancelled) {
+          // retryNow: the attempt in backoff was cancelled; the next one goes now (through the gate if gated).
+          retryingNow = false;
+          permit = undefined; // a permit is good for the invocation it was asked for
+          attemptBase = Math.max(attemptBase, attempts);
+          upsertMemo({ [ATTEMPT_BASE_MEMO]: attemptBase });
+          continue;
+        }
+        const waiting = awaitingGate(err);
+        if (!waiting) throw err;
+        // Nothing was sent by the attempt that met the gate: the next attempt has its number.
+        attemptBase += waiting.attempt - 1;
+        upsertMemo({ [ATTEMPT_BASE_MEMO]: attemptBase });
+        setStatus(waiting.reason === 'held' ? 'held' : 'waiting', attempts);
+        const waitedFrom = Date.now();
+        await requestPermit({
+          subscriptionId: input.subscriptionId,
+          workflowId: workflowInfo().workflowId,
+          queuedAt: workflowInfo().startTime.getTime(),
+        });
+        await condition(() => permit !== undefined);
+        if (waiting.reason === 'held' && waiting.budgetRuns) windowUsedMs += Date.now() - waitedFrom;
+        setStatus('delivering', attempts);
+      } finally {
+        invocation = undefined;
+      }
+    }
   } catch (err) {
     if (isCancellation(err)) {
       // Cancelled: a lane's head an operator skipped. Ends Cancelled, retryable like a failed one.
@@ -99,7 +227,9 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
     // When the window runs out Temporal fails the activity with the last attempt's failure and
     // retryState TIMEOUT (a TimeoutFailure only if an attempt was still running).
     const windowExhausted =
-      cause instanceof TimeoutFailure || (err instanceof ActivityFailure && err.retryState === RetryState.TIMEOUT);
+      windowSpent ||
+      cause instanceof TimeoutFailure ||
+      (err instanceof ActivityFailure && err.retryState === RetryState.TIMEOUT);
     const why = windowExhausted
       ? `retry window of ${input.schedule.windowMs / 3_600_000} h exhausted; last error: ${lastError ?? 'timeout'}`
       : ((cause as Error | undefined)?.message ?? String(err));
@@ -108,7 +238,7 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
       type: FailureType.DeliveryFailed,
       message: `delivery to subscription ${input.subscriptionId} failed after ${Math.max(attempts, 1)} attempt(s): ${why}`,
       nonRetryable: true,
-      cause: cause instanceof Error ? cause : undefined,
+      cause: cause instanceof Error && !windowSpent ? cause : undefined,
     });
     failure.stack = '';
     throw failure;

@@ -5,6 +5,7 @@ import {
   continueAsNew,
   log,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
@@ -18,6 +19,8 @@ import {
   applySubscriptionUpdate,
   deleteSubscriptionUpdate,
   getSubscriptionQuery,
+  holdSignal,
+  releaseSignal,
   testSignal,
   type Subscription,
   type SubscriptionPatch,
@@ -27,6 +30,7 @@ import { promotionPatch, rotationSwitchAt } from '../shared/secret-rotation';
 import { SA } from '../shared/search-attributes';
 import { storedSubscriptionProblem, subscriptionSearchAttributes } from '../shared/subscription-limits';
 import { startDelivery } from './handoff';
+import { gateConfigOf } from '../shared/gate';
 
 // Not a local activity: it may query this very workflow (before its memo is written), which cannot
 // answer while a local activity holds its workflow task open.
@@ -36,6 +40,16 @@ const { planDeliveries } = proxyActivities<Activities>({
 });
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+
+// Tells the subscription's gate (src/workflows/gate.ts) about a changed hold or throttle: one signalWithStart.
+const { configureGate } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { maximumInterval: '10 seconds' },
+});
+
+/** The fields the gate works by, for change detection. */
+const gateKey = (s: Subscription | null) =>
+  s ? JSON.stringify([s.hold ?? null, s.rateLimit ?? null, s.maxInFlight ?? null]) : '[null,null,null]';
 
 const REQUIRED: Array<keyof Subscription> = [
   'id',
@@ -94,6 +108,8 @@ export async function subscriptionWorkflow(input: {
   let subscription = input.subscription;
   let pendingTests = input.pendingTests ?? 0;
   let deleted = false;
+  /** A change of hold, rateLimit or maxInFlight not yet told to the gate. */
+  let gateChanged = false;
 
   // The current state, for readers (fan-out, deliveries, the API): written in the same workflow task
   // that completes an update, so it is current once the update is acknowledged.
@@ -112,17 +128,54 @@ export async function subscriptionWorkflow(input: {
     applySubscriptionUpdate,
     (patch) => {
       // The validator below has accepted the patch: applying it cannot throw (same code, same state).
+      const before = gateKey(subscription);
       subscription = applyPatch(subscription, patch, new Date().toISOString());
       publish();
+      if (gateKey(subscription) !== before) gateChanged = true;
       return subscription;
     },
     { validator: (patch) => void applyPatch(subscription, patch, new Date().toISOString()) },
   );
   setHandler(deleteSubscriptionUpdate, () => {
     deleted = true;
+    if (gateKey(subscription) !== gateKey(null)) gateChanged = true;
   });
   setHandler(testSignal, () => {
     pendingTests += 1;
+  });
+  // Hold and release as signals, so the CLI can send them; they change the state like an apply.
+  const applyGate = (patch: SubscriptionPatch) => {
+    if (!subscription) return;
+    try {
+      subscription = applyPatch(subscription, patch, new Date().toISOString());
+    } catch (err) {
+      log.warn('hold/release refused', { error: (err as Error).message });
+      return;
+    }
+    publish();
+    gateChanged = true;
+  };
+  setHandler(holdSignal, (request) => {
+    const by = request?.by === 'breaker' ? 'breaker' : 'operator';
+    const held = subscription?.hold;
+    // An operator's hold is not turned into the breaker's (which would release it on a good probe).
+    if (held && (held.by === 'operator' || by === 'breaker')) {
+      if (by === 'breaker' || (request?.reason === undefined && request?.budgetRuns === undefined)) return;
+    }
+    applyGate({
+      hold: {
+        ...held,
+        since: held?.since ?? new Date().toISOString(),
+        by,
+        ...(request?.reason !== undefined ? { reason: String(request.reason) } : {}),
+        ...(request?.budgetRuns !== undefined ? { budgetRuns: request.budgetRuns === true } : {}),
+      },
+    });
+  });
+  setHandler(releaseSignal, (request) => {
+    const held = subscription?.hold;
+    if (!held || (request?.by === 'breaker' && held.by !== 'breaker')) return;
+    applyGate({ hold: null });
   });
 
   let refusedSwitchAt: number | undefined; // a promotion the state refused is not tried again in a loop
@@ -136,6 +189,7 @@ export async function subscriptionWorkflow(input: {
     const switchAt = switchAtOf();
     const woken = () =>
       deleted ||
+      gateChanged ||
       (pendingTests > 0 && subscription !== null) ||
       workflowInfo().continueAsNewSuggested ||
       switchAtOf() !== switchAt;
@@ -150,6 +204,15 @@ export async function subscriptionWorkflow(input: {
         refusedSwitchAt = switchAt;
         log.warn('could not promote the next secret', { error: (err as Error).message });
       }
+    }
+    if (gateChanged && subscription) {
+      gateChanged = false;
+      // A deleted subscription's gate lets its waiting deliveries go (they end skipped).
+      const config = gateConfigOf(subscription);
+      await configureGate({
+        subscriptionId: subscription.id,
+        config: deleted ? { timeoutMs: config.timeoutMs, updatedAt: new Date().toISOString() } : config,
+      });
     }
     if (deleted) {
       // Queries on the closed workflow then answer null: in-flight deliveries see it is gone.

@@ -10,6 +10,7 @@ import { SubscriptionStore } from '../../subscriptions/store';
 import { deliveryRoutes } from './deliveries';
 import { eventLogRoutes } from './event-log';
 import { eventRoutes } from './events';
+import { holdRoutes } from './hold';
 import { laneRoutes } from './lanes';
 import { rejectionRoutes } from './rejections';
 import { refuseSourceIdTriggers } from '../plugins/trigger-sources';
@@ -64,6 +65,7 @@ export const adminRoutes: FastifyPluginAsyncZod<{ config: HookflowConfig; client
   await app.register(subscriptionRoutes, { store });
   await app.register(subscriptionHealthRoutes, { client, store });
   await app.register(transformTryRoutes, { client, store });
+  await app.register(holdRoutes, { client });
   await app.register(eventRoutes, { config, client });
   await app.register(eventLogRoutes, { client });
   await app.register(replayRoutes, { config, client, store });

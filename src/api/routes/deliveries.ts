@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { deliveryAttempts } from '../../temporal/attempts';
 import { deliveryStatus, retryDelivery } from '../../temporal/deliveries';
+import { retryDeliveryNow } from '../../temporal/retry-now';
 
 const idParams = z.object({
   id: z
@@ -133,6 +134,22 @@ export const deliveryRoutes: FastifyPluginAsyncZod<{ client: Client; namespace: 
       const response = await retryDelivery(client, namespace, id, 'retry via POST /api/deliveries/:id/retry');
       const runId = response.runId;
       return reply.status(202).send({ id, runId: runId ?? '' });
+    },
+  );
+
+  app.post(
+    '/api/deliveries/:id/retry-now',
+    {
+      schema: {
+        tags: ['deliveries'],
+        summary: 'Send the next attempt of a delivery in backoff now (attempt numbers go on); 409 when not in backoff',
+        params: idParams,
+        response: { 202: z.object({ id: z.string() }) },
+      },
+    },
+    async (request, reply) => {
+      await retryDeliveryNow(client, request.params.id);
+      return reply.status(202).send({ id: request.params.id });
     },
   );
 };

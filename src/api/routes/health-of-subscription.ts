@@ -17,6 +17,10 @@ const healthView = z.object({
   lastFailure: z.object({ at: z.string(), httpStatus: z.number().nullable(), error: z.string().nullable() }).nullable(),
   successRate: z.object({ lastHour: rate, lastDay: rate }),
   figuresAt: z.string(),
+  hold: z
+    .object({ since: z.string(), by: z.enum(['operator', 'breaker']), reason: z.string().optional() })
+    .nullable()
+    .describe('present while the subscription is held (docs/operations.md "Hold and release")'),
 });
 
 /** `GET /api/subscriptions/:id/health`: healthy, failing since T or disabled, with the figures behind it. */
@@ -35,6 +39,11 @@ export const subscriptionHealthRoutes: FastifyPluginAsyncZod<{ client: Client; s
         response: { 200: healthView },
       },
     },
-    async (request) => subscriptionHealth(client, await store.get(request.params.id), figures),
+    async (request) => {
+      const subscription = await store.get(request.params.id);
+      const { since, by, reason } = subscription.hold ?? {};
+      const hold = since && by ? { since, by, ...(reason !== undefined ? { reason } : {}) } : null;
+      return { ...(await subscriptionHealth(client, subscription, figures)), hold };
+    },
   );
 };
