@@ -54,8 +54,27 @@ export interface Subscription {
   coalesce?: CoalesceSettings;
   /** Re-fetch the follow-up before an attempt that starts this long after it was fetched (docs/beyond-delivery.md "Fresh data at send time"). */
   refreshFollowUpAfterMs?: number;
+  /** Present while deliveries are held (by an operator, or by the breaker): see src/temporal/hold.ts. */
+  hold?: SubscriptionHold;
+  /** When hookflow holds a failing subscription by itself (docs/operations.md "Breaker"); on with defaults when absent. */
+  breaker?: BreakerSettings;
   createdAt: string;
   updatedAt: string;
+}
+
+/** Deliveries of a held subscription wait (they neither run nor spend their retry budget unless `budgetRuns`). */
+export interface SubscriptionHold {
+  since: string;
+  by: 'operator' | 'breaker';
+  reason?: string;
+  budgetRuns?: boolean;
+}
+
+/** The breaker: hold after `consecutiveFailures` failed attempts or `failingForMs` of failing, whichever first. */
+export interface BreakerSettings {
+  enabled: boolean;
+  consecutiveFailures: number;
+  failingForMs: number;
 }
 
 /** `coalesce` of a subscription, stored form (the API takes `window` as ISO-8601). */

@@ -3,6 +3,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  defineSignal,
   proxyActivities,
   setHandler,
   upsertMemo,
@@ -19,6 +20,7 @@ import {
   getSubscriptionQuery,
   testSignal,
   type Subscription,
+  type SubscriptionHold,
   type SubscriptionPatch,
 } from '../shared/subscription';
 import { FailureType } from '../shared/failure-types';
@@ -32,6 +34,10 @@ const { planDeliveries } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { maximumInterval: '30 seconds' },
 });
+
+// Hold and release (src/temporal/hold.ts): the hold is part of the state, a hold while held changes nothing.
+const holdSignal = defineSignal<[SubscriptionHold]>('hold');
+const releaseSignal = defineSignal<[{ by: SubscriptionHold['by'] }]>('release');
 
 const REQUIRED: Array<keyof Subscription> = [
   'id',
@@ -116,6 +122,17 @@ export async function subscriptionWorkflow(input: {
   );
   setHandler(deleteSubscriptionUpdate, () => {
     deleted = true;
+  });
+  setHandler(holdSignal, (hold) => {
+    if (!subscription || subscription.hold) return;
+    subscription = { ...subscription, hold };
+    writeMemo();
+  });
+  setHandler(releaseSignal, () => {
+    if (!subscription?.hold) return;
+    subscription = { ...subscription };
+    delete subscription.hold;
+    writeMemo();
   });
   setHandler(testSignal, () => {
     pendingTests += 1;
