@@ -79,6 +79,21 @@ const refreshFollowUpAfter = boundedDurationMs(REFRESH_FOLLOW_UP_BOUNDS).describ
   `an attempt that starts this long after the follow-up was fetched fetches it again (ISO-8601, ${REFRESH_FOLLOW_UP_BOUNDS.min} to ${REFRESH_FOLLOW_UP_BOUNDS.max})`,
 );
 
+const breaker = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    consecutiveFailures: z.number().int().min(L.breakerFailures.min).max(L.breakerFailures.max).default(10),
+    failingForMs: z
+      .number()
+      .int()
+      .min(L.breakerFailingForMs.min)
+      .max(L.breakerFailingForMs.max)
+      .default(15 * 60_000),
+  })
+  .describe(
+    'hold the subscription after consecutiveFailures failed attempts or failingForMs of failing, whichever comes first; a probe releases it (default: on, 10, 15 min)',
+  );
+
 const secretText = (max: number) => z.string().min(1).max(max);
 
 export const subscriptionIdSchema = z
@@ -133,6 +148,7 @@ const fields = {
     ),
   coalesce: coalesce.optional(),
   refreshFollowUpAfter: refreshFollowUpAfter.optional(),
+  breaker: breaker.optional(),
 };
 
 function checkCombination(
@@ -180,6 +196,7 @@ export const updateSubscriptionSchema = z
     ordering: fields.ordering,
     coalesce: coalesce.nullable(),
     refreshFollowUpAfter: refreshFollowUpAfter.nullable(),
+    breaker: breaker.nullable(),
   })
   .partial()
   .superRefine(checkCombination);
