@@ -5,6 +5,7 @@ import { RETRY_POLICIES, SIGNATURE_SCHEMES } from '../../shared/subscription';
 import { knownEventTypes } from '../../sources';
 import { publicView, type SubscriptionView } from '../../subscriptions/seal';
 import {
+  breakerValues,
   parseCreate,
   parseUpdate,
   readForm,
@@ -23,6 +24,7 @@ const NEW_SUBSCRIPTION: FormValues = {
   signature: 'ms-signature',
   'auth.type': 'none',
   connectionTimeout: 'PT30S',
+  ...breakerValues(undefined),
 };
 
 const formPage = (
