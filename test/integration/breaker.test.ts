@@ -81,6 +81,11 @@ test('a receiver that is down trips the breaker: held, announced once; up and re
   });
   const stored = await adminApi(h, 'GET', `/api/subscriptions/${erp.id}`);
   expect(stored.json().breaker).toEqual({ enabled: true, consecutiveFailures: 3, failingForMs: 600_000 });
+  const refused = await adminApi(h, 'PATCH', `/api/subscriptions/${erp.id}`, {
+    breaker: { enabled: true, consecutiveFailures: 0, failingForMs: 600_000 },
+  });
+  expect(refused.statusCode).toBe(400);
+  expect(refused.body).toContain('consecutiveFailures');
 
   const delivery = await deliverPublished(h, erp.id);
   const hold = await eventually(async () => {
