@@ -96,6 +96,13 @@ test('a receiver that is down trips the breaker: held since T by breaker, the br
   await untilRowSays(erpId, /breaker tripped at .+ \(3 consecutive failed attempts\)/);
   await expect(row(erpId).getByRole('button', { name: 'Release ERP orders' }).isVisible()).resolves.toBe(true);
   await shot('hold');
+  // The subscription's own page says the same, with its Release button.
+  await page.goto(`${base}/console/subscriptions/${erpId}`);
+  await expect(page.locator('#hold-state').textContent()).resolves.toMatch(
+    /held since .+ by breaker, \d+ waiting[\s\S]*breaker tripped at .+ \(3 consecutive failed attempts\)/,
+  );
+  await expect(page.locator('#hold-state').getByRole('button', { name: 'Release' }).isVisible()).resolves.toBe(true);
+  await page.locator('#hold-state').screenshot({ path: join(SHOTS, 'hold-subscription.png') });
   await page.setViewportSize({ width: 390, height: 844 });
   try {
     await page.goto(`${base}/console`);

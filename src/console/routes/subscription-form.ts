@@ -14,6 +14,7 @@ import {
   type FieldErrors,
   type FormValues,
 } from '../form';
+import { holdStateOf } from '../hold-view';
 import { guarded, posted } from '../plugins/session';
 import { done, idOf, type ConsoleContext } from './context';
 
@@ -34,6 +35,7 @@ const formPage = (
   errors: FieldErrors,
   current: SubscriptionView | null,
   status = 200,
+  holdState?: Awaited<ReturnType<typeof holdStateOf>>,
 ) =>
   reply.consolePage(
     'form',
@@ -47,6 +49,7 @@ const formPage = (
       retryPolicies: RETRY_POLICIES,
       signatures: SIGNATURE_SCHEMES,
       eventTypes: knownEventTypes(),
+      holdState: holdState ?? null,
     },
     status,
   );
@@ -85,7 +88,8 @@ export async function subscriptionFormRoutes(app: FastifyInstance, { client, sto
 
   app.get('/console/subscriptions/:id', guarded, async (request, reply) => {
     const current = publicView(await store.get(idOf(request)));
-    return formPage(reply, 'edit', valuesOf(current), {}, current);
+    const holdState = await holdStateOf(client, current);
+    return formPage(reply, 'edit', valuesOf(current), {}, current, 200, holdState);
   });
 
   app.post('/console/subscriptions/:id', posted(app), async (request, reply) => {

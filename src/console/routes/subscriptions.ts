@@ -2,13 +2,12 @@ import type { FastifyInstance } from 'fastify';
 import { publicView } from '../../subscriptions/seal';
 import { deliveriesQuery } from '../../temporal/deliveries';
 import { readHealthMemos } from '../../temporal/health';
-import { gateState, holdSubscription, releaseSubscription, type GateState } from '../../temporal/hold';
-import { breakerSettingsOf, type HealthMemo } from '../../shared/health';
-import type { BreakerSettings } from '../../shared/subscription';
+import { gateState, holdSubscription, releaseSubscription } from '../../temporal/hold';
+import { breakerView, heldView, shortTime, tripped, type HealthRead } from '../hold-view';
 import { guarded, posted } from '../plugins/session';
 import { done, flashOf, idOf, type ConsoleContext } from './context';
 
-type HealthRead = HealthMemo | null | 'unknown' | undefined;
+type GateState = Awaited<ReturnType<typeof gateState>>;
 
 /**
  * The subscriptions list (with each one's health: healthy, failing since T, disabled; held since T by
@@ -81,11 +80,6 @@ export async function subscriptionListRoutes(app: FastifyInstance, { client, sto
   });
 }
 
-const tripped = (memo: HealthRead) => typeof memo === 'object' && memo !== null && memo.tripped !== undefined;
-
-/** `HH:MM UTC` of an ISO-8601 time, for a table cell (the full time is its `datetime`). */
-const short = (iso: string) => `${iso.slice(11, 16)} UTC`;
-
 /** What the list shows: green healthy, red failing since T (n failures, last status), grey disabled. */
 function healthView(active: boolean, memo: HealthRead) {
   if (!active) return { state: 'disabled' as const };
@@ -94,47 +88,9 @@ function healthView(active: boolean, memo: HealthRead) {
   return {
     state: 'failing' as const,
     since: memo.since,
-    sinceShort: short(memo.since),
+    sinceShort: shortTime(memo.since),
     failures: memo.consecutiveFailures,
     last: memo.lastFailure?.httpStatus ?? (memo.lastFailure ? 'no answer' : undefined),
     error: memo.lastFailure?.error,
-  };
-}
-
-/** Held since T by operator|breaker, N waiting; null when not held. */
-function heldView(
-  hold: { since: string; by: string; reason?: string; budgetRuns?: boolean } | undefined,
-  gate?: GateState,
-) {
-  const since = gate?.since ?? hold?.since;
-  const by = gate?.by ?? hold?.by;
-  if (!(gate?.held ?? hold) || !since || !by) return null;
-  return {
-    since,
-    sinceShort: short(since),
-    by,
-    waiting: gate?.waiting,
-    reason: hold?.reason,
-    budgetRuns: hold?.budgetRuns === true,
-  };
-}
-
-/** The breaker: off, closed, or tripped at T (with the gate's next probe). */
-function breakerView(breaker: BreakerSettings | undefined, memo: HealthRead, gate?: GateState) {
-  const settings = breakerSettingsOf(breaker);
-  if (!settings.enabled) return { state: 'off' as const };
-  const trip = typeof memo === 'object' && memo !== null ? memo.tripped : undefined;
-  if (!trip)
-    return {
-      state: 'closed' as const,
-      failures: settings.consecutiveFailures,
-      minutes: settings.failingForMs / 60_000,
-    };
-  return {
-    state: 'tripped' as const,
-    at: trip.at,
-    atShort: short(trip.at),
-    reason: trip.reason,
-    ...(gate?.nextProbeAt ? { nextProbeAt: gate.nextProbeAt, nextProbeShort: short(gate.nextProbeAt) } : {}),
   };
 }
