@@ -86,8 +86,8 @@ const breaker = z
     failingForMs: z
       .number()
       .int()
-      .min(L.breakerFailingForMs.min)
-      .max(L.breakerFailingForMs.max)
+      .min(L.breakerFailingForMs.min, 'at least 1 minute (60000 ms)')
+      .max(L.breakerFailingForMs.max, 'at most 7 days (604800000 ms)')
       .default(15 * 60_000),
   })
   .describe(
