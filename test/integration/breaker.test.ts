@@ -147,10 +147,10 @@ test('a receiver that is down trips the breaker: held, announced once; up and re
   expect(types.filter((t) => t === 'hookflow.subscription.released')).toHaveLength(1);
   expect(toErpTeam().filter((m) => m.subject?.includes('held by the breaker'))).toHaveLength(1);
   expect(operational(erp.requests()).filter((e) => e.data.subscriptionId === erp.id)).toEqual([]);
-  // One hold and one release (the probe's or the operator's: a release of a released one changes nothing).
+  // One hold, then one release (the probe's or the operator's: a release of a released one changes nothing),
+  // as signals or as `apply` updates.
   const changes = await holdChangesOf(subscriptionWorkflowId(erp.id));
-  expect([
-    ['hold', 'release'],
-    ['apply', 'apply'],
-  ]).toContainEqual(changes);
+  expect(changes).toHaveLength(2);
+  expect(['hold', 'apply']).toContain(changes[0]);
+  expect(['release', 'apply']).toContain(changes[1]);
 });
