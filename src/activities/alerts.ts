@@ -29,6 +29,7 @@ function transitionData(transition: HealthTransition, subscription: Subscription
     since: transition.since,
     consecutiveFailures: transition.consecutiveFailures,
     ...(transition.reason ? { reason: transition.reason } : {}),
+    ...(transition.by ? { by: transition.by } : {}),
     ...(transition.lastFailure
       ? { lastFailure: { status: transition.lastFailure.httpStatus ?? null, error: transition.lastFailure.error } }
       : {}),
@@ -68,25 +69,35 @@ async function publish(
 function subjectOf(name: string, transition: HealthTransition): string {
   if (transition.state === 'healthy') return `[hookflow] ${name} recovered`;
   if (transition.state === 'disabled') return `[hookflow] ${name} was disabled`;
+  if (transition.state === 'held') return `[hookflow] ${name} is held by the breaker`;
+  if (transition.state === 'released') return `[hookflow] ${name} is released`;
   const status = transition.lastFailure?.httpStatus;
   return `[hookflow] ${name} is failing${status !== undefined ? ` (HTTP ${status})` : ''}`;
 }
 
 function textOf(name: string, subscription: Subscription | null, transition: HealthTransition): string {
   const lines =
-    transition.state === 'healthy'
-      ? [`Deliveries to subscription "${name}" succeed again since ${transition.since}.`]
-      : transition.state === 'disabled'
-        ? [
-            `Subscription "${name}" is disabled${transition.reason ? `: ${transition.reason}` : ''}.`,
-            'Its deliveries are skipped until it is enabled again.',
-          ]
-        : [
-            `Deliveries to subscription "${name}" are failing since ${transition.since}.`,
-            `Failed attempts so far: ${transition.consecutiveFailures}.`,
-            `Last failure: ${transition.lastFailure?.error ?? 'unknown'}.`,
-            "hookflow keeps retrying by the subscription's retry policy.",
-          ];
+    transition.state === 'held'
+      ? [
+          `hookflow holds the deliveries to subscription "${name}" since ${transition.since}: ${transition.reason ?? 'failing'}.`,
+          'One probe delivery at growing intervals tries the receiver; the first success releases the rest.',
+          'An operator can release it in the console (Release) or with POST /api/subscriptions/:id/release.',
+        ]
+      : transition.state === 'released'
+        ? [`The deliveries to subscription "${name}" held by the breaker go again since ${transition.since}.`]
+        : transition.state === 'healthy'
+          ? [`Deliveries to subscription "${name}" succeed again since ${transition.since}.`]
+          : transition.state === 'disabled'
+            ? [
+                `Subscription "${name}" is disabled${transition.reason ? `: ${transition.reason}` : ''}.`,
+                'Its deliveries are skipped until it is enabled again.',
+              ]
+            : [
+                `Deliveries to subscription "${name}" are failing since ${transition.since}.`,
+                `Failed attempts so far: ${transition.consecutiveFailures}.`,
+                `Last failure: ${transition.lastFailure?.error ?? 'unknown'}.`,
+                "hookflow keeps retrying by the subscription's retry policy.",
+              ];
   const host = subscription ? hostOf(subscription.url) : undefined;
   return [
     ...lines,
@@ -115,6 +126,8 @@ export function createAlertActivities({ client, config }: { client: Client; conf
         failing: OperationalEvent.failing,
         healthy: OperationalEvent.recovered,
         disabled: OperationalEvent.disabled,
+        held: OperationalEvent.held,
+        released: OperationalEvent.released,
       }[transition.state];
       const key = `health/${transition.subscriptionId}/${transition.state}/${Date.parse(transition.since)}`;
       await publish(client, config, type, key, transitionData(transition, subscription));

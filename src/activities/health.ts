@@ -3,17 +3,22 @@ import type { Client } from '@temporalio/client';
 import type { HookflowConfig } from '../config/schema';
 import type { AttemptReport, DeliveryInput } from '../shared/delivery';
 import {
+  breakerSettingsOf,
   failedAttemptSignal,
   healthWorkflowId,
   isOperationalEventType,
   type FailedAttemptReport,
+  type BreakerView,
   type FailedDelivery,
   type HealthCheck,
   type HealthWorkflow,
+  type TripResult,
 } from '../shared/health';
+import type { Subscription } from '../shared/subscription';
 import { SA } from '../shared/search-attributes';
 import { readSubscription } from '../subscriptions/lookup';
 import { healthSettings } from '../temporal/health';
+import { gateState, holdSubscription } from '../temporal/hold';
 import { deliveriesQuery } from '../temporal/deliveries';
 
 /** Failed attempts of one subscription reported at most once per this, per worker process. */
@@ -86,8 +91,30 @@ export function healthReporter({ client, config }: { client: Client; config: Hoo
  * deliveries wait for a retry, and which deliveries failed (exhausted their policy) since the last check.
  * Deliveries of operational events (`hookflow.*`) are never announced as failed: no alerts about alerts.
  */
+const breakerView = (subscription: Subscription): BreakerView => ({
+  exists: true,
+  settings: breakerSettingsOf(subscription.breaker),
+  ...(subscription.hold ? { heldBy: subscription.hold.by } : {}),
+});
+
 export function createHealthActivities({ client }: { client: Client }) {
   return {
+    /** The breaker's settings and whether the subscription is held (read when a health workflow starts). */
+    async readBreaker(subscriptionId: string): Promise<BreakerView> {
+      const subscription = await readSubscription(client, subscriptionId);
+      if (subscription === null) return { exists: false, settings: breakerSettingsOf(undefined) };
+      return breakerView(subscription);
+    },
+
+    /** The breaker trips: hold the subscription, unless it is held already (an operator's hold stays his). */
+    async tripBreaker(input: { subscriptionId: string; reason: string }): Promise<TripResult> {
+      const state = await gateState(client, input.subscriptionId);
+      if (state.held) return { held: false, ...(state.by ? { heldBy: state.by } : {}) };
+      await holdSubscription(client, input.subscriptionId, { by: 'breaker', reason: input.reason });
+      log.info('breaker tripped: subscription held', { subscriptionId: input.subscriptionId, reason: input.reason });
+      return { held: true, heldBy: 'breaker' };
+    },
+
     async checkHealth(input: {
       subscriptionId: string;
       deliveredAfter: string;
@@ -138,6 +165,7 @@ export function createHealthActivities({ client }: { client: Client }) {
       return {
         exists: true,
         ...disabled,
+        breaker: breakerView(subscription),
         ...(deliveredAt ? { deliveredAt } : {}),
         inBackoff: Number(inBackoff),
         failed,

@@ -9,6 +9,7 @@ import { SECRET_FIELD_PATHS, type SubscriptionView } from '../subscriptions/seal
 import { triggerProblem } from '../subscriptions/triggers';
 import { knownEventTypes } from '../sources';
 import { parseIsoDurationMs } from '../config/duration';
+import { breakerSettingsOf } from '../shared/health';
 
 /** Form fields of the subscription page, named as their path in the API's JSON (`filter.warehouses`). */
 export const FORM_FIELDS = [
@@ -43,6 +44,9 @@ export const FORM_FIELDS = [
   'filterExpression',
   'transform.body',
   'transform.headers',
+  'breaker.enabled',
+  'breaker.consecutiveFailures',
+  'breaker.failingFor',
 ] as const;
 
 /** Longest accepted value of one form field (PEM bundles are the longest legitimate ones). */
@@ -171,6 +175,36 @@ function rotationOf(v: FormValues) {
   };
 }
 
+/**
+ * The breaker's fields (failing for: minutes), when the form has them; numbers where they are numbers,
+ * anything else as typed, so the schema names what is wrong.
+ */
+function breakerOf(v: FormValues) {
+  const failures = v['breaker.consecutiveFailures']?.trim();
+  const minutes = v['breaker.failingFor']?.trim();
+  if (failures === undefined && minutes === undefined) return undefined;
+  const defaults = breakerSettingsOf(undefined);
+  return {
+    enabled: v['breaker.enabled'] === 'on',
+    consecutiveFailures: !failures
+      ? defaults.consecutiveFailures
+      : /^\d+$/.test(failures)
+        ? Number(failures)
+        : failures,
+    failingForMs: !minutes
+      ? defaults.failingForMs
+      : /^\d+(\.\d+)?$/.test(minutes)
+        ? Math.round(Number(minutes) * 60_000)
+        : minutes,
+  };
+}
+
+const sameBreaker = (a: ReturnType<typeof breakerOf>, b: ReturnType<typeof breakerSettingsOf>) =>
+  a !== undefined &&
+  a.enabled === b.enabled &&
+  a.consecutiveFailures === b.consecutiveFailures &&
+  a.failingForMs === b.failingForMs;
+
 type Parsed<T> = { ok: true; input: T } | { ok: false; errors: FieldErrors };
 
 /** `name: value` per line (value = JSONata or a literal); a line without a colon is kept whole, for the schema to name. */
@@ -213,6 +247,9 @@ export function parseCreate(v: FormValues, sources: FormSources = []): Parsed<Cr
     tls: tls(v),
     ...content(v, false),
   };
+  // Only settings other than the defaults are stored.
+  const breaker = breakerOf(v);
+  if (breaker && !sameBreaker(breaker, breakerSettingsOf(undefined))) Object.assign(candidate, { breaker });
   return withSourceIds(toResult(createSubscriptionSchema.safeParse(candidate)), candidate.triggers, sources);
 }
 
@@ -265,6 +302,8 @@ export function parseUpdate(
     (v['tls.clientCert'] ?? '').trim() !== (current.tls.clientCert ?? '').trim() ||
     !blank(v['tls.clientKey']);
   if (tlsChanged) candidate.tls = tls(v);
+  const breaker = breakerOf(v);
+  if (breaker && !sameBreaker(breaker, breakerSettingsOf(current.breaker))) candidate.breaker = breaker;
   // The schema checks "standard-webhooks needs a secret" on what is sent; a stored secret counts too.
   if (candidate.signature === 'standard-webhooks' && candidate.secret === undefined && current.secret)
     delete candidate.signature;
@@ -336,6 +375,7 @@ export function fieldOf(path: string[]): string {
     if ((FORM_FIELDS as readonly string[]).includes(name)) return name;
   }
   if (path[0] === 'retrySchedule') return 'retrySchedule.initialIntervalMs';
+  if (path[0] === 'breaker') return 'breaker.failingFor';
   if (path[0] === 'auth') return 'auth.type';
   if (path[0] === 'tls') return 'tls.clientCert';
   if (path[0] === 'filter') return 'filter.warehouses';
@@ -384,6 +424,17 @@ export function valuesOf(s: SubscriptionView): FormValues {
     'transform.headers': Object.entries(s.transform?.headers ?? {})
       .map(([name, value]) => `${name}: ${value}`)
       .join('\n'),
+    ...breakerValues(s.breaker),
+  };
+}
+
+/** The breaker's form fields, of a subscription's settings (the defaults when it has none). */
+export function breakerValues(breaker: Parameters<typeof breakerSettingsOf>[0]): FormValues {
+  const settings = breakerSettingsOf(breaker);
+  return {
+    'breaker.enabled': settings.enabled ? 'on' : '',
+    'breaker.consecutiveFailures': String(settings.consecutiveFailures),
+    'breaker.failingFor': String(settings.failingForMs / 60_000),
   };
 }
 

@@ -1,5 +1,6 @@
 import { defineSignal } from '@temporalio/workflow';
 import { TEST_EVENT_TYPE } from './delivery';
+import type { BreakerSettings, SubscriptionHold } from './subscription';
 
 /**
  * The health contract: a `health/<subscriptionId>` workflow exists only while a subscription is failing
@@ -46,6 +47,32 @@ export interface HealthMemo {
   disabledSeen?: boolean;
   /** Whether the current outage is announced as an operational event (false when only hookflow.* deliveries fail). */
   announced: boolean;
+  /** Present while the breaker holds the subscription. */
+  tripped?: { at: string; reason: string };
+  /** The breaker counts from here (a release during the outage starts the count again). */
+  breakerFrom?: { failures: number; at: string };
+}
+
+/** The breaker's settings when a subscription names none (docs/operations.md "Breaker"). */
+export const BREAKER_DEFAULTS: BreakerSettings = { enabled: true, consecutiveFailures: 10, failingForMs: 15 * 60_000 };
+
+export function breakerSettingsOf(breaker: Partial<BreakerSettings> | undefined): BreakerSettings {
+  return { ...BREAKER_DEFAULTS, ...breaker };
+}
+
+/** What the health workflow reads of a subscription for its breaker. */
+export interface BreakerView {
+  /** False once the subscription is deleted. */
+  exists: boolean;
+  settings: BreakerSettings;
+  /** Who holds the subscription, when it is held. */
+  heldBy?: SubscriptionHold['by'];
+}
+
+/** The breaker's trip: held now, or not (already held by someone else, or deleted). */
+export interface TripResult {
+  held: boolean;
+  heldBy?: SubscriptionHold['by'];
 }
 
 export interface HealthWorkflowInput {
@@ -65,16 +92,23 @@ export const OperationalEvent = {
   failing: 'hookflow.subscription.failing',
   recovered: 'hookflow.subscription.recovered',
   disabled: 'hookflow.subscription.disabled',
+  held: 'hookflow.subscription.held',
+  released: 'hookflow.subscription.released',
   deliveryFailed: 'hookflow.delivery.failed',
 } as const;
 
 /** A state change the health workflow alerts about (one e-mail, at most one event). */
 export interface HealthTransition {
   subscriptionId: string;
-  /** `disabled`: the subscription was disabled during an outage (by hookflow on 410 Gone, or by an operator). */
-  state: HealthState | 'disabled';
-  /** Why it was disabled. */
+  /**
+   * `disabled`: the subscription was disabled during an outage (by hookflow on 410 Gone, or by an operator);
+   * `held` / `released`: the breaker held it, and the hold ended (a probe succeeded, or an operator released it).
+   */
+  state: HealthState | 'disabled' | 'held' | 'released';
+  /** Why it was disabled or held. */
   reason?: string;
+  /** Who held it (held, released). */
+  by?: SubscriptionHold['by'];
   since: string;
   consecutiveFailures: number;
   lastFailure?: { httpStatus?: number; error: string };
@@ -102,6 +136,8 @@ export interface HealthCheck {
   /** A delivery delivered after `since` (its close time), if any: the receiver is back. */
   deliveredAt?: string;
   inBackoff: number;
+  /** The breaker's view of the subscription, at this check. */
+  breaker?: BreakerView;
   /** Deliveries that failed after `failedAfter` (without operational events), at most `cap`. */
   failed: FailedDelivery[];
   /** How many more failed than listed. */

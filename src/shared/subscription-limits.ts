@@ -23,6 +23,9 @@ export const SUBSCRIPTION_LIMITS = {
   pemChars: 64 * 1024,
   filterEntries: 200,
   warehouseChars: 255,
+  /** The breaker's thresholds: failed attempts, and how long failing (1 min to 7 days). */
+  breakerFailures: { min: 1, max: 10_000 },
+  breakerFailingForMs: { min: 60_000, max: 7 * 24 * 3600_000 },
   /** The stored subscription (secrets sealed), as JSON: far below Temporal's 512 KB warning. */
   storedBytes: 400 * 1024,
   /** Throttle bounds: deliveries per second, requests at once. */
@@ -116,12 +119,30 @@ export function storedSubscriptionProblem(subscription: Record<string, unknown>)
     return 'retrySchedule: retryPolicy custom needs a retrySchedule (initialIntervalMs, backoffCoefficient, maximumIntervalMs, maximumDurationMs)';
   const gateProblem = gateFieldsProblem(subscription);
   if (gateProblem) return gateProblem;
+  const breaker = breakerProblem(subscription.breaker);
+  if (breaker) return breaker;
   if (searchableTriggers(triggers).length !== triggers.length) {
     return `triggers: each at most ${SUBSCRIPTION_LIMITS.triggerChars} visible ASCII characters, ${TRIGGERS_TOO_LARGE}`;
   }
   const bytes = new TextEncoder().encode(JSON.stringify(subscription)).length;
   if (bytes > SUBSCRIPTION_LIMITS.storedBytes)
     return `the subscription is ${bytes} bytes stored, over the limit of ${SUBSCRIPTION_LIMITS.storedBytes}`;
+  return undefined;
+}
+
+const within = (value: unknown, { min, max }: { min: number; max: number }) =>
+  Number.isInteger(value) && (value as number) >= min && (value as number) <= max;
+
+/** What is wrong with a stored `breaker` (absent is fine: the defaults apply). */
+function breakerProblem(breaker: unknown): string | undefined {
+  if (breaker === undefined) return undefined;
+  const { enabled, consecutiveFailures, failingForMs } = (breaker ?? {}) as Record<string, unknown>;
+  if (
+    typeof enabled !== 'boolean' ||
+    !within(consecutiveFailures, SUBSCRIPTION_LIMITS.breakerFailures) ||
+    !within(failingForMs, SUBSCRIPTION_LIMITS.breakerFailingForMs)
+  )
+    return `breaker: enabled (true or false), consecutiveFailures (${SUBSCRIPTION_LIMITS.breakerFailures.min} to ${SUBSCRIPTION_LIMITS.breakerFailures.max}) and failingForMs (1 minute to 7 days, in ms)`;
   return undefined;
 }
 

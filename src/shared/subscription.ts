@@ -92,6 +92,8 @@ export interface Subscription {
   rateLimit?: number;
   /** Requests to the receiver at once, at most. */
   maxInFlight?: number;
+  /** When hookflow holds a failing subscription by itself (docs/operations.md "Breaker"); on with defaults when absent. */
+  breaker?: BreakerSettings;
   createdAt: string;
   updatedAt: string;
 }
@@ -109,6 +111,13 @@ export interface SubscriptionHold {
   reason?: string;
   /** true: time held counts against each delivery's retry window (default: it does not). */
   budgetRuns?: boolean;
+}
+
+/** The breaker: hold after `consecutiveFailures` failed attempts or `failingForMs` of failing, whichever first. */
+export interface BreakerSettings {
+  enabled: boolean;
+  consecutiveFailures: number;
+  failingForMs: number;
 }
 
 /** `coalesce` of a subscription, stored form (the API takes `window` as ISO-8601). */

@@ -149,6 +149,20 @@ const transform = z
     if (problem) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
   })
   .describe('the body (and headers) the receiver gets instead of the envelope; the signature covers this body');
+const breaker = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    consecutiveFailures: z.number().int().min(L.breakerFailures.min).max(L.breakerFailures.max).default(10),
+    failingForMs: z
+      .number()
+      .int()
+      .min(L.breakerFailingForMs.min, 'at least 1 minute (60000 ms)')
+      .max(L.breakerFailingForMs.max, 'at most 7 days (604800000 ms)')
+      .default(15 * 60_000),
+  })
+  .describe(
+    'hold the subscription after consecutiveFailures failed attempts or failingForMs of failing, whichever comes first; a probe releases it (default: on, 10, 15 min)',
+  );
 
 const secretText = (max: number) => z.string().min(1).max(max);
 
@@ -234,6 +248,7 @@ const fields = {
     .max(L.maxInFlightMax)
     .optional()
     .describe('requests to the receiver at once, at most'),
+  breaker: breaker.optional(),
 };
 
 function checkCombination(
@@ -319,6 +334,7 @@ export const updateSubscriptionSchema = z
     transform: transform.nullable(),
     rateLimit: fields.rateLimit.unwrap().nullable(),
     maxInFlight: fields.maxInFlight.unwrap().nullable(),
+    breaker: breaker.nullable(),
   })
   .partial()
   .superRefine(checkCombination);

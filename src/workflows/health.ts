@@ -2,6 +2,7 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertMemo,
@@ -9,9 +10,11 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import {
+  BREAKER_DEFAULTS,
   HEALTH_MEMO,
   failedAttemptSignal,
   isOperationalEventType,
+  type BreakerView,
   type FailedAttemptReport,
   type HealthCheck,
   type HealthMemo,
@@ -24,6 +27,8 @@ const FAILED_PER_CHECK = 20;
 /** Each check looks back this much before the previous one: visibility lags a little behind a close. */
 const VISIBILITY_OVERLAP_MS = 60_000;
 const HISTORY_LIMIT = 2_000;
+/** Histories recorded before the breaker replay without it. */
+const BREAKER_PATCH = 'breaker';
 
 const transitionOf = (memo: HealthMemo): HealthTransition => ({
   subscriptionId: memo.subscriptionId,
@@ -54,6 +59,10 @@ export async function healthWorkflow(input: HealthWorkflowInput): Promise<void> 
     startToCloseTimeout: '30s',
     retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 5 },
   });
+  const { readBreaker, tripBreaker } = proxyActivities<Activities>({
+    startToCloseTimeout: '30s',
+    retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 5 },
+  });
   const { publishHealthEvent, emailHealthAlert, publishFailedDeliveries } = proxyActivities<Activities>({
     startToCloseTimeout: '1m',
     retry: { initialInterval: '2s', maximumInterval: '1m', maximumAttempts: 10 },
@@ -61,6 +70,9 @@ export async function healthWorkflow(input: HealthWorkflowInput): Promise<void> 
 
   let memo: HealthMemo | undefined = input.memo;
   const transitions: HealthTransition[] = [];
+  const breakerOn = patched(BREAKER_PATCH);
+  /** The breaker's view of the subscription: read when this run first needs it, refreshed by every check. */
+  let breaker: BreakerView | undefined;
   const write = () => {
     if (memo) upsertMemo({ [HEALTH_MEMO]: memo });
   };
@@ -83,6 +95,7 @@ export async function healthWorkflow(input: HealthWorkflowInput): Promise<void> 
         inBackoff: memo?.inBackoff ?? 0,
         ...(memo?.lastSuccessAt ? { lastSuccessAt: memo.lastSuccessAt } : {}),
         ...(memo?.checkedAt ? { checkedAt: memo.checkedAt } : {}),
+        ...(memo?.tripped ? { tripped: memo.tripped } : {}),
         // Failures of deliveries that carry operational events alert by e-mail only (no alerts about alerts).
         announced: !isOperationalEventType(report.eventType),
       };
@@ -102,6 +115,59 @@ export async function healthWorkflow(input: HealthWorkflowInput): Promise<void> 
     }
     write();
   });
+
+  // The breaker (docs/operations.md "Breaker"): past its threshold a failing subscription is held; the
+  // gate probes it and releases it. Counted since the outage began, or since the last release in it.
+  let tripRetryAt = 0;
+  const tripReason = (current: HealthMemo): string | undefined => {
+    const { enabled, consecutiveFailures, failingForMs } = breaker?.settings ?? BREAKER_DEFAULTS;
+    if (!breakerOn || !enabled || current.state !== 'failing' || current.tripped) return undefined;
+    if (breaker?.heldBy || breaker?.exists === false || Date.now() < tripRetryAt) return undefined;
+    const from = current.breakerFrom ?? { failures: 0, at: current.since };
+    const failures = current.consecutiveFailures - from.failures;
+    if (failures >= consecutiveFailures) return `${failures} consecutive failed attempts`;
+    const failingFor = Date.now() - Date.parse(from.at);
+    if (failingFor >= failingForMs)
+      return `failing for ${failingFor >= 120_000 ? `${Math.floor(failingFor / 60_000)} min` : `${Math.floor(failingFor / 1000)} s`}`;
+    return undefined;
+  };
+  /** Time left until the breaker trips by duration, when it may. */
+  const untilTrip = (current: HealthMemo): number | undefined => {
+    const { enabled, failingForMs } = breaker?.settings ?? BREAKER_DEFAULTS;
+    if (!breakerOn || !enabled || current.state !== 'failing' || current.tripped || breaker?.heldBy) return undefined;
+    return Date.parse(current.breakerFrom?.at ?? current.since) + failingForMs - Date.now();
+  };
+  const trip = async (reason: string) => {
+    const at = new Date().toISOString();
+    let result;
+    try {
+      result = await tripBreaker({ subscriptionId, reason });
+    } catch (err) {
+      log.warn('breaker could not hold the subscription', { subscriptionId, error: String(err) });
+      tripRetryAt = Date.now() + checkIntervalMs;
+      return;
+    }
+    const view = breaker ?? { exists: true, settings: BREAKER_DEFAULTS };
+    if (!memo) return;
+    if (result.held || result.heldBy === 'breaker') {
+      breaker = { ...view, heldBy: 'breaker' };
+      memo = { ...memo, tripped: { at, reason } };
+      transitions.push({ ...transitionOf(memo), state: 'held', since: at, reason, by: 'breaker' });
+    } else breaker = { ...view, ...(result.heldBy ? { heldBy: result.heldBy } : {}) };
+    write();
+  };
+  /** What a check saw of the hold: the breaker's hold ended (a probe succeeded, or an operator released it). */
+  const observeBreaker = (view: BreakerView) => {
+    const wasHeld = breaker?.heldBy !== undefined;
+    breaker = view;
+    if (!memo) return;
+    const at = new Date().toISOString();
+    if (memo.tripped && view.heldBy !== 'breaker') {
+      const { tripped, ...rest } = memo;
+      memo = { ...rest, breakerFrom: { failures: memo.consecutiveFailures, at } };
+      transitions.push({ ...transitionOf(memo), state: 'released', since: at, reason: tripped.reason, by: 'breaker' });
+    } else if (wasHeld && !view.heldBy) memo = { ...memo, breakerFrom: { failures: memo.consecutiveFailures, at } };
+  };
 
   // One alert per state change; an alert that cannot be sent is logged, the health goes on.
   const alert = async (transition: HealthTransition) => {
@@ -130,6 +196,7 @@ export async function healthWorkflow(input: HealthWorkflowInput): Promise<void> 
     // The memo may have changed while the activity ran (signals): apply the result to the current one.
     const latest = memo ?? current;
     memo = { ...latest, inBackoff: result.inBackoff, checkedAt };
+    if (breakerOn && result.breaker) observeBreaker(result.breaker);
     const recovered =
       memo.state === 'failing' &&
       result.deliveredAt !== undefined &&
@@ -166,13 +233,29 @@ export async function healthWorkflow(input: HealthWorkflowInput): Promise<void> 
   for (;;) {
     while (transitions.length > 0) await alert(transitions.shift()!);
     if (!memo) return;
+    if (breakerOn && memo.state === 'failing' && !breaker) {
+      breaker = await readBreaker(subscriptionId).catch((err: unknown) => {
+        log.warn('breaker settings not read', { subscriptionId, error: String(err) });
+        return undefined;
+      });
+      if (breaker?.exists === false) return;
+    }
+    const reason = tripReason(memo);
+    if (reason) {
+      await trip(reason);
+      continue;
+    }
     let wait = checkIntervalMs;
     if (memo.state === 'healthy') {
       const left = Date.parse(memo.since) + graceMs - Date.now();
-      if (left <= 0) return;
-      wait = Math.min(wait, left);
+      // Not while the breaker holds it: its release is still to be seen.
+      if (left <= 0 && !memo.tripped) return;
+      if (left > 0) wait = Math.min(wait, left);
     }
-    if (await condition(() => transitions.length > 0, wait)) continue;
+    const tripIn = untilTrip(memo);
+    if (tripIn !== undefined) wait = Math.max(1, Math.min(wait, tripIn));
+    if (await condition(() => transitions.length > 0 || (breakerOn && tripReason(memo!) !== undefined), wait)) continue;
+    if (breakerOn && tripReason(memo)) continue;
     // A deleted subscription has nothing left to recover.
     if (!(await check(memo))) return;
     if (

@@ -25,7 +25,7 @@ export const flashOf = (request: FastifyRequest) => {
   const f = (request.query as { done?: unknown }).done;
   // Only the console's own messages: a link cannot put words of its choosing on the page.
   return typeof f === 'string' &&
-    /^(Created|Saved|Enabled|Disabled|Deleted|Retrying|Skipped) [\w/.:@-]{1,300}\.$/.test(f)
+    /^(Created|Saved|Enabled|Disabled|Deleted|Retrying|Skipped|Held|Released) [\w/.:@-]{1,300}\.$/.test(f)
     ? f
     : null;
 };

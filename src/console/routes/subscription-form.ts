@@ -5,6 +5,7 @@ import { RETRY_POLICIES, SIGNATURE_SCHEMES } from '../../shared/subscription';
 import { knownEventTypes } from '../../sources';
 import { publicView, type SubscriptionView } from '../../subscriptions/seal';
 import {
+  breakerValues,
   parseCreate,
   parseUpdate,
   readForm,
@@ -13,6 +14,7 @@ import {
   type FieldErrors,
   type FormValues,
 } from '../form';
+import { holdStateOf } from '../hold-view';
 import { guarded, posted } from '../plugins/session';
 import { done, idOf, type ConsoleContext } from './context';
 
@@ -23,6 +25,7 @@ const NEW_SUBSCRIPTION: FormValues = {
   signature: 'ms-signature',
   'auth.type': 'none',
   connectionTimeout: 'PT30S',
+  ...breakerValues(undefined),
 };
 
 /** The form page; `extra` carries what another page group adds to it (the "try it" result). */
@@ -47,6 +50,7 @@ export const formPage = (
       retryPolicies: RETRY_POLICIES,
       signatures: SIGNATURE_SCHEMES,
       eventTypes: knownEventTypes(),
+      holdState: null,
       ...extra,
     },
     status,
@@ -86,7 +90,8 @@ export async function subscriptionFormRoutes(app: FastifyInstance, { client, sto
 
   app.get('/console/subscriptions/:id', guarded, async (request, reply) => {
     const current = publicView(await store.get(idOf(request)));
-    return formPage(reply, 'edit', valuesOf(current), {}, current);
+    const holdState = await holdStateOf(client, current);
+    return formPage(reply, 'edit', valuesOf(current), {}, current, 200, { holdState });
   });
 
   app.post('/console/subscriptions/:id', posted(app), async (request, reply) => {

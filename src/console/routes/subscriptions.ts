@@ -2,11 +2,17 @@ import type { FastifyInstance } from 'fastify';
 import { publicView } from '../../subscriptions/seal';
 import { deliveriesQuery } from '../../temporal/deliveries';
 import { readHealthMemos } from '../../temporal/health';
-import type { HealthMemo } from '../../shared/health';
+import { gateState, holdSubscription, releaseSubscription } from '../../temporal/hold';
+import { breakerView, heldView, shortTime, tripped, type HealthRead } from '../hold-view';
 import { guarded, posted } from '../plugins/session';
 import { done, flashOf, idOf, type ConsoleContext } from './context';
 
-/** The subscriptions list (with each one's health: healthy, failing since T, disabled), enable/disable and Test. */
+type GateState = Awaited<ReturnType<typeof gateState>>;
+
+/**
+ * The subscriptions list (with each one's health: healthy, failing since T, disabled; held since T by
+ * whom, the breaker's state), enable/disable, hold/release and Test.
+ */
 export async function subscriptionListRoutes(app: FastifyInstance, { client, store, ui }: ConsoleContext) {
   app.get('/console', guarded, async (request, reply) => {
     const subscriptions = (await store.list()).map(publicView);
@@ -15,11 +21,21 @@ export async function subscriptionListRoutes(app: FastifyInstance, { client, sto
       client,
       subscriptions.map((s) => s.id),
     );
+    // The gate's state only where there is a hold to tell about (held, or tripped by the breaker).
+    const gates = new Map<string, GateState | undefined>(
+      await Promise.all(
+        subscriptions
+          .filter((s) => s.hold || tripped(health.get(s.id)))
+          .map(async (s) => [s.id, await gateState(client, s.id).catch(() => undefined)] as const),
+      ),
+    );
     return reply.consolePage('list', {
       title: 'Subscriptions',
       subscriptions: subscriptions.map((s) => ({
         ...s,
         health: healthView(s.active, health.get(s.id)),
+        held: heldView(s.hold, gates.get(s.id)),
+        breakerState: breakerView(s.breaker, health.get(s.id), gates.get(s.id)),
         uiList: ui.list(deliveriesQuery(s.id)),
       })),
       csrf: reply.generateCsrf(),
@@ -40,6 +56,22 @@ export async function subscriptionListRoutes(app: FastifyInstance, { client, sto
     return done(reply, '/console', `Disabled ${id}.`);
   });
 
+  // Hold and release are signals to the subscription's workflow (its history keeps who did what, when).
+  app.post('/console/subscriptions/:id/hold', posted(app), async (request, reply) => {
+    const id = idOf(request);
+    await store.get(id); // a 404 for a subscription that does not exist
+    const budgetRuns = (request.body as { budgetRuns?: unknown } | undefined)?.budgetRuns === 'on';
+    await holdSubscription(client, id, { by: 'operator', ...(budgetRuns ? { budgetRuns } : {}) });
+    return done(reply, '/console', `Held ${id}.`);
+  });
+
+  app.post('/console/subscriptions/:id/release', posted(app), async (request, reply) => {
+    const id = idOf(request);
+    await store.get(id);
+    await releaseSubscription(client, id, { by: 'operator' });
+    return done(reply, '/console', `Released ${id}.`);
+  });
+
   app.post('/console/subscriptions/:id/test', posted(app), async (request, reply) => {
     const id = idOf(request);
     const sentAt = new Date(Date.now() - 1000).toISOString();
@@ -49,14 +81,14 @@ export async function subscriptionListRoutes(app: FastifyInstance, { client, sto
 }
 
 /** What the list shows: green healthy, red failing since T (n failures, last status), grey disabled. */
-function healthView(active: boolean, memo: HealthMemo | null | 'unknown' | undefined) {
+function healthView(active: boolean, memo: HealthRead) {
   if (!active) return { state: 'disabled' as const };
   if (memo === 'unknown' || memo === undefined) return { state: 'unknown' as const };
   if (!memo || memo.state !== 'failing') return { state: 'healthy' as const };
   return {
     state: 'failing' as const,
     since: memo.since,
-    sinceShort: `${memo.since.slice(11, 16)} UTC`,
+    sinceShort: shortTime(memo.since),
     failures: memo.consecutiveFailures,
     last: memo.lastFailure?.httpStatus ?? (memo.lastFailure ? 'no answer' : undefined),
     error: memo.lastFailure?.error,
