@@ -63,6 +63,8 @@ test(`${N} failed deliveries, ${N / 5} retried singly and delivered since: the b
     triggers: ['bulk.*'],
     retryPolicy: 'none',
     signature: 'standard-webhooks',
+    // Every delivery must fail: the breaker would hold the subscription after its tenth failure.
+    breaker: { enabled: false },
   });
 
   // N deliveries as fan-out starts them (the same start options), without N inbound workflows.
