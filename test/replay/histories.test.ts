@@ -27,6 +27,7 @@ test('there is a recorded history of every workflow type', () => {
       'coalesceWorkflow',
       'healthWorkflow',
       'bulkRetryWorkflow',
+      'gateWorkflow',
     ]),
   );
 });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deliveryWorkflowId } from '../../src/shared/delivery';
+import { gateWorkflowId } from '../../src/shared/gate';
 import { healthWorkflowId } from '../../src/shared/health';
 import { laneWorkflowId } from '../../src/shared/lane';
 import { subscriptionWorkflowId } from '../../src/shared/subscription';
@@ -212,4 +213,61 @@ test('bulk retry: two failed deliveries retried', async () => {
   const job = await adminApi(h, 'POST', `/api/subscriptions/${sub}/retry`, { key: 'recording' });
   if (job.statusCode !== 202) throw new Error(`bulk retry: ${job.statusCode} ${job.body}`);
   await save('bulk-retry', job.json().workflowId);
+}, 120_000);
+
+test('gate: a held subscription whose waiting deliveries are released', async () => {
+  let up = false;
+  receiver.on('/gated', () => ({ status: up ? 200 : 503 }));
+  const sub = await createSubscription(h, {
+    id: 'rec-gated',
+    url: hook('gated'),
+    secret: 'recording-subscriber-secret',
+    triggers: ['rec.Gated'],
+    retryPolicy: 'one-day',
+  });
+  // One delivery fails its first attempt before the hold (it meets the gate in backoff), one starts held.
+  const early = await publish(h, { type: 'rec.Gated', data: { i: 1 } });
+  await eventually(async () => receiver.requestsTo('/gated').length >= 1, 'the failed first attempt');
+  const held = await adminApi(h, 'POST', `/api/subscriptions/${sub}/hold`, { reason: 'recording' });
+  if (held.statusCode !== 200) throw new Error(`hold: ${held.statusCode} ${held.body}`);
+  const late = await publish(h, { type: 'rec.Gated', data: { i: 2 } });
+  await eventually(async () => {
+    const res = await adminApi(h, 'GET', `/api/subscriptions/${sub}/gate`);
+    return res.json().waiting === 2;
+  }, 'two deliveries waiting at the gate');
+  up = true;
+  const released = await adminApi(h, 'POST', `/api/subscriptions/${sub}/release`);
+  if (released.statusCode !== 200) throw new Error(`release: ${released.statusCode} ${released.body}`);
+  await save('delivery-gated', deliveryWorkflowId(early.eventId, sub));
+  await h.client.workflow.getHandle(deliveryWorkflowId(late.eventId, sub)).result();
+  // Both permits answered: the gate idles (it would end after a minute; its history so far is enough).
+  await eventually(async () => {
+    const res = await adminApi(h, 'GET', `/api/subscriptions/${sub}/gate`);
+    return res.json().waiting === 0 && res.json().inFlight === 0;
+  }, 'the gate to be idle');
+  await save('gate', gateWorkflowId(sub), { running: true });
+}, 120_000);
+
+test('health with the breaker: tripped after two failed attempts, released, recovered', async () => {
+  let up = false;
+  receiver.on('/breaker', () => ({ status: up ? 200 : 503 }));
+  const sub = await createSubscription(h, {
+    id: 'rec-breaker',
+    url: hook('breaker'),
+    secret: 'recording-subscriber-secret',
+    triggers: ['rec.Tripped'],
+    retryPolicy: 'one-day',
+    breaker: { enabled: true, consecutiveFailures: 2, failingForMs: 600_000 },
+  });
+  const event = await publish(h, { type: 'rec.Tripped', data: { i: 1 } });
+  await eventually(async () => {
+    const res = await adminApi(h, 'GET', `/api/subscriptions/${sub}`);
+    return (res.json().hold as { by?: string } | undefined)?.by === 'breaker';
+  }, 'the breaker to hold the subscription');
+  // The receiver is up; an operator releases (the gate's probe would, 30 s later).
+  up = true;
+  const released = await adminApi(h, 'POST', `/api/subscriptions/${sub}/release`);
+  if (released.statusCode !== 200) throw new Error(`release: ${released.statusCode} ${released.body}`);
+  await h.client.workflow.getHandle(deliveryWorkflowId(event.eventId, sub)).result();
+  await save('health-breaker', healthWorkflowId(sub));
 }, 120_000);
