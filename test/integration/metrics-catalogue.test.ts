@@ -65,7 +65,7 @@ const admin = (method: 'GET' | 'POST', url: string, body?: unknown) =>
     payload: body ? JSON.stringify(body) : undefined,
   });
 
-async function eventually<T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000) {
+async function eventually<T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs = 90_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -178,7 +178,7 @@ test('every metric the dashboard and the alert rules use is exported by the API 
   const used = new Set(exprs.flatMap((e) => [...e.matchAll(/\b(?:hookflow|temporal)_\w+/g)].map((m) => m[0])));
   expect([...used].filter((name) => name.startsWith('temporal_'))).not.toEqual([]);
   expect([...used].filter((name) => !exported.has(name))).toEqual([]);
-});
+}, 180_000);
 
 test('series stay bounded: event ids never become labels, subscriptions beyond the cap share "other"', async () => {
   const ids = await Promise.all(
