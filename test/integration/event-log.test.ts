@@ -132,6 +132,7 @@ sources:
     secret: 's',
     triggers: ['extend-commerce.OrderReserved'],
     retryPolicy: 'none',
+    breaker: { enabled: false }, // each of its deliveries is to end failed, none held
   });
   testStart = new Date().toISOString();
   const started = Date.now();
