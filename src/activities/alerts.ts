@@ -21,7 +21,7 @@ const hostOf = (url: string) => {
 };
 
 /** What an operator reads about a state change: never a body, never a credential, the URL's host only. */
-function transitionData(transition: HealthTransition, subscription: Subscription | null) {
+export function transitionData(transition: HealthTransition, subscription: Subscription | null) {
   return {
     subscriptionId: transition.subscriptionId,
     name: subscription?.name ?? transition.subscriptionId,

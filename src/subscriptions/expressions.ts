@@ -1,6 +1,7 @@
 import jsonata from 'jsonata';
 import type { OutboundEvent } from '../shared/delivery';
 import type { SubscriptionTransform } from '../shared/subscription';
+import { bindCheckedStrings, checkStepResult, concatOperands, STRING_CHARS } from './expression-strings';
 
 /**
  * Subscription expressions in JSONata (https://docs.jsonata.org): content filters (`filterExpression`)
@@ -32,6 +33,8 @@ export const EXPRESSION_LIMITS = {
   outputBytes: 256 * 1024,
   /** One header value a transformation yields. */
   headerChars: 1024,
+  /** Any string an evaluation builds (checked before `$pad`, `$join`, `$string`, `$replace`, `&` and after each step). */
+  stringChars: STRING_CHARS,
   /** Strings a regular expression is matched against. */
   regexSubjectChars: 64 * 1024,
   /** Compiled expressions kept (least recently used go first). */
@@ -99,10 +102,51 @@ function regexLiterals(node: unknown, found: { source: string; position?: number
   return found;
 }
 
+/** JSONata's built-in functions (`$eval` is turned off: see expression-strings.ts). */
+const BUILT_INS = new Set(
+  `sum count max min average string substring substringBefore substringAfter lowercase uppercase length trim pad
+  match contains replace split join formatNumber formatBase formatInteger parseInteger number floor ceil round abs
+  sqrt power random boolean not map zip filter single reduce sift keys lookup append exists spread merge reverse
+  each error assert type sort shuffle distinct base64encode base64decode encodeUrlComponent encodeUrl
+  decodeUrlComponent decodeUrl toMillis fromMillis clone now millis`.split(/\s+/),
+);
+
+/**
+ * A call to a function that is neither built in nor bound in the expression (`$foo()`, `$Pad()`): it
+ * would fail on every event, so it is refused when the subscription is saved.
+ */
+function unknownFunction(ast: unknown): { name: string; position?: number } | undefined {
+  const bound = new Set<string>();
+  const called: { name: string; position?: number }[] = [];
+  const seen = new Set<unknown>();
+  const walk = (node: unknown) => {
+    if (!node || typeof node !== 'object' || seen.has(node)) return;
+    seen.add(node);
+    const n = node as { type?: string; value?: unknown; lhs?: unknown; procedure?: unknown; arguments?: unknown[] };
+    if (n.type === 'bind') {
+      const lhs = n.lhs as { value?: unknown } | undefined;
+      if (typeof lhs?.value === 'string') bound.add(lhs.value);
+    }
+    if (n.type === 'lambda')
+      for (const arg of n.arguments ?? [])
+        if (typeof (arg as { value?: unknown }).value === 'string') bound.add((arg as { value: string }).value);
+    if (n.type === 'function' || n.type === 'partial') {
+      const proc = n.procedure as { type?: string; value?: unknown; position?: number } | undefined;
+      if (proc?.type === 'variable' && typeof proc.value === 'string')
+        called.push({ name: proc.value, position: proc.position });
+    }
+    for (const value of Object.values(node)) walk(value);
+  };
+  walk(ast);
+  return called.find((c) => c.name !== '' && !BUILT_INS.has(c.name) && !bound.has(c.name));
+}
+
 const cache = new Map<string, jsonata.Expression>();
 
 /** JSONata calls this binding before each step of an evaluation. */
 const EVALUATE_ENTRY = Symbol.for('jsonata.__evaluate_entry');
+/** ... and this one after each step, with its result. */
+const EVALUATE_EXIT = Symbol.for('jsonata.__evaluate_exit');
 
 /** The running evaluation's budget (one runs at a time: see oneAtATime). */
 const budget = { steps: 0, cpuStartUs: 0 };
@@ -156,7 +200,18 @@ export function compileExpression(source: string): jsonata.Expression {
       }`,
       risky.position,
     );
+  const unknown = unknownFunction(compiled.ast());
+  if (unknown)
+    throw new ExpressionError(
+      `$${unknown.name} ${unknown.name === 'eval' ? 'is not available (it would run unchecked expressions)' : 'is not a JSONata function'}${unknown.position !== undefined ? ` at position ${unknown.position}` : ''}`,
+      unknown.position,
+    );
   compiled.assign(EVALUATE_ENTRY as unknown as string, countStep);
+  const operands = concatOperands(compiled.ast());
+  compiled.assign(EVALUATE_EXIT as unknown as string, (expr: object, _input: unknown, _env: unknown, result: unknown) =>
+    checkStepResult(operands, expr, result),
+  );
+  bindCheckedStrings(compiled);
   cache.set(source, compiled);
   if (cache.size > EXPRESSION_LIMITS.cacheEntries) cache.delete(cache.keys().next().value!);
   return compiled;
@@ -248,7 +303,7 @@ const RESERVED_HEADER =
 
 /**
  * The body and headers a subscription's `transform` makes of the event: `body` is evaluated to a JSON
- * value (nothing = `null`), each header's value is a JSONata expression, or a literal when it is not
+ * value (nothing at all is an error), each header's value is a JSONata expression, or a literal when it is not
  * valid JSONata. ExpressionError when an evaluation fails or the body is larger than outputBytes.
  */
 export async function transformEvent(
@@ -257,7 +312,10 @@ export async function transformEvent(
 ): Promise<TransformedRequest> {
   const input = expressionInput(event);
   const result = await evaluateBounded(transform.body, input);
-  const body = JSON.stringify(result ?? null);
+  // Nothing at all (every field it reads is missing from this event) is a visible failure, not an empty body.
+  if (result === undefined)
+    throw new ExpressionError('the transformation yielded nothing: the fields it reads are missing from this event');
+  const body = JSON.stringify(result);
   if (Buffer.byteLength(body) > EXPRESSION_LIMITS.outputBytes)
     throw new ExpressionError(
       `the transformed body is ${Buffer.byteLength(body)} bytes (at most ${EXPRESSION_LIMITS.outputBytes})`,

@@ -1,0 +1,216 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { deliverySchedule } from '../src/activities/fan-out';
+import { parseConfig } from '../src/config/load';
+import { requireKeyring } from '../src/security/from-config';
+import { deliveryWorkflowId, type OutboundEvent } from '../src/shared/delivery';
+import { deliveryStartOptions } from '../src/shared/delivery-start';
+import type { Subscription } from '../src/shared/subscription';
+import { DEV_SERVER_DYNAMIC_CONFIG, startDevServer } from '../src/stack/dev-server';
+import { temporalCliPath } from '../src/stack/temporal-cli';
+import { createSubscriptionSchema } from '../src/subscriptions/schema';
+import { SubscriptionStore } from '../src/subscriptions/store';
+import { dataConverterFor } from '../src/temporal/data-converter';
+import { cpuPercent, sampleProcess, summarize } from './stats';
+
+/**
+ * `npm run bench:hostile-expression`: does the worst transformation the expression bounds allow stall the
+ * worker for everyone else? (docs/performance.md "Hostile expressions".)
+ * A steady stream of RATE events/s (default 10) for SECONDS (default 30) to a normal subscription: the
+ * e2e latency (event started -> receiver has it) of its deliveries, first alone, then while a second
+ * subscription with a hostile transformation (a doubling recursion: it runs to the step or CPU bound on
+ * every event, then fails with TransformFailed) receives the same stream. Deliveries are started as the
+ * fan-out starts them, on the bench worker (bench/worker.ts, a child process); a dev server of its own,
+ * or BENCH_TEMPORAL_ADDRESS. Results: bench/results/hostile-expression-<tier>-<date>.json.
+ */
+const RATE = Number(process.env.HOSTILE_RATE ?? 10);
+const SECONDS = Number(process.env.HOSTILE_SECONDS ?? 30);
+const TASK_QUEUE = `hostile-bench-${randomUUID().slice(0, 8)}`;
+/** 2^25 calls if unbounded: stops at 5,000 steps or 50 ms of CPU, each time. */
+export const HOSTILE_BODY = '($f := function($n){$n > 0 ? $f($n - 1) + $f($n - 1) : 1}; {"n": $f(25)})';
+
+/** A receiver that answers 200 at once and records each request's e2e latency from `data.sentAt`. */
+async function startReceiver() {
+  const latencies = new Map<string, number[]>();
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const path = (req.url ?? '/').split('?')[0]!;
+      try {
+        const sentAt = (JSON.parse(Buffer.concat(chunks).toString()) as { data?: { sentAt?: number } }).data?.sentAt;
+        if (typeof sentAt === 'number') latencies.set(path, [...(latencies.get(path) ?? []), Date.now() - sentAt]);
+      } catch {
+        // not an envelope: not measured
+      }
+      res.writeHead(200).end('ok');
+    });
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    at: (path: string) => latencies.get(path) ?? [],
+    stop: () => new Promise<void>((ok) => (server.closeAllConnections(), server.close(() => ok()))),
+  };
+}
+
+function child(script: string, env: NodeJS.ProcessEnv): ChildProcess {
+  const proc = fork(resolve(__dirname, script), { env, execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+  process.once('exit', () => proc.kill('SIGKILL'));
+  return proc;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(check: () => boolean, what: string, timeoutMs = 10 * 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(250);
+  }
+}
+
+async function main() {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+  const external = process.env.BENCH_TEMPORAL_ADDRESS;
+  const tier = process.env.BENCH_TIER ?? (external ? 'postgres' : 'dev');
+  const server = external
+    ? { address: external, stop: async () => undefined }
+    : await startDevServer({ cli: temporalCliPath(), headless: true, dynamicConfig: DEV_SERVER_DYNAMIC_CONFIG });
+  process.once('exit', () => void server.stop());
+  const receiver = await startReceiver();
+  const yaml = `
+security: { encryptionKeys: [{ id: k1, key: "${randomBytes(32).toString('base64')}" }] }
+network: { allow: ["127.0.0.0/8", "::1/128", "localhost"] }
+metrics: { workerPort: 0 }
+`;
+  const configFile = join(mkdtempSync(join(tmpdir(), 'hookflow-hostile-')), 'config.yaml');
+  writeFileSync(configFile, yaml);
+  const env = {
+    ...process.env,
+    HOOKFLOW_CONFIG: configFile,
+    TEMPORAL_ADDRESS: server.address,
+    HOOKFLOW_TASK_QUEUE: TASK_QUEUE,
+    LOG_LEVEL: 'error',
+  };
+  const config = parseConfig(yaml, env, 'hostile expression bench');
+  const worker = child('worker.ts', env);
+  await new Promise<void>((ok, fail) => {
+    worker.once('message', () => ok());
+    worker.once('exit', (code) => fail(new Error(`worker exited with ${code}`)));
+  });
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    dataConverter: dataConverterFor(config),
+  });
+  const store = new SubscriptionStore(client, TASK_QUEUE, requireKeyring(config, 'the bench'));
+  const run = Date.now().toString(36);
+
+  const subscribe = (id: string, path: string, extra: Record<string, unknown>) =>
+    store.create(
+      createSubscriptionSchema.parse({
+        id,
+        name: id,
+        contactEmail: 'bench@example.com',
+        url: `${receiver.url}${path}`,
+        secret: 'sub-secret',
+        triggers: ['shop.*'],
+        signature: 'x-signature',
+        retryPolicy: 'none',
+        ...extra,
+      }),
+    );
+  const normal = await subscribe(`normal-${run}`, '/normal', {});
+  const hostile = await subscribe(`hostile-${run}`, '/hostile', { transform: { body: HOSTILE_BODY } });
+
+  /** RATE events/s for SECONDS, each started for every subscription in `to` at once. */
+  async function stream(phase: string, to: Subscription[]) {
+    const n = RATE * SECONDS;
+    const before = sampleProcess(worker.pid!);
+    const startedAt = Date.now();
+    const starts: Promise<unknown>[] = [];
+    for (let i = 0; i < n; i += 1) {
+      await sleep(Math.max(0, startedAt + (i * 1000) / RATE - Date.now()));
+      const event: OutboundEvent = {
+        id: `api/${run}-${phase}-${i}`,
+        uuid: randomUUID(),
+        type: 'shop.OrderPaid',
+        occurredAt: new Date().toISOString(),
+        data: { orderNumber: `SO-${i}`, sentAt: Date.now() },
+      };
+      for (const sub of to)
+        starts.push(
+          client.workflow.start('deliveryWorkflow', {
+            ...deliveryStartOptions(
+              {
+                subscriptionId: sub.id,
+                workflowId: deliveryWorkflowId(event.id, sub.id),
+                schedule: deliverySchedule(sub, config),
+              },
+              event,
+            ),
+            taskQueue: TASK_QUEUE,
+          }),
+        );
+    }
+    await Promise.all(starts);
+    return { n, before };
+  }
+
+  const alone = await stream('alone', [normal]);
+  await until(() => receiver.at('/normal').length >= alone.n, `${alone.n} deliveries alone`);
+  const aloneStats = {
+    ...summarize(receiver.at('/normal')),
+    workerCpuPercent: cpuPercent(alone.before, sampleProcess(worker.pid!)),
+  };
+  console.log('alone', aloneStats);
+
+  const mixed = await stream('mixed', [normal, hostile]);
+  await until(() => receiver.at('/normal').length >= alone.n + mixed.n, `${mixed.n} deliveries beside the hostile one`);
+  const beside = receiver.at('/normal').slice(alone.n);
+  const besideStats = { ...summarize(beside), workerCpuPercent: cpuPercent(mixed.before, sampleProcess(worker.pid!)) };
+  console.log('beside hostile', besideStats);
+
+  const results = {
+    bench: 'hostile-expression',
+    tier,
+    at: new Date().toISOString(),
+    rate: RATE,
+    seconds: SECONDS,
+    hostileBody: HOSTILE_BODY,
+    hostileRequestsReceived: receiver.at('/hostile').length, // 0: every one fails with TransformFailed
+    alone: aloneStats,
+    besideHostile: besideStats,
+    ratio: {
+      p50: Math.round((besideStats.p50 / aloneStats.p50) * 100) / 100,
+      p95: Math.round((besideStats.p95 / aloneStats.p95) * 100) / 100,
+    },
+  };
+  console.log('ratio', results.ratio);
+  const dir = resolve(__dirname, 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = resolve(
+    dir,
+    `hostile-expression-${tier}-${new Date().toISOString().slice(0, 19).replace(/:/g, '-')}.json`,
+  );
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`results: ${file}`);
+  await connection.close();
+  await receiver.stop();
+  worker.kill('SIGTERM');
+  await server.stop();
+  process.exit(0);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
