@@ -40,7 +40,7 @@ beforeAll(async () => {
     testConfig(`console: { temporalUiUrl: "${process.env.HOOKFLOW_TEST_WEB_UI_URL ?? 'http://localhost:8233'}" }`),
   );
   await createSubscription(h, {
-    id: 'erp-sync',
+    id: 'erp-retry',
     name: 'ERP sync',
     url: `${receiver.url}/hook`,
     triggers: ['shop.*'],
@@ -58,7 +58,7 @@ beforeAll(async () => {
       };
       return h.client.workflow.start('deliveryWorkflow', {
         ...deliveryStartOptions(
-          { subscriptionId: 'erp-sync', workflowId: deliveryWorkflowId(event.id, 'erp-sync'), schedule },
+          { subscriptionId: 'erp-retry', workflowId: deliveryWorkflowId(event.id, 'erp-retry'), schedule },
           event,
         ),
         taskQueue: h.config.temporal.taskQueue,
@@ -75,7 +75,7 @@ beforeAll(async () => {
     async () =>
       (
         await h.client.workflow.count(
-          `WorkflowType = 'deliveryWorkflow' AND HookflowSubscription = 'erp-sync' AND ExecutionStatus = 'Failed'`,
+          `WorkflowType = 'deliveryWorkflow' AND HookflowSubscription = 'erp-retry' AND ExecutionStatus = 'Failed'`,
         )
       ).count === 6,
     'six failed runs listed',
@@ -105,18 +105,18 @@ afterAll(async () => {
 const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 
 test('the operator counts the failed deliveries, retries them and watches the job to its end', async () => {
-  await page.goto(`${base}/console/subscriptions/erp-sync/deliveries`);
+  await page.goto(`${base}/console/subscriptions/erp-retry/deliveries`);
   await page.getByText('Retry failed deliveries in bulk').click();
   await page.getByLabel('Last HTTP status').fill('500');
   await page.locator('#bulk-retry').screenshot({ path: join(SHOTS, 'bulk-retry-form.png') });
   await page.getByRole('button', { name: 'Count them' }).click();
-  await page.waitForURL(/\/console\/subscriptions\/erp-sync\/retry\?/);
+  await page.waitForURL(/\/console\/subscriptions\/erp-retry\/retry\?/);
   await expect(page.locator('#bulk-preview-count').textContent()).resolves.toBe('6');
   await expect(page.locator('#retention').textContent()).resolves.toMatch(/keeps deliveries for/);
   await shot('bulk-retry-preview');
 
   await page.getByRole('button', { name: 'Retry them' }).click();
-  await page.waitForURL(/\/console\/subscriptions\/erp-sync\/retry\/[a-f0-9]+$/);
+  await page.waitForURL(/\/console\/subscriptions\/erp-retry\/retry\/[a-f0-9]+$/);
   // The page reloads itself every 2 s while the job runs.
   await page.locator('#bulk-state', { hasText: 'done' }).waitFor({ timeout: 30_000 });
   await expect(page.locator('#bulk-matched').textContent()).resolves.toBe('6');
@@ -130,7 +130,7 @@ test('the operator counts the failed deliveries, retries them and watches the jo
 });
 
 test('the custom retry schedule: a longest wait shorter than the first is refused in words', async () => {
-  await page.goto(`${base}/console/subscriptions/erp-sync`);
+  await page.goto(`${base}/console/subscriptions/erp-retry`);
   await page.getByLabel('Retry policy').selectOption('custom');
   await page.getByLabel('Custom: first wait').fill('PT5M');
   await page.getByLabel('Custom: backoff coefficient').fill('2');

@@ -33,7 +33,7 @@ sources:
 `),
   );
   await createSubscription(h, {
-    id: 'erp-sync',
+    id: 'erp-events',
     url: `${receiver.url}/hook`,
     secret: 's',
     triggers: ['extend-commerce.OrderCreated', 'extend-commerce.OrderPicked'],
@@ -88,7 +88,7 @@ test('the operator searches an order number and finds its events and deliveries'
   }
   const rows = page.locator('#events tbody tr');
   await expect(rows.count()).resolves.toBe(2);
-  await expect(rows.first().textContent()).resolves.toContain('erp-sync');
+  await expect(rows.first().textContent()).resolves.toContain('erp-events');
   await expect(page.locator('#events').textContent()).resolves.toContain('extend-commerce.OrderCreated');
   await shot('events');
 });
@@ -96,7 +96,7 @@ test('the operator searches an order number and finds its events and deliveries'
 test('an event opens with its notification and its deliveries, each linked to its attempts', async () => {
   await page.getByRole('link', { name: 'extend-commerce.OrderCreated' }).click();
   await expect(page.locator('#notification').textContent()).resolves.toContain('"OrderNumber": "SO-10442"');
-  await expect(page.locator('#deliveries').textContent()).resolves.toContain('erp-sync');
+  await expect(page.locator('#deliveries').textContent()).resolves.toContain('erp-events');
   await expect(page.locator('#deliveries .badge').textContent()).resolves.toBe('delivered');
   await shot('event');
   // The delivery's attempt log is one click away.
