@@ -1,13 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { deliveryWorkflowId, type DeliverySchedule, type OutboundEvent } from '../../src/shared/delivery';
 import { deliveryStartOptions } from '../../src/shared/delivery-start';
 import { FakeHttpPeer } from '../support/fake-http';
-import { ADMIN_TOKEN, eventually, startHarness, testConfig, type Harness } from '../support/harness';
+import { eventually, startHarness, testConfig, type Harness } from '../support/harness';
 import { adminApi, createSubscription } from '../support/outbound';
+import { openConsole } from '../support/browser';
 
 /**
  * Bulk retry in a real Chromium: six deliveries failed, one retried and delivered since; the operator
@@ -81,19 +81,7 @@ beforeAll(async () => {
     'six failed runs listed',
   );
 
-  await h.app.listen({ host: '127.0.0.1', port: 0 });
-  base = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox'],
-  });
-  const context = await browser.newContext({ viewport: { width: 1366, height: 800 }, locale: 'en-GB' });
-  page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  await page.goto(`${base}/console/login`);
-  await page.getByLabel('Admin token', { exact: true }).fill(ADMIN_TOKEN);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(`${base}/console`);
+  ({ browser, page, base } = await openConsole(h));
 });
 
 afterAll(async () => {

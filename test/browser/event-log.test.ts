@@ -1,11 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { FakeHttpPeer } from '../support/fake-http';
-import { ADMIN_TOKEN, startHarness, testConfig, type Harness } from '../support/harness';
+import { startHarness, testConfig, type Harness } from '../support/harness';
 import { createSubscription } from '../support/outbound';
 import { extendBody, post, sign } from '../support/webhooks';
+import { openConsole } from '../support/browser';
 
 /**
  * The event log in a real Chromium: the operator searches an order number, finds its events and their
@@ -49,19 +49,7 @@ sources:
   await Promise.all(
     (res.json().events as Array<{ workflowId: string }>).map((e) => h.client.workflow.getHandle(e.workflowId).result()),
   );
-  await h.app.listen({ host: '127.0.0.1', port: 0 });
-  base = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox'],
-  });
-  const context = await browser.newContext({ viewport: { width: 1366, height: 800 }, locale: 'en-GB' });
-  page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  await page.goto(`${base}/console/login`);
-  await page.getByLabel('Admin token', { exact: true }).fill(ADMIN_TOKEN);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(`${base}/console`);
+  ({ browser, page, base } = await openConsole(h));
 });
 
 afterAll(async () => {

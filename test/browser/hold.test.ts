@@ -1,10 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { FakeHttpPeer } from '../support/fake-http';
 import { ADMIN_TOKEN, eventually, startHarness, testConfig, type Harness } from '../support/harness';
 import { adminApi, deliverPublished, subscribe } from '../support/outbound';
+import { openConsole } from '../support/browser';
 
 /**
  * Hold and release in the console, in a real Chromium against a real dev server and worker: a receiver
@@ -19,7 +19,6 @@ let h: Harness;
 let base: string;
 let receiver: FakeHttpPeer;
 let browser: Browser;
-let context: BrowserContext;
 let page: Page;
 let down = true;
 let erpId: string;
@@ -34,15 +33,7 @@ delivery: { oneDay: { initialInterval: PT0.3S, backoffCoefficient: 1, maximumInt
 alerts: { healthCheckInterval: PT0.5S }
 `),
   );
-  await h.app.listen({ host: '127.0.0.1', port: 0 });
-  base = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox'],
-  });
-  context = await browser.newContext({ viewport: { width: 1366, height: 800 }, locale: 'en-GB' });
-  page = await context.newPage();
-  page.setDefaultTimeout(15_000);
+  ({ browser, page, base } = await openConsole(h, { signIn: false }));
   erpId = (
     await subscribe(h, receiver, () => ({ status: down ? 503 : 200 }), {
       id: 'erp-orders',

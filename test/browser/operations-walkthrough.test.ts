@@ -2,13 +2,14 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { SMTPServer } from 'smtp-server';
 import { healthWorkflowId } from '../../src/shared/health';
 import { FakeHttpPeer } from '../support/fake-http';
-import { ADMIN_TOKEN, eventually, startHarness, testConfig, type Harness } from '../support/harness';
+import { eventually, startHarness, testConfig, type Harness } from '../support/harness';
 import { createSubscription, json } from '../support/outbound';
 import { extendBody, post, sign } from '../support/webhooks';
+import { openConsole } from '../support/browser';
 
 /**
  * An outage as the operator lives it, in a real Chromium against a real dev server, a loopback SMTP
@@ -108,19 +109,7 @@ alerts:
     signature: 'x-signature',
     triggers: ['hookflow.*'],
   });
-  await h.app.listen({ host: '127.0.0.1', port: 0 });
-  base = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox'],
-  });
-  const context = await browser.newContext({ viewport: { width: 1366, height: 800 }, locale: 'en-GB' });
-  page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  await page.goto(`${base}/console/login`);
-  await page.getByLabel('Admin token', { exact: true }).fill(ADMIN_TOKEN);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(`${base}/console`);
+  ({ browser, page, base } = await openConsole(h));
 }, 90_000);
 
 afterAll(async () => {

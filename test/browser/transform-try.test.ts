@@ -1,10 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { FakeHttpPeer } from '../support/fake-http';
-import { ADMIN_TOKEN, eventually, startHarness, testConfig, type Harness } from '../support/harness';
+import { eventually, startHarness, testConfig, type Harness } from '../support/harness';
 import { adminApi, createSubscription, publish } from '../support/outbound';
+import { openConsole } from '../support/browser';
 
 /**
  * The subscription form's "try it" box in a real Chromium: the operator types a transformation, tries it
@@ -36,10 +36,10 @@ beforeAll(async () => {
   });
   const { workflowId } = await publish(h, {
     type: 'shop.OrderPaid',
-    entity: 'SO-10442',
+    entity: 'SO-20881',
     warehouse: 'GreenWarehouse',
     data: {
-      orderNumber: 'SO-10442',
+      orderNumber: 'SO-20881',
       total: 1249.5,
       currency: 'SEK',
       customer: { number: 'C-118', name: 'Norrland Outdoor AB' },
@@ -52,19 +52,7 @@ beforeAll(async () => {
   });
   await h.client.workflow.getHandle(workflowId).result();
   await eventually(async () => receiver.requestsTo('/hook').length === 1, 'the delivery');
-  await h.app.listen({ host: '127.0.0.1', port: 0 });
-  base = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox'],
-  });
-  const context = await browser.newContext({ viewport: { width: 1366, height: 800 }, locale: 'en-GB' });
-  page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  await page.goto(`${base}/console/login`);
-  await page.getByLabel('Admin token', { exact: true }).fill(ADMIN_TOKEN);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(`${base}/console`);
+  ({ browser, page, base } = await openConsole(h));
 });
 
 afterAll(async () => {
@@ -90,12 +78,12 @@ test('try it: the unsaved transformation runs on the latest real event and shows
   await expect(result.textContent()).resolves.toContain('api/browser-so-10442');
   const shown = await page.locator('#try-result pre').first().textContent();
   expect(JSON.parse(shown!)).toEqual({
-    order: 'SO-10442',
+    order: 'SO-20881',
     amount: 124950,
     customer: 'Norrland Outdoor AB',
     skus: ['TENT-2P', 'STOVE-01'],
   });
-  await expect(result.textContent()).resolves.toContain('x-order: SO-10442');
+  await expect(result.textContent()).resolves.toContain('x-order: SO-20881');
   // What was typed stays in the form; nothing was saved.
   await expect(page.getByLabel('Transformation: body', { exact: true }).inputValue()).resolves.toContain(
     'data.orderNumber',
