@@ -27,7 +27,7 @@ import {
  * The only worker SIGKILLed while a backlog drains: (A) right after a held subscription is released,
  * (B) in the middle of a bulk retry. Real API and worker processes, as in crash-recovery.test.ts.
  * A: at-least-once, so an attempt on the wire at the kill may be sent again; the gate lets at most
- * `maxInFlight` attempts out at once, so a kill can repeat at most that many. B: the resets are keyed
+ * `maxInFlight` attempts out at once, so a kill repeats about that many (bound: twice). B: the resets are keyed
  * by the failed run, so the job resumed after the kill resets nothing twice and no event is sent twice;
  * but policy `none` is one attempt, so a re-sent delivery whose attempt died unsent with the worker
  * fails again, and a second job (which skips the delivered) sends those: each event once in all.
@@ -36,6 +36,8 @@ import {
 const NAME = 'kill-during-release';
 const HELD = 300;
 const MAX_IN_FLIGHT = 10;
+/** Worker kills in scenario A. */
+const KILLS = 1;
 const FAILED = 200;
 const CONCURRENCY = 20;
 /** A hang detector, not a performance bound. */
@@ -110,7 +112,7 @@ function failureReport(what: string) {
   );
 }
 
-test(`${HELD} webhooks held, released, the worker SIGKILLed while they drain: all delivered, at most ${MAX_IN_FLIGHT} repeated`, async () => {
+test(`${HELD} webhooks held, released, the worker SIGKILLed while they drain: all delivered, about maxInFlight (${MAX_IN_FLIGHT}) repeated`, async () => {
   const { receiver } = stack;
   const sub = `${NAME}-receiver`;
   const notificationIds = Array.from({ length: HELD }, () => randomUUID());
@@ -161,8 +163,10 @@ test(`${HELD} webhooks held, released, the worker SIGKILLed while they drain: al
     });
     // The kill landed while the backlog drained.
     expect(events.receivedAtKill).toBeLessThan(HELD);
-    // One kill: at most the attempts the gate let out at once are repeated.
-    expect(duplicates.duplicateDeliveries).toBeLessThanOrEqual(1 * MAX_IN_FLIGHT);
+    // One kill repeats about the attempts the gate let out at once (2-7 of 10 measured). Bound 2x: a slot
+    // frees on the receiver's answer (src/activities/deliver.ts gateDone), before Temporal records the
+    // attempt, so the answered-but-unrecorded attempts at the kill can be a few more than maxInFlight.
+    expect(duplicates.duplicateDeliveries).toBeLessThanOrEqual(KILLS * 2 * MAX_IN_FLIGHT);
   } catch (err) {
     failureReport('kill during release');
     throw err;
