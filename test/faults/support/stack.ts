@@ -11,7 +11,7 @@ import { temporalForFaults, type TemporalUnderTest } from './temporal-tier';
 export const SOURCE_ID = 'erp';
 export const SOURCE_SECRET = 'fault-source-secret';
 export const RECEIVER_SECRET = 'fault-receiver-secret';
-const ADMIN_TOKEN = 'fault-admin-token-0123456789';
+export const ADMIN_TOKEN = 'fault-admin-token-0123456789';
 /** The worker logs this once it polls its task queue (LOG_LEVEL=info). */
 const WORKER_RUNNING = /"state":"RUNNING"/;
 
@@ -41,6 +41,8 @@ export interface FaultStackOptions {
   receiver: Responder;
   /** More YAML under `server:` (e.g. a shorter ackTimeout). */
   server?: string;
+  /** More fields of the receiver's subscription (e.g. `maxInFlight`). */
+  subscription?: Record<string, unknown>;
 }
 
 export async function startFaultStack(options: FaultStackOptions): Promise<FaultStack> {
@@ -112,6 +114,7 @@ sources:
     retryPolicy: 'one-day',
     signature: 'x-signature',
     connectionTimeout: 'PT5S',
+    ...options.subscription,
   });
   return stack;
 }
