@@ -181,7 +181,10 @@ export async function healthWorkflow(input: HealthWorkflowInput): Promise<void> 
   };
 
   const check = async (current: HealthMemo) => {
-    const deliveredAfter = current.lastFailure?.at ?? current.since;
+    // With the breaker: any delivery since it began counting (the latest is returned), not only after the last failure.
+    const deliveredAfter = breakerOn
+      ? (current.breakerFrom?.at ?? current.since)
+      : (current.lastFailure?.at ?? current.since);
     const failedAfter = new Date(Date.parse(current.checkedAt ?? current.since) - VISIBILITY_OVERLAP_MS).toISOString();
     const checkedAt = new Date().toISOString();
     let result: HealthCheck;
@@ -211,6 +214,12 @@ export async function healthWorkflow(input: HealthWorkflowInput): Promise<void> 
       };
       transitions.push(transitionOf(memo));
     }
+    // Still failing, but something was delivered since the breaker began counting: the failures were not
+    // consecutive (a receiver failing now and then). The breaker counts again from that delivery.
+    const counting = memo.breakerFrom?.at ?? memo.since;
+    const deliveredAt = result.deliveredAt;
+    if (breakerOn && !recovered && memo.state === 'failing' && !memo.tripped && deliveredAt && deliveredAt > counting)
+      memo = { ...memo, breakerFrom: { failures: memo.consecutiveFailures, at: deliveredAt } };
     // Disabled during an outage (410 Gone, or an operator): said once, until it is enabled again.
     if (result.disabled && !memo.disabledSeen) {
       memo = { ...memo, disabledSeen: true };
@@ -240,9 +249,11 @@ export async function healthWorkflow(input: HealthWorkflowInput): Promise<void> 
       });
       if (breaker?.exists === false) return;
     }
-    const reason = tripReason(memo);
-    if (reason) {
-      await trip(reason);
+    if (tripReason(memo)) {
+      // A check first: a delivery among the failures means they were not consecutive (see check).
+      if (!(await check(memo))) return;
+      const reason = tripReason(memo);
+      if (reason) await trip(reason);
       continue;
     }
     let wait = checkIntervalMs;

@@ -52,9 +52,11 @@ beforeAll(async () => {
       heldBy.set(subscriptionId, 'breaker');
       return { held: true, heldBy: 'breaker' };
     },
-    checkHealth: async ({ subscriptionId }) => {
+    checkHealth: async ({ subscriptionId, deliveredAfter }) => {
       checks.set(subscriptionId, (checks.get(subscriptionId) ?? 0) + 1);
-      const at = deliveredAt.get(subscriptionId);
+      // As visibility answers: the latest delivery closed after `deliveredAfter`, if any.
+      const latest = deliveredAt.get(subscriptionId);
+      const at = latest && latest > deliveredAfter ? latest : undefined;
       return {
         exists: true,
         inBackoff: 0,
@@ -129,6 +131,24 @@ test('10 consecutive failed attempts trip it at once; the end of the hold is ann
   await eventually(async () => transitionsOf(id).some((t) => t.state === 'healthy'), 'the recovery');
   expect(transitionsOf(id).map((t) => t.state)).toEqual(['failing', 'held', 'released', 'healthy']);
   expect(tripsOf(id)).toHaveLength(1);
+});
+
+test('a receiver failing now and then does not trip it: a delivery among the failures starts the count again', async () => {
+  const id = `flaky-${randomUUID().slice(0, 8)}`;
+  await fail(id, 6);
+  await env.sleep(1_000);
+  deliveredAt.set(id, (await now()).toISOString());
+  await env.sleep(1_000);
+  await fail(id, 6); // 12 since the outage began, but not in a row
+  await skip(id, CHECK_INTERVAL_MS);
+  expect(tripsOf(id)).toEqual([]);
+
+  await fail(id, 9);
+  await skip(id, CHECK_INTERVAL_MS);
+  expect(tripsOf(id)).toEqual([]);
+  await fail(id, 1); // 10 since that delivery
+  await eventually(async () => tripsOf(id).length === 1, 'the trip');
+  expect(tripsOf(id)[0]!.reason).toBe('10 consecutive failed attempts');
 });
 
 test('failing for 15 minutes with fewer failures trips it, at 15 minutes', async () => {
