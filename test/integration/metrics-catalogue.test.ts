@@ -34,7 +34,7 @@ admin: { token: ${TOKEN} }
 network: { allow: ["127.0.0.0/8", "::1/128", "localhost"] }
 metrics: { workerPort: ${await freePort()} }
 logging: { level: error }
-delivery: { oneDay: { initialInterval: PT1S, maximumInterval: PT2S, window: PT1M } }
+delivery: { oneDay: { initialInterval: PT1S, maximumInterval: PT2S, window: PT10M } }
 sources:
   - { id: erp, kind: extend-commerce, secret: ${SECRET}, filter: { warehouses: [GreenWarehouse] } }
 `,
