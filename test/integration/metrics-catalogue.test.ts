@@ -24,6 +24,7 @@ let receiver: FakeHttpPeer;
 let connection: Connection;
 let app: HookflowApp;
 let worker: RunningWorker;
+let client: Client;
 
 beforeAll(async () => {
   receiver = await new FakeHttpPeer(() => ({ status: 200 })).start();
@@ -45,7 +46,7 @@ sources:
     'metrics test config',
   );
   connection = await Connection.connect({ address: config.temporal.address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  client = new Client({ connection, namespace: config.temporal.namespace });
   app = await buildApp({ config, client });
   worker = await startWorker(config, { workflowBundle: { codePath: process.env.HOOKFLOW_TEST_BUNDLE! } });
 }, 120_000);
@@ -87,11 +88,11 @@ async function subscribe(status: number): Promise<string> {
     triggers: ['shop.*'],
   });
   expect(res.statusCode).toBe(201);
+  // Fan-out finds subscriptions in visibility: wait until this one is there.
   await eventually(
     async () =>
-      // A busy Temporal may answer 503 for a moment: try again.
-      ((await admin('GET', '/api/subscriptions')).json().subscriptions ?? []).some((s: { id: string }) => s.id === id),
-    `${id} listed`,
+      (await client.workflow.count(`WorkflowId = 'subscription/${id}' AND ExecutionStatus = 'Running'`)).count === 1,
+    `${id} in visibility`,
   );
   return id;
 }
