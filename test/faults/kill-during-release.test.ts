@@ -173,7 +173,7 @@ test(`${HELD} webhooks held, released, the worker SIGKILLed while they drain: al
   }
 });
 
-test(`bulk retry of ${FAILED} failed deliveries, the worker SIGKILLed during the job: each re-sent exactly once`, async () => {
+test(`bulk retry of ${FAILED} failed deliveries, the worker SIGKILLed during the job: each re-sent, a second time only if on the wire at the kill`, async () => {
   const sub = `${NAME}-failing`;
   let failing = true;
   const failingReceiver = await new FakeHttpPeer(async () => {
@@ -274,9 +274,12 @@ test(`bulk retry of ${FAILED} failed deliveries, the worker SIGKILLed during the
       )}`,
     );
     expect(missing).toEqual([]);
-    // Exactly once each: the job resumed after the kill found its resets already done, and the second
-    // job skipped every delivery delivered since.
-    expect([...counts].filter(([, n]) => n !== 1)).toEqual([]);
+    // Each at least once, and twice only for a request on the wire when the worker died (its attempt was
+    // lost with it and failed unrecorded): the job resumed after the kill found its resets already done,
+    // and the second job skipped every delivery delivered since.
+    const repeated = [...counts].filter(([, n]) => n !== 1);
+    expect(repeated.every(([, n]) => n === 2)).toBe(true);
+    expect(repeated.length).toBeLessThanOrEqual(KILLS * 2 * MAX_IN_FLIGHT);
     // The page resumed after the kill finds what it reset before as delivered, running or retried already.
     expect(progress).toMatchObject({ matched: FAILED, errors: 0, done: true });
     expect(progress.retried + progress.skippedDelivered + progress.skippedRunning + progress.skippedRetried).toBe(
