@@ -251,7 +251,9 @@ test(`bulk retry of ${FAILED} failed deliveries, the worker SIGKILLed during the
       expect(again.status).toBe(202);
       await jobDone(again.json.jobId);
       events.secondJob = (await admin('GET', `/api/subscriptions/${sub}/retry/${again.json.jobId}`)).json;
-      expect(events.secondJob).toMatchObject({ retried: failedAgain.length, errors: 0, done: true });
+      expect(events.secondJob).toMatchObject({ errors: 0, done: true });
+      // Those never received, and any whose request was on the wire at the kill (its attempt died unrecorded).
+      expect((events.secondJob as { retried: number }).retried).toBeGreaterThanOrEqual(failedAgain.length);
     }
     const missing = await waitAllDelivered(eventIds, resent, DELIVERY_BOUND_MS);
     const progress = (await admin('GET', `/api/subscriptions/${sub}/retry/${jobId}`)).json;
