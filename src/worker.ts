@@ -49,7 +49,7 @@ export async function startWorker(
   });
   const worker = await createWorker({ config, connection: nativeConnection, client, keyring, tracing, ...options });
   const metrics = await observability.serveMetrics(); // only once nothing above can fail, so there is no server to leak
-  const uninstallBacklogMetrics = installBacklogMetrics(client); // read from visibility on scrape only
+  const uninstallBacklogMetrics = installBacklogMetrics(client, config.temporal.taskQueue); // read from visibility on scrape only
   const done = worker.run().finally(async () => {
     await tracing?.close(); // exports the spans still batched
     uninstallBacklogMetrics();

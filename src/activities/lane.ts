@@ -5,13 +5,12 @@ import { boundedWorkflowId, keywordValue } from '../shared/bounded';
 import { triggersMatch } from '../shared/subscription';
 import { SA } from '../shared/search-attributes';
 import { readSubscription } from '../subscriptions/lookup';
+import { visibilityLiteral } from '../shared/visibility-literal';
 
 export interface LaneDeps {
   config: HookflowConfig;
   client: Client;
 }
-
-const quote = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
 /**
  * The lane's look back (read only): inbound workflows of the same entity, accepted before the lane's
@@ -34,10 +33,10 @@ export function createLaneActivities({ config, client }: LaneDeps) {
       if (!subscription) return [];
       const query = [
         `WorkflowType = 'inboundWorkflow'`,
-        `TaskQueue = ${quote(config.temporal.taskQueue)}`,
+        `TaskQueue = ${visibilityLiteral(config.temporal.taskQueue)}`,
         `ExecutionStatus = 'Running'`,
-        `HookflowEntity = ${quote(keywordValue(input.entity))}`,
-        `StartTime < ${quote(startedAt.toISOString())}`,
+        `HookflowEntity = ${visibilityLiteral(keywordValue(input.entity))}`,
+        `StartTime < ${visibilityLiteral(startedAt.toISOString())}`,
       ].join(' AND ');
       const pending: string[] = [];
       for await (const execution of client.workflow.list({ query, pageSize: 100 })) {

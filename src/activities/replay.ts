@@ -6,6 +6,7 @@ import type { DeliverySchedule } from '../shared/delivery';
 import { FailureType } from '../shared/failure-types';
 import { deliverySchedule } from './fan-out';
 import { readSubscription } from '../subscriptions/lookup';
+import { visibilityLiteral } from '../shared/visibility-literal';
 
 export interface ReplayDeps {
   config: HookflowConfig;
@@ -36,8 +37,7 @@ const instant = (value: string) => {
 
 /** Visibility query of the accepted events of one deployment (task queue) in [from, to). */
 export function acceptedEventsQuery(taskQueue: string, from: string, to: string): string {
-  const quoted = taskQueue.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
-  return `WorkflowType = 'inboundWorkflow' AND TaskQueue = '${quoted}' AND HookflowStatus = 'handed-off' AND StartTime >= '${instant(from)}' AND StartTime < '${instant(to)}'`;
+  return `WorkflowType = 'inboundWorkflow' AND TaskQueue = ${visibilityLiteral(taskQueue)} AND HookflowStatus = 'handed-off' AND StartTime >= '${instant(from)}' AND StartTime < '${instant(to)}'`;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Registry } from 'prom-client';
 import { SA } from '../shared/search-attributes';
+import { visibilityLiteral } from '../shared/visibility-literal';
 import { backlogGauges, defaultRegistry, subscriptionMetrics } from './metrics';
 
 /** At most this many running deliveries are listed per refresh (newest first, as visibility lists them). */
@@ -8,7 +9,9 @@ export const BACKLOG_LIST_LIMIT = 5_000;
 /** Figures are read from visibility at most this often; a scrape in between gets the last ones. */
 export const BACKLOG_MAX_AGE_MS = 15_000;
 
-const RUNNING_DELIVERIES = `WorkflowType = 'deliveryWorkflow' AND ExecutionStatus = 'Running'`;
+/** This deployment's running deliveries: others may share the namespace (each with its own task queue). */
+const runningDeliveries = (taskQueue: string) =>
+  `WorkflowType = 'deliveryWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = ${visibilityLiteral(taskQueue)}`;
 
 interface Backlog {
   waiting: number;
@@ -33,14 +36,16 @@ export interface BacklogFigures {
  */
 export async function readBacklog(
   client: Client,
+  taskQueue: string,
   label: (subscriptionId: unknown) => string,
   limit = BACKLOG_LIST_LIMIT,
 ): Promise<BacklogFigures> {
   const at = Date.now();
-  const counted = client.workflow.count(RUNNING_DELIVERIES);
+  const query = runningDeliveries(taskQueue);
+  const counted = client.workflow.count(query);
   const bySubscription = new Map<string, Backlog>();
   let listed = 0;
-  for await (const w of client.workflow.list({ query: RUNNING_DELIVERIES, pageSize: Math.min(limit, 1000) })) {
+  for await (const w of client.workflow.list({ query, pageSize: Math.min(limit, 1000) })) {
     if (listed++ >= limit) break;
     const key = label(w.typedSearchAttributes.get(SA.subscription));
     const b = bySubscription.get(key) ?? { waiting: 0, inBackoff: 0, held: 0, oldestStartMs: Infinity };
@@ -61,6 +66,7 @@ export async function readBacklog(
  */
 export function installBacklogMetrics(
   client: Client,
+  taskQueue: string,
   registry: Registry = defaultRegistry,
   { maxAgeMs = BACKLOG_MAX_AGE_MS, limit = BACKLOG_LIST_LIMIT } = {},
 ): () => void {
@@ -70,7 +76,7 @@ export function installBacklogMetrics(
   let refreshing: Promise<BacklogFigures | undefined> | undefined;
 
   const refresh = () =>
-    (refreshing ??= readBacklog(client, (id) => labels.label(id), limit)
+    (refreshing ??= readBacklog(client, taskQueue, (id) => labels.label(id), limit)
       .then((read) => (figures = read))
       .catch(() => figures) // visibility unavailable: keep the last figures (their age says so)
       .finally(() => {

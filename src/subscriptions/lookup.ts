@@ -5,6 +5,7 @@ import {
   subscriptionWorkflowId,
   type Subscription,
 } from '../shared/subscription';
+import { visibilityLiteral } from '../shared/visibility-literal';
 
 /**
  * The current state of a subscription, read from its workflow; null when it does not exist or was deleted.
@@ -47,20 +48,18 @@ export async function readSubscription(
   }
 }
 
-const quote = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-
 /**
  * Running subscriptions of this deployment: one hookflow per task queue, so several can share a
  * namespace (the tests do) without seeing each other's subscriptions.
  */
 export function subscriptionsQuery(taskQueue: string): string {
-  return `WorkflowType = 'subscriptionWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = ${quote(taskQueue)}`;
+  return `WorkflowType = 'subscriptionWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = ${visibilityLiteral(taskQueue)}`;
 }
 
 /** ...of which the active ones whose triggers may cover `type`. */
 export function candidateQuery(taskQueue: string, type: string): string {
   const namespace = type.split('.')[0] ?? type;
-  const triggers = ['*', `${namespace}.*`, type].map(quote).join(', ');
+  const triggers = ['*', `${namespace}.*`, type].map(visibilityLiteral).join(', ');
   return `${subscriptionsQuery(taskQueue)} AND HookflowStatus = 'active' AND HookflowTriggers IN (${triggers})`;
 }
 
