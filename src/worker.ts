@@ -6,6 +6,7 @@ import { startTracing } from './observability/tracing';
 import { installBacklogMetrics } from './observability/backlog-metrics';
 import { startWorkerObservability } from './observability/worker-observability';
 import { optionalKeyring, requireKeyring } from './security/from-config';
+import { closeExpressionPool } from './subscriptions/expression-pool';
 import { SubscriptionStore } from './subscriptions/store';
 import { tracingClientInterceptors } from './temporal/client';
 import { createWorker, type CreateWorkerOptions } from './temporal/create-worker';
@@ -56,6 +57,7 @@ export async function startWorker(
     await observability.close();
     await connection.close();
     await nativeConnection.close();
+    await closeExpressionPool(); // its threads (idle ones exit by themselves)
   });
   if (keyring && config.subscriptions.length) {
     const store = new SubscriptionStore(client, config.temporal.taskQueue, keyring);

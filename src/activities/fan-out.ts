@@ -14,7 +14,8 @@ import {
 } from '../shared/delivery';
 import { isAboutSubscription } from '../shared/health';
 import { triggersMatch, type Subscription } from '../shared/subscription';
-import { ExpressionError, filterMatches } from '../subscriptions/expressions';
+import { filterMatches } from '../subscriptions/expression-pool';
+import { ExpressionError } from '../subscriptions/expressions';
 import { candidateQuery, listSubscriptionIds, readSubscription } from '../subscriptions/lookup';
 
 export interface FanOutDeps {
@@ -84,7 +85,7 @@ export function coalescePlan(
   return { workflowId: boundedWorkflowId(`coalesce/${subscription.id}/${hash}`), windowMs: settings.windowMs, key };
 }
 
-/** The content filter's verdict on the event (src/subscriptions/expressions.ts): true, false, or why it failed. */
+/** The content filter's verdict on the event (on an expression thread: src/subscriptions/expression-pool.ts): true, false, or why it failed. */
 async function contentFilter(expression: string, event: OutboundEvent): Promise<boolean | string> {
   try {
     return await filterMatches(expression, event);

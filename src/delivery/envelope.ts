@@ -1,7 +1,8 @@
 import type { OutboundEvent } from '../shared/delivery';
 import type { SignatureScheme, Subscription } from '../shared/subscription';
 import { SOURCE_KINDS } from '../sources';
-import { transformEvent, type TransformedRequest } from '../subscriptions/expressions';
+import { transformEvent } from '../subscriptions/expression-pool';
+import type { TransformedRequest } from '../subscriptions/expressions';
 
 /** The event type without its source namespace (`extend-commerce.OrderCreated` -> `OrderCreated`). */
 function bareType(type: string): string {
@@ -61,7 +62,7 @@ export function buildBody(event: OutboundEvent, scheme: SignatureScheme, attempt
 /**
  * The body of one attempt and the extra headers: the subscription's transformation when it has one (the
  * signature then covers the transformed body), else the envelope of its scheme. A transformation that
- * fails throws ExpressionError (src/subscriptions/expressions.ts).
+ * fails throws ExpressionError (src/subscriptions/expressions.ts); it runs on an expression thread.
  */
 export async function buildRequest(
   event: OutboundEvent,

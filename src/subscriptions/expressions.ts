@@ -1,3 +1,4 @@
+import { isMainThread } from 'node:worker_threads';
 import jsonata from 'jsonata';
 import type { OutboundEvent } from '../shared/delivery';
 import type { SubscriptionTransform } from '../shared/subscription';
@@ -9,7 +10,8 @@ import { bindCheckedStrings, checkStepResult, concatOperands, STRING_CHARS } fro
  * or build huge values, so every evaluation is bounded: JSONata's own guardrails (`timeout`, `stack`,
  * `sequence`, checked at each step), the size of its input and of its output, and regular expressions
  * without nested quantifiers (a backtracking regex is one step that the guardrails cannot interrupt).
- * Evaluation happens in activities only (fan-out, delivery attempt, the console's "try it"), never in workflows.
+ * Evaluation happens in activities only (fan-out, delivery attempt, the console's "try it"), never in workflows,
+ * and there on a thread of its own (expression-pool.ts): this module is what that thread runs.
  */
 
 export const EXPRESSION_LIMITS = {
@@ -21,8 +23,15 @@ export const EXPRESSION_LIMITS = {
   steps: 5_000,
   /** CPU time of one evaluation (evaluations run one at a time, so the thread's CPU time is its own). */
   cpuMs: 50,
-  /** Wall-clock time of one evaluation: a backstop for a starved process (CPU time is the real bound). */
+  /** Wall-clock time of one evaluation, checked at each step: a backstop for a starved process (CPU time is the real bound). */
   wallClockMs: 2_000,
+  /**
+   * Wall-clock time of one evaluation on its thread, enforced from the outside: a step that never returns
+   * (a regular expression stuck backtracking in native code) has its thread stopped.
+   */
+  threadWallClockMs: 3_000,
+  /** Heap of an expression thread (V8's old generation): a thread that needs more is stopped. */
+  threadHeapMb: 128,
   /** Nesting depth of one evaluation (recursion). */
   stackDepth: 250,
   /** Items of one sequence built during an evaluation. */
@@ -148,24 +157,38 @@ const EVALUATE_ENTRY = Symbol.for('jsonata.__evaluate_entry');
 /** ... and this one after each step, with its result. */
 const EVALUATE_EXIT = Symbol.for('jsonata.__evaluate_exit');
 
-/** The running evaluation's budget (one runs at a time: see oneAtATime). */
-const budget = { steps: 0, cpuStartUs: 0 };
+/** The bounds evaluateBounded applies per evaluation (tests of other bounds may raise them). */
+export interface EvaluationLimits {
+  steps: number;
+  cpuMs: number;
+}
 
-/** CPU time of this thread (Node 23.9+), else of the process (whose other threads, the Temporal core's, count too). */
+/** The running evaluation's budget (one runs at a time: see oneAtATime). */
+const budget: { steps: number; cpuStartUs: number; limits: EvaluationLimits } = {
+  steps: 0,
+  cpuStartUs: 0,
+  limits: EXPRESSION_LIMITS,
+};
+
+/**
+ * CPU time of this thread (process.threadCpuUsage, in recent Node 22 and 24). Without it: on an expression thread, which runs nothing
+ * else, its wall-clock time; on the main thread, the process's CPU time (other threads' count too).
+ */
 const threadCpuUsage = (process as { threadCpuUsage?: () => NodeJS.CpuUsage }).threadCpuUsage?.bind(process);
 const cpuUs = () => {
+  if (!threadCpuUsage && !isMainThread) return performance.now() * 1000;
   const { user, system } = threadCpuUsage ? threadCpuUsage() : process.cpuUsage();
   return user + system;
 };
 
 function countStep(expr: { position?: number }): void {
+  const { steps, cpuMs } = budget.limits;
   budget.steps += 1;
   const at = expr.position !== undefined ? ` at position ${expr.position}` : '';
-  if (budget.steps > EXPRESSION_LIMITS.steps)
-    throw new ExpressionError(`took more than ${EXPRESSION_LIMITS.steps} steps${at}`, expr.position, 'STEPS');
+  if (budget.steps > steps) throw new ExpressionError(`took more than ${steps} steps${at}`, expr.position, 'STEPS');
   // One getrusage per step: small next to a JSONata step (several microseconds).
-  if (cpuUs() - budget.cpuStartUs > EXPRESSION_LIMITS.cpuMs * 1000)
-    throw new ExpressionError(`used more than ${EXPRESSION_LIMITS.cpuMs} ms of CPU${at}`, expr.position, 'CPU');
+  if (cpuUs() - budget.cpuStartUs > cpuMs * 1000)
+    throw new ExpressionError(`used more than ${cpuMs} ms of CPU${at}`, expr.position, 'CPU');
 }
 
 /** The compiled expression (cached by its text); ExpressionError with the position when it is not valid JSONata. */
@@ -229,17 +252,30 @@ export function expressionProblem(source: string): string | undefined {
 
 const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value) ?? '');
 
-/** Evaluates `source` over `input` within EXPRESSION_LIMITS; ExpressionError when it fails or exceeds a bound. */
-export async function evaluateBounded(source: string, input: unknown): Promise<unknown> {
-  const expression = compileExpression(source);
+/** ExpressionError when the input an expression would read is over inputBytes as JSON. */
+export function checkInputSize(input: unknown): void {
   const bytes = jsonBytes(input);
   if (bytes > EXPRESSION_LIMITS.inputBytes)
     throw new ExpressionError(
       `the event is ${bytes} bytes as JSON (expressions read at most ${EXPRESSION_LIMITS.inputBytes})`,
     );
+}
+
+/**
+ * Evaluates `source` over `input` within EXPRESSION_LIMITS, on the calling thread; ExpressionError when it
+ * fails or exceeds a bound. The worker evaluates on its expression threads (expression-pool.ts).
+ */
+export async function evaluateBounded(
+  source: string,
+  input: unknown,
+  limits: EvaluationLimits = EXPRESSION_LIMITS,
+): Promise<unknown> {
+  const expression = compileExpression(source);
+  checkInputSize(input);
   try {
     return await oneAtATime(() => {
       budget.steps = 0;
+      budget.limits = limits;
       budget.cpuStartUs = cpuUs();
       return expression.evaluate(input);
     });
@@ -251,9 +287,10 @@ export async function evaluateBounded(source: string, input: unknown): Promise<u
 let running: Promise<unknown> = Promise.resolve();
 
 /**
- * Evaluations run one after the other. JSONata's time limit is wall-clock, and an evaluation awaits at
- * every step: run side by side (a fan-out over many subscriptions), each would be charged the others'
- * steps and time out for no fault of its own. They are CPU work on one thread anyway: nothing is lost.
+ * Evaluations run one after the other. The budget above is per thread, JSONata's time limit is wall-clock,
+ * and an evaluation awaits at every step: run side by side, each would be charged the others' steps and
+ * time and fail for no fault of its own. An expression thread runs one task at a time, so this matters
+ * only to callers on one thread that do not wait for one evaluation before the next.
  */
 function oneAtATime<T>(run: () => Promise<T>): Promise<T> {
   const result = running.then(run, run);
@@ -286,9 +323,9 @@ function truthy(value: unknown): boolean {
   return Boolean(value);
 }
 
-/** Does the event pass the subscription's content filter? ExpressionError when the filter fails on it. */
-export async function filterMatches(filterExpression: string, event: OutboundEvent): Promise<boolean> {
-  return truthy(await evaluateBounded(filterExpression, expressionInput(event)));
+/** Does the input pass the content filter? ExpressionError when the filter fails on it. */
+export async function filterInputMatches(filterExpression: string, input: unknown): Promise<boolean> {
+  return truthy(await evaluateBounded(filterExpression, input));
 }
 
 /** A transformation's result: the body (JSON text, signed as is) and the extra headers. */
@@ -310,7 +347,11 @@ export async function transformEvent(
   transform: SubscriptionTransform,
   event: OutboundEvent,
 ): Promise<TransformedRequest> {
-  const input = expressionInput(event);
+  return transformInput(transform, expressionInput(event));
+}
+
+/** transformEvent of the input expressionInput made of the event. */
+export async function transformInput(transform: SubscriptionTransform, input: unknown): Promise<TransformedRequest> {
   const result = await evaluateBounded(transform.body, input);
   // Nothing at all (every field it reads is missing from this event) is a visible failure, not an empty body.
   if (result === undefined)

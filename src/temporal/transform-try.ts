@@ -4,7 +4,8 @@ import { NotFoundError } from '../errors';
 import { TEST_EVENT_TYPE, type DeliveryInput, type OutboundEvent } from '../shared/delivery';
 import { SA } from '../shared/search-attributes';
 import type { SubscriptionTransform } from '../shared/subscription';
-import { ExpressionError, transformEvent } from '../subscriptions/expressions';
+import { transformEvent } from '../subscriptions/expression-pool';
+import { ExpressionError } from '../subscriptions/expressions';
 import { deliveriesQuery } from './deliveries';
 import { literal } from './event-log-query';
 

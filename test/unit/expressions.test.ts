@@ -2,14 +2,29 @@ import {
   EXPRESSION_LIMITS,
   ExpressionError,
   compileExpression,
-  evaluateBounded,
   expressionProblem,
+  transformProblem,
+  type EvaluationLimits,
+} from '../../src/subscriptions/expressions';
+import {
+  ExpressionPool,
+  closeExpressionPool,
   filterMatches,
   transformEvent,
-  transformProblem,
-} from '../../src/subscriptions/expressions';
+} from '../../src/subscriptions/expression-pool';
 import type { OutboundEvent } from '../../src/shared/delivery';
 import { createSubscriptionSchema } from '../../src/subscriptions/schema';
+
+// Evaluations run on an expression thread, as in the worker: a fresh heap of their own, so the CPU bound
+// counts the evaluation only, never the garbage collection of this (large, busy) test process. Its
+// wall-clock backstop is far off here: these tests are about the other bounds (see 'the main thread').
+const pool = new ExpressionPool({ wallClockMs: 30_000 });
+const evaluateBounded = (source: string, input: unknown, limits?: EvaluationLimits) =>
+  pool.evaluate(source, input, limits);
+afterAll(async () => {
+  await pool.close();
+  await closeExpressionPool();
+});
 
 const event = (data: Record<string, unknown>, extra: Partial<OutboundEvent> = {}): OutboundEvent => ({
   id: 'api/e-1',
@@ -88,7 +103,9 @@ describe('compilation', () => {
 
 describe('bounds', () => {
   test('endless recursion stops at the stack limit', async () => {
-    const err = await failure(evaluateBounded('($f := function($n) { $f($n + 1) + 1 }; $f(0))', {}));
+    // The depth bound is the one under test: the CPU bound is raised so a cold thread cannot reach it first.
+    const limits = { steps: EXPRESSION_LIMITS.steps, cpuMs: 10_000 };
+    const err = await failure(evaluateBounded('($f := function($n) { $f($n + 1) + 1 }; $f(0))', {}, limits));
     expect(err.code).toBe('D1011');
     expect(err.message).toMatch(/recursion deeper than the limit at position \d+/);
   });
@@ -129,6 +146,48 @@ describe('bounds', () => {
     const long = 'a'.repeat(EXPRESSION_LIMITS.regexSubjectChars + 1);
     const err = await failure(evaluateBounded('$contains(s, /b/)', { s: long }));
     expect(err.message).toMatch(/regular expression was matched against/);
+  });
+});
+
+describe('the main thread', () => {
+  const HOSTILE = '[1..2000].$length($pad("", 1000000, "x"))'; // runs to the CPU bound, few costly steps
+
+  test('keeps its event loop turning while hostile evaluations run', async () => {
+    // Evaluated on this thread, an evaluation is one chain of promise reactions: no timer fires until it
+    // ends, so no tick would ever be counted while one is in flight. On a thread of their own, ticks come.
+    let inFlight = 0;
+    let ticksInFlight = 0;
+    const ticker = setInterval(() => (ticksInFlight += inFlight > 0 ? 1 : 0), 5);
+    try {
+      const errors: ExpressionError[] = [];
+      const keepBusy = async () => {
+        for (let i = 0; i < 20 && ticksInFlight < 10; i++) {
+          inFlight += 1;
+          errors.push(await failure(evaluateBounded(HOSTILE, {})).finally(() => (inFlight -= 1)));
+        }
+      };
+      await Promise.all([keepBusy(), keepBusy()]);
+      expect(ticksInFlight).toBeGreaterThanOrEqual(10);
+      for (const err of errors) expect(err.code).toBe('CPU');
+    } finally {
+      clearInterval(ticker);
+    }
+  });
+
+  test('stops an evaluation stuck in one step, and the next one runs', async () => {
+    // Alternatives that match the same text backtrack exponentially (no nested quantifier: allowed at save).
+    const stuck = `$contains("${'a'.repeat(40)}c", /^(a|a)*$/)`;
+    expect(expressionProblem(stuck)).toBeUndefined();
+    const short = new ExpressionPool({ wallClockMs: 1_000 });
+    try {
+      const err = await failure(short.evaluate(stuck, {}));
+      expect(err).toBeInstanceOf(ExpressionError);
+      expect(err.code).toBe('STOPPED');
+      expect(err.message).toMatch(/ran longer than 1000 ms in one step .* the evaluation was stopped/);
+      expect(await short.evaluate('data.a + 1', { data: { a: 1 } })).toBe(2);
+    } finally {
+      await short.close();
+    }
   });
 });
 
