@@ -1,10 +1,14 @@
-import {
-  ExpressionError,
-  evaluateBounded,
-  expressionProblem,
-  transformEvent,
-} from '../../src/subscriptions/expressions';
+import { ExpressionError, expressionProblem } from '../../src/subscriptions/expressions';
+import { ExpressionPool, closeExpressionPool, transformEvent } from '../../src/subscriptions/expression-pool';
 import type { OutboundEvent } from '../../src/shared/delivery';
+
+// On an expression thread, as in the worker: its CPU bound never counts this process's garbage collection.
+const pool = new ExpressionPool({ wallClockMs: 30_000 });
+const evaluateBounded = (source: string, input: unknown) => pool.evaluate(source, input);
+afterAll(async () => {
+  await pool.close();
+  await closeExpressionPool();
+});
 
 const failure = async (promise: Promise<unknown>) => {
   try {

@@ -3,7 +3,11 @@ import { join } from 'node:path';
 import { transitionData } from '../../src/activities/alerts';
 import { OperationalEvent } from '../../src/shared/health';
 import type { OutboundEvent } from '../../src/shared/delivery';
-import { transformEvent, transformProblem } from '../../src/subscriptions/expressions';
+import { closeExpressionPool, transformEvent } from '../../src/subscriptions/expression-pool';
+import { transformProblem } from '../../src/subscriptions/expressions';
+
+// On an expression thread, as in the worker (its CPU bound then never counts this process's garbage collection).
+afterAll(closeExpressionPool);
 
 /** The worked examples of docs/subscriptions.md ("Worked examples"), run on real payload shapes. */
 const fixture = (name: string) => JSON.parse(readFileSync(join(__dirname, '../fixtures', name), 'utf8'));
