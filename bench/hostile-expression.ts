@@ -24,8 +24,9 @@ import { cpuPercent, sampleProcess, summarize } from './stats';
  * worker for everyone else? (docs/performance.md "Hostile expressions".)
  * A steady stream of RATE events/s (default 10) for SECONDS (default 30) to a normal subscription: the
  * e2e latency (event started -> receiver has it) of its deliveries, first alone, then while a second
- * subscription with a hostile transformation (a doubling recursion: it runs to the step or CPU bound on
- * every event, then fails with TransformFailed) receives the same stream. Deliveries are started as the
+ * subscription with a cheap transformation receives the same stream (the control: twice the deliveries),
+ * then while a third with a hostile transformation (a doubling recursion: it runs to the step or CPU bound
+ * on every event, then fails with TransformFailed) does. Hostile against cheap is the expression's own cost. Deliveries are started as the
  * fan-out starts them, on the bench worker (bench/worker.ts, a child process); a dev server of its own,
  * or BENCH_TEMPORAL_ADDRESS. Results: bench/results/hostile-expression-<tier>-<date>.json.
  */
@@ -34,6 +35,8 @@ const SECONDS = Number(process.env.HOSTILE_SECONDS ?? 30);
 const TASK_QUEUE = `hostile-bench-${randomUUID().slice(0, 8)}`;
 /** 2^25 calls if unbounded: stops at 5,000 steps or 50 ms of CPU, each time. */
 export const HOSTILE_BODY = '($f := function($n){$n > 0 ? $f($n - 1) + $f($n - 1) : 1}; {"n": $f(25)})';
+/** The control: a transformation of a few steps (it keeps `sentAt`, so its deliveries are counted too). */
+const CHEAP_BODY = '{"n": data.orderNumber, "data": {"sentAt": data.sentAt}}';
 
 /** A receiver that answers 200 at once and records each request's e2e latency from `data.sentAt`. */
 async function startReceiver() {
@@ -129,6 +132,7 @@ metrics: { workerPort: 0 }
       }),
     );
   const normal = await subscribe(`normal-${run}`, '/normal', {});
+  const cheap = await subscribe(`cheap-${run}`, '/cheap', { transform: { body: CHEAP_BODY } });
   const hostile = await subscribe(`hostile-${run}`, '/hostile', { transform: { body: HOSTILE_BODY } });
 
   /** RATE events/s for SECONDS, each started for every subscription in `to` at once. */
@@ -173,9 +177,22 @@ metrics: { workerPort: 0 }
   };
   console.log('alone', aloneStats);
 
+  const control = await stream('control', [normal, cheap]);
+  await until(
+    () => receiver.at('/normal').length >= alone.n + control.n,
+    `${control.n} deliveries beside the cheap one`,
+  );
+  await until(() => receiver.at('/cheap').length >= control.n, `${control.n} cheap transformations`);
+  const besideCheap = {
+    ...summarize(receiver.at('/normal').slice(alone.n)),
+    workerCpuPercent: cpuPercent(control.before, sampleProcess(worker.pid!)),
+  };
+  console.log('beside cheap', besideCheap);
+
   const mixed = await stream('mixed', [normal, hostile]);
-  await until(() => receiver.at('/normal').length >= alone.n + mixed.n, `${mixed.n} deliveries beside the hostile one`);
-  const beside = receiver.at('/normal').slice(alone.n);
+  const sent = alone.n + control.n + mixed.n;
+  await until(() => receiver.at('/normal').length >= sent, `${mixed.n} deliveries beside the hostile one`);
+  const beside = receiver.at('/normal').slice(alone.n + control.n);
   const besideStats = { ...summarize(beside), workerCpuPercent: cpuPercent(mixed.before, sampleProcess(worker.pid!)) };
   console.log('beside hostile', besideStats);
 
@@ -188,13 +205,20 @@ metrics: { workerPort: 0 }
     hostileBody: HOSTILE_BODY,
     hostileRequestsReceived: receiver.at('/hostile').length, // 0: every one fails with TransformFailed
     alone: aloneStats,
+    besideCheap,
     besideHostile: besideStats,
+    /** Beside the hostile transformation against alone. */
     ratio: {
       p50: Math.round((besideStats.p50 / aloneStats.p50) * 100) / 100,
       p95: Math.round((besideStats.p95 / aloneStats.p95) * 100) / 100,
     },
+    /** Beside the hostile transformation against beside the cheap one: the same load but for the expression. */
+    ratioToCheap: {
+      p50: Math.round((besideStats.p50 / besideCheap.p50) * 100) / 100,
+      p95: Math.round((besideStats.p95 / besideCheap.p95) * 100) / 100,
+    },
   };
-  console.log('ratio', results.ratio);
+  console.log('ratio', results.ratio, 'to cheap', results.ratioToCheap);
   const dir = resolve(__dirname, 'results');
   mkdirSync(dir, { recursive: true });
   const file = resolve(

@@ -82,6 +82,9 @@ export class ExpressionPool {
       idleTimeout: this.options.idleTimeoutMs ?? 60_000,
       concurrentTasksPerWorker: 1,
       resourceLimits: { maxOldGenerationSizeMb: this.heapMb },
+      // Below the event loop's priority: when the cores are busy, deliveries go first (Linux sets it per
+      // thread; elsewhere it would lower the whole process).
+      niceIncrement: process.platform === 'linux' ? 5 : 0,
     });
     return this.piscina;
   }
