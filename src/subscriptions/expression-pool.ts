@@ -56,7 +56,7 @@ export class ExpressionPool {
     return (await this.run({ kind: 'filter', expression: filterExpression, input: expressionInput(event) })) as boolean;
   }
 
-  /** The body and headers a subscription's transformation makes of the event (expressions.ts transformEvent). */
+  /** The body and headers a subscription's transformation makes of the event (expressions.ts transformInput). */
   async transformEvent(transform: SubscriptionTransform, event: OutboundEvent): Promise<TransformedRequest> {
     return (await this.run({ kind: 'transform', transform, input: expressionInput(event) })) as TransformedRequest;
   }

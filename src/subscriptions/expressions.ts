@@ -339,18 +339,11 @@ const RESERVED_HEADER =
   /^(content-length|content-type|host|transfer-encoding|connection|authorization|x-auth-token|ms-signature|x-signature|webhook-(id|timestamp|signature)|x-hookflow-.*|traceparent|tracestate)$/i;
 
 /**
- * The body and headers a subscription's `transform` makes of the event: `body` is evaluated to a JSON
- * value (nothing at all is an error), each header's value is a JSONata expression, or a literal when it is not
- * valid JSONata. ExpressionError when an evaluation fails or the body is larger than outputBytes.
+ * The body and headers a subscription's `transform` makes of the event (`input`: expressionInput of it):
+ * `body` is evaluated to a JSON value (nothing at all is an error), each header's value is a JSONata
+ * expression, or a literal when it is not valid JSONata. ExpressionError when an evaluation fails or the
+ * body is larger than outputBytes.
  */
-export async function transformEvent(
-  transform: SubscriptionTransform,
-  event: OutboundEvent,
-): Promise<TransformedRequest> {
-  return transformInput(transform, expressionInput(event));
-}
-
-/** transformEvent of the input expressionInput made of the event. */
 export async function transformInput(transform: SubscriptionTransform, input: unknown): Promise<TransformedRequest> {
   const result = await evaluateBounded(transform.body, input);
   // Nothing at all (every field it reads is missing from this event) is a visible failure, not an empty body.
