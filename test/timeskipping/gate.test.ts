@@ -51,7 +51,7 @@ beforeAll(async () => {
   env = await startTimeSkippingEnv();
   const activities: Stubs = {
     deliver: async (input: DeliveryInput): Promise<DeliveryAttemptResult> => {
-      const { workflowId } = Context.current().info.workflowExecution;
+      const workflowId = Context.current().info.workflowExecution?.workflowId ?? '';
       const attempt = Context.current().info.attempt;
       calls.push({ workflowId, permitted: input.permitted === true });
       const mode = input.event.data.mode as Mode;
