@@ -11,6 +11,7 @@ import {
   ATTEMPT_BODY_LIMIT,
   TEST_EVENT_TYPE,
   attemptFailedSignal,
+  type AttemptFailureDetails,
   type AttemptRecord,
   type AttemptReport,
   type AwaitingGateDetails,
@@ -57,6 +58,28 @@ function readableFailure({
   const failure = ApplicationFailure.create({ type, message: `${type}: ${message}`, nonRetryable, nextRetryDelay });
   failure.stack = '';
   return failure;
+}
+
+/**
+ * A local attempt's failure (the first attempt, src/workflows/delivery.ts) with what the workflow needs in
+ * its details: the attempt's report (for the attempt log and the search attributes) and the receiver's
+ * Retry-After (the workflow cannot read nextRetryDelay). A regular activity's failure is left as it is.
+ */
+function forWorkflow(report: AttemptReport | undefined, failure: ApplicationFailure): ApplicationFailure {
+  if (!Context.current().info.isLocal) return failure;
+  const details: AttemptFailureDetails = {
+    ...(report ? { report } : {}),
+    ...(typeof failure.nextRetryDelay === 'number' ? { nextRetryDelayMs: failure.nextRetryDelay } : {}),
+  };
+  const local = ApplicationFailure.create({
+    type: failure.type ?? undefined,
+    message: failure.message,
+    nonRetryable: failure.nonRetryable === true,
+    nextRetryDelay: failure.nextRetryDelay ?? undefined,
+    details: [details],
+  });
+  local.stack = '';
+  return local;
 }
 
 /** The policy's delay after attempt `attempt` (1-based): initialInterval * coefficient^(attempt-1), capped. */
@@ -142,15 +165,18 @@ export function createDeliverActivity({
     }
   };
 
-  const report = async (report: AttemptReport, input: DeliveryInput) => {
+  const report = async (report: AttemptReport, input: DeliveryInput): Promise<AttemptReport> => {
     await reportHealth?.(input, report); // health/<subscriptionId>
     const workflowId = Context.current().info.workflowExecution?.workflowId;
-    if (!workflowId) return;
+    // A local attempt's report goes back in its failure (forWorkflow): a signal to the workflow while its
+    // task runs the local activity would make the task's completion fail (and the attempt run again).
+    if (!workflowId || Context.current().info.isLocal) return report;
     // Best effort: live attempt/status search attributes; the retry itself does not depend on it.
     await client.workflow
       .getHandle(workflowId)
       .signal(attemptFailedSignal, report)
       .catch((err: Error) => log.warn('could not report attempt', { error: err.message }));
+    return report;
   };
 
   /** Tells the gate the permitted attempt's answer at once, so its slot frees before any backoff (best effort). */
@@ -166,6 +192,7 @@ export function createDeliverActivity({
   return async function deliver(input: DeliveryInput): Promise<DeliveryAttemptResult> {
     // Attempts go on counting across invocations (gate, retry now): the receiver sees base + this invocation's.
     const localAttempt = Context.current().info.attempt;
+    let reported: AttemptReport | undefined;
     const attempt = (input.attemptBase ?? 0) + localAttempt;
     const subscription = await readSubscription(client, input.subscriptionId);
     if (!subscription) return { status: 'skipped', attempt, reason: 'subscription no longer exists' };
@@ -219,9 +246,12 @@ export function createDeliverActivity({
         failureType: FailureType.TransformFailed,
         error,
       };
-      await report({ attempt, error, record }, input);
+      reported = await report({ attempt, error, record }, input);
       await gateDone(input, false); // a permit's slot is free again at once
-      throw readableFailure({ type: FailureType.TransformFailed, message: error, nonRetryable: true });
+      throw forWorkflow(
+        reported,
+        readableFailure({ type: FailureType.TransformFailed, message: error, nonRetryable: true }),
+      );
     }
     const body = transformed.body;
     const signed = signRequest(
@@ -279,9 +309,9 @@ export function createDeliverActivity({
           failureType: FailureType.SsrfRefused,
           error: refused.message,
         };
-        await report({ attempt, error: refused.message, record }, input);
+        reported = await report({ attempt, error: refused.message, record }, input);
         await gateDone(input, false);
-        throw refused;
+        throw forWorkflow(reported, refused);
       }
       const error =
         (err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError'
@@ -294,9 +324,12 @@ export function createDeliverActivity({
         failureType: FailureType.ConnectionError,
         error,
       };
-      await report({ attempt, error, record }, input);
+      reported = await report({ attempt, error, record }, input);
       await gateDone(input, false);
-      throw readableFailure({ type: FailureType.ConnectionError, message: error, nextRetryDelay: backoff(undefined) });
+      throw forWorkflow(
+        reported,
+        readableFailure({ type: FailureType.ConnectionError, message: error, nextRetryDelay: backoff(undefined) }),
+      );
     }
     const durationMs = Math.max(0, now() - startedAt);
     const answered = { ...base, durationMs, httpStatus: status, statusText: statusText(status), ...answer };
@@ -317,7 +350,7 @@ export function createDeliverActivity({
     const error = `receiver answered HTTP ${status}${statusText(status) ? ` ${statusText(status)}` : ''}`;
     const retrying = status !== 410 && isRetryableStatus(status);
     const outcome = retrying && retries ? 'retry' : 'stop';
-    await report(
+    reported = await report(
       {
         attempt,
         httpStatus: status,
@@ -330,9 +363,13 @@ export function createDeliverActivity({
       await client.workflow.getHandle(subscriptionWorkflowId(subscription.id)).executeUpdate(applySubscriptionUpdate, {
         args: [{ active: false, disabledReason: `receiver answered 410 Gone (event ${input.event.id})` }],
       });
-      throw readableFailure({ type, message: `${error}: subscription disabled`, nonRetryable: true });
+      throw forWorkflow(
+        reported,
+        readableFailure({ type, message: `${error}: subscription disabled`, nonRetryable: true }),
+      );
     }
-    if (retrying) throw readableFailure({ type, message: error, nextRetryDelay: backoff(retryAfter) });
-    throw readableFailure({ type, message: error, nonRetryable: true });
+    if (retrying)
+      throw forWorkflow(reported, readableFailure({ type, message: error, nextRetryDelay: backoff(retryAfter) }));
+    throw forWorkflow(reported, readableFailure({ type, message: error, nonRetryable: true }));
   };
 }
