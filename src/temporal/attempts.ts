@@ -54,7 +54,7 @@ export interface DeliveryAttempts {
   filterError: string | null;
 }
 
-const { EventType, PendingActivityState } = temporal.api.enums.v1;
+const { EventType, PendingActivityState, WorkflowTaskFailedCause } = temporal.api.enums.v1;
 /** The marker a local activity's outcome is recorded in (the SDK's core). */
 const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
 
@@ -89,17 +89,55 @@ async function describeRun(client: Client, id: string, runId: string) {
   }
 }
 
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+
+const isLocalMarker = (event: HistoryEvent) =>
+  event.markerRecordedEventAttributes?.markerName === LOCAL_ACTIVITY_MARKER;
+
+/** The run a reset run was reset from (its WorkflowTaskFailed with cause RESET_WORKFLOW). */
+function resetBaseRunId(events: HistoryEvent[]): string | undefined {
+  for (const event of events) {
+    const failed = event.workflowTaskFailedEventAttributes;
+    if (failed?.cause === WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_RESET_WORKFLOW && failed.baseRunId)
+      return failed.baseRunId;
+  }
+  return undefined;
+}
+
+/**
+ * A retried delivery (a reset) carries its earlier runs' signals, so their regular attempts' reports, but
+ * not their local first attempts' markers (after the reset point): those are read from the earlier runs.
+ */
+async function resetAncestorsLocalMarkers(client: Client, id: string, events: HistoryEvent[]): Promise<HistoryEvent[]> {
+  const markers: HistoryEvent[] = [];
+  const seen = new Set<string>();
+  for (let base = resetBaseRunId(events); base && !seen.has(base) && seen.size < 20;) {
+    seen.add(base);
+    let earlier: HistoryEvent[];
+    try {
+      earlier = (await client.workflow.getHandle(id, base).fetchHistory()).events ?? [];
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) break; // past retention
+      throw err;
+    }
+    markers.unshift(...earlier.filter(isLocalMarker));
+    base = resetBaseRunId(earlier);
+  }
+  return markers;
+}
+
 /** The attempt log of delivery `id` (its latest run, or `runId`); NotFoundError when there is no such delivery. */
 export async function deliveryAttempts(client: Client, id: string, runId?: string): Promise<DeliveryAttempts> {
   const d = runId ? await describeRun(client, id, runId) : await describeDelivery(client, id);
   const run = d.runId;
   const history = await client.workflow.getHandle(id, run).fetchHistory();
+  const events = [...(await resetAncestorsLocalMarkers(client, id, history.events ?? [])), ...(history.events ?? [])];
 
   // Collect first, decode in one codec call.
   const payloads: Payload[] = [];
   const kinds: Array<'input' | 'report' | 'result' | 'local-failure'> = [];
   let failed: temporal.api.failure.v1.IFailure | null | undefined;
-  for (const event of history.events ?? []) {
+  for (const event of events) {
     const started = event.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
     const signaled = event.workflowExecutionSignaledEventAttributes;
     // A local activity's result (the first attempt, src/workflows/delivery.ts) is in its marker.
