@@ -279,7 +279,7 @@ test('delivery with a local first attempt: delivered, failed once then delivered
   receiver.on('/local-first-gated', () => ({ status: 200 }));
   const subscriptionTo = (path: string, trigger: string) =>
     createSubscription(h, {
-      id: `rec${path}`,
+      id: `rec-${path.slice(1)}`,
       url: hook(path.slice(1)),
       secret: 'recording-subscriber-secret',
       triggers: [trigger],
