@@ -89,6 +89,8 @@ export const ATTEMPT_BASE_MEMO = 'attemptBase';
  * then the delivery waits on a timer, with no pending activity; retry now ends that wait too.
  */
 export const FIRST_RETRY_AT_MEMO = 'firstRetryAt';
+/** Memo key of a delivery workflow: the failed local first attempt's failure message, for that wait. */
+export const FIRST_FAILURE_MEMO = 'firstFailure';
 
 /** Sends the next attempt of a delivery in backoff now (`POST /api/deliveries/:id/retry-now`). */
 export const retryNowSignal = defineSignal<[]>('retryNow');

@@ -4,6 +4,7 @@ import { temporal } from '@temporalio/proto';
 import type Long from 'long';
 import { ConflictError, NotFoundError } from '../errors';
 import { SA } from '../shared/search-attributes';
+import { FIRST_FAILURE_MEMO, FIRST_RETRY_AT_MEMO } from '../shared/delivery';
 import { failureMessage } from './data-converter';
 
 /**
@@ -77,6 +78,16 @@ export async function deliveryStatus(client: Client, id: string): Promise<Delive
   }
   // A content filter that failed on the event: the reason is in the delivery's memo (src/shared/delivery-start.ts).
   if (typeof d.memo?.filterError === 'string') lastError = `content filter failed: ${d.memo.filterError}`;
+  // After a failed local first attempt, until the second (src/workflows/delivery.ts): a timer, no pending
+  // activity; the memo has when the next attempt starts and the failure.
+  const firstRetryAt = d.memo?.[FIRST_RETRY_AT_MEMO];
+  const inFirstBackoff =
+    !pending &&
+    d.status.name === 'RUNNING' &&
+    typeof firstRetryAt === 'string' &&
+    Date.parse(firstRetryAt) > Date.now();
+  if (inFirstBackoff && !lastError && typeof d.memo?.[FIRST_FAILURE_MEMO] === 'string')
+    lastError = d.memo[FIRST_FAILURE_MEMO];
   const attempts = Math.max(d.typedSearchAttributes.get(SA.attempts) ?? 0, pending?.attempt ?? 0) || null;
   const nextAttempt = pending?.scheduledTime?.seconds;
   return {
@@ -90,7 +101,11 @@ export async function deliveryStatus(client: Client, id: string): Promise<Delive
     attempts,
     lastHttpStatus: d.typedSearchAttributes.get(SA.httpStatus) ?? null,
     lastError,
-    nextAttemptAt: nextAttempt ? new Date(Number(nextAttempt) * 1000).toISOString() : null,
+    nextAttemptAt: nextAttempt
+      ? new Date(Number(nextAttempt) * 1000).toISOString()
+      : inFirstBackoff
+        ? (firstRetryAt as string)
+        : null,
     startedAt: d.startTime.toISOString(),
     closedAt: d.closeTime?.toISOString() ?? null,
   };

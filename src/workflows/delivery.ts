@@ -20,6 +20,7 @@ import { RetryState } from '@temporalio/common';
 import type { Activities } from '../activities';
 import {
   ATTEMPT_BASE_MEMO,
+  FIRST_FAILURE_MEMO,
   FIRST_RETRY_AT_MEMO,
   attemptFailedSignal,
   retryNowSignal,
@@ -234,6 +235,8 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
           upsertMemo({
             [ATTEMPT_BASE_MEMO]: attemptBase,
             [FIRST_RETRY_AT_MEMO]: new Date(Date.now() + delayMs).toISOString(),
+            [FIRST_FAILURE_MEMO]:
+              activityCause(err) instanceof Error ? (activityCause(err) as Error).message : String(err),
           });
           const backoff = (firstBackoff = new CancellationScope());
           try {

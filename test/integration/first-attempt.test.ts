@@ -35,7 +35,7 @@ interface Seen {
 }
 
 /** A standard-webhooks subscription at a fresh path whose receiver answers the statuses in turn (the last one from then on). */
-async function receiverSubscription(statuses: number[]) {
+async function receiverSubscription(statuses: Array<number | { status: number; headers: Record<string, string> }>) {
   const path = `/first/${randomUUID().slice(0, 8)}`;
   const seen: Seen[] = [];
   receiver.on(path, (request) => {
@@ -43,7 +43,8 @@ async function receiverSubscription(statuses: number[]) {
       webhookId: String(request.headers['webhook-id']),
       attempt: Number(request.headers['x-hookflow-attempt']),
     });
-    return { status: statuses[Math.min(seen.length, statuses.length) - 1]! };
+    const answer = statuses[Math.min(seen.length, statuses.length) - 1]!;
+    return typeof answer === 'number' ? { status: answer } : answer;
   });
   const id = await createSubscription(h, {
     url: `${receiver.url}${path}`,
@@ -108,6 +109,23 @@ test('503 then 200: the second attempt is a regular activity, attempt 2, same we
     { attempt: 1, httpStatus: 503, outcome: 'retry' },
     { attempt: 2, httpStatus: 200, outcome: 'delivered' },
   ]);
+});
+
+test('in the wait after a failed first attempt: the API shows the failure and the next attempt; retry now sends it', async () => {
+  const sub = await receiverSubscription([{ status: 503, headers: { 'retry-after': '60' } }, 200]);
+  const id = await sub.send();
+  const path = `/api/deliveries/${encodeURIComponent(id)}`;
+  const view = await eventually(async () => {
+    const res = (await adminApi(h, 'GET', path)).json() as { lastError: string | null; nextAttemptAt: string | null };
+    return res.lastError !== null && res;
+  }, 'the first attempt failed');
+  expect(view.lastError).toBe('Http503: receiver answered HTTP 503 Service Unavailable');
+  expect(Date.parse(view.nextAttemptAt!)).toBeGreaterThan(Date.now() + 30_000); // Retry-After: 60
+  const log = await adminApi(h, 'GET', `${path}/attempts`);
+  expect(log.json().pending).toMatchObject({ attempt: 2, state: 'scheduled' });
+  expect((await adminApi(h, 'POST', `${path}/retry-now`)).statusCode).toBe(202);
+  expect(await h.client.workflow.getHandle(id).result()).toMatchObject({ status: 'delivered', attempt: 2 });
+  expect(sub.seen.map((s) => s.attempt)).toEqual([1, 2]);
 });
 
 test.each([410, 422])('%i on the first attempt ends the delivery with one request', async (status) => {
