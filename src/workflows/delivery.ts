@@ -68,6 +68,14 @@ function localFailureDetails(err: unknown): AttemptFailureDetails {
   return (cause.details?.[0] as AttemptFailureDetails | undefined) ?? {};
 }
 
+/** The policy's wait after the delivery's attempt `attempt` (1-based), as the deliver activity computes it. */
+function backoffAfter(schedule: DeliverySchedule, attempt: number): number {
+  return Math.min(
+    schedule.initialIntervalMs * schedule.backoffCoefficient ** (attempt - 1),
+    schedule.maximumIntervalMs,
+  );
+}
+
 /** Patch id (docs/workflow-versioning.md): the first attempt runs as a local activity. */
 export const LOCAL_FIRST_ATTEMPT = 'local-first-attempt';
 
@@ -212,7 +220,8 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
     // (no activity task in the history, a marker only). Any other outcome goes on as before: the gate's
     // wait, or the policy's first backoff and then the regular activity (the Web UI's pending activity)
     // with attempt numbers from 2; a permanent failure ends the delivery here.
-    if (patched(LOCAL_FIRST_ATTEMPT)) {
+    const localFirst = patched(LOCAL_FIRST_ATTEMPT);
+    if (localFirst) {
       const { deliver: deliverLocally } = proxyLocalActivities<Activities>({
         startToCloseTimeout: options.startToCloseTimeout,
         retry: { maximumAttempts: 1 },
@@ -268,6 +277,10 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
               ...options,
               ...(remaining !== undefined ? { scheduleToCloseTimeout: remaining } : {}),
               summary: `attempts continue from ${attemptBase + 1}`,
+              // Temporal's own backoff (the activity's nextRetryDelay aside) on the delivery's curve, not anew.
+              ...(localFirst && attemptBase > 0 && input.schedule.policy !== 'none'
+                ? { retry: { ...options.retry, initialInterval: backoffAfter(input.schedule, attemptBase + 1) } }
+                : {}),
             },
       );
       const startedAt = Date.now();
