@@ -77,7 +77,7 @@ function backoffAfter(schedule: DeliverySchedule, attempt: number): number {
 }
 
 /** Patch id (docs/workflow-versioning.md): the first attempt runs as a local activity. */
-export const LOCAL_FIRST_ATTEMPT = 'local-first-attempt';
+const LOCAL_FIRST_ATTEMPT = 'local-first-attempt';
 
 /** Slack over the receiver timeout for signing, connecting and reporting. */
 const ACTIVITY_OVERHEAD_MS = 10_000;
