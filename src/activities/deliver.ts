@@ -99,6 +99,9 @@ export interface DeliverDeps {
   fetchFollowUp?: (input: { sourceId: string; url: string; maxTimeoutMs?: number }) => Promise<FollowUpResult>;
 }
 
+/** A local first attempt waits at most this long for the 410's disabling update. */
+const LOCAL_UPDATE_WAIT_MS = 2_000;
+
 /** A refresh at send time waits at most this long for the source's API (inside the attempt's own timeout). */
 export const REFRESH_TIMEOUT_MS = 5_000;
 
@@ -194,7 +197,18 @@ export function createDeliverActivity({
     const localAttempt = Context.current().info.attempt;
     let reported: AttemptReport | undefined;
     const attempt = (input.attemptBase ?? 0) + localAttempt;
-    const subscription = await readSubscription(client, input.subscriptionId);
+    // A local activity holds its workflow task: it must not wait for another (a query, an update's task).
+    const isLocal = Context.current().info.isLocal;
+    const read = isLocal
+      ? await readSubscription(client, input.subscriptionId, { query: false })
+      : await readSubscription(client, input.subscriptionId);
+    if (read === 'unread')
+      throw ApplicationFailure.create({
+        type: FailureType.LocalAttemptDeferred,
+        message: 'LocalAttemptDeferred: the subscription needs a query; a regular attempt sends instead',
+        nonRetryable: true,
+      });
+    const subscription = read;
     if (!subscription) return { status: 'skipped', attempt, reason: 'subscription no longer exists' };
     if (!subscription.active && input.event.type !== TEST_EVENT_TYPE) {
       return {
@@ -360,9 +374,19 @@ export function createDeliverActivity({
       input,
     );
     if (status === 410) {
-      await client.workflow.getHandle(subscriptionWorkflowId(subscription.id)).executeUpdate(applySubscriptionUpdate, {
-        args: [{ active: false, disabledReason: `receiver answered 410 Gone (event ${input.event.id})` }],
-      });
+      const disabled = client.workflow
+        .getHandle(subscriptionWorkflowId(subscription.id))
+        .executeUpdate(applySubscriptionUpdate, {
+          args: [{ active: false, disabledReason: `receiver answered 410 Gone (event ${input.event.id})` }],
+        });
+      // A local attempt waits a bounded time for the update (it needs a workflow task of this worker, whose
+      // slots local attempts may hold); the update goes on without it.
+      if (isLocal)
+        await Promise.race([
+          disabled.catch((err: Error) => log.warn('could not disable the subscription', { error: err.message })),
+          new Promise((resolve) => setTimeout(resolve, LOCAL_UPDATE_WAIT_MS)),
+        ]);
+      else await disabled;
       throw forWorkflow(
         reported,
         readableFailure({ type, message: `${error}: subscription disabled`, nonRetryable: true }),

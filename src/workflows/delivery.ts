@@ -234,7 +234,12 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
         // A regular attempt signals its report; a local one returns it in its failure.
         if (details.report) attemptFailed(details.report);
         const waiting = awaitingGate(err);
-        if (waiting) {
+        const deferred =
+          activityCause(err) instanceof ApplicationFailure &&
+          (activityCause(err) as ApplicationFailure).type === FailureType.LocalAttemptDeferred;
+        if (deferred) {
+          // Nothing sent: the regular activity makes attempt 1, as without the local attempt.
+        } else if (waiting) {
           windowUsedMs += Date.now() - startedAt;
           await waitForPermit(waiting);
         } else {
@@ -258,7 +263,7 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
           }
           windowUsedMs += Date.now() - startedAt;
         }
-        first = false;
+        first = deferred;
       }
     }
     for (; ; first = false) {
