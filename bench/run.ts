@@ -256,6 +256,7 @@ ${process.env.BENCH_MAX_CACHED_WORKFLOWS ? `temporal: { maxCachedWorkflows: ${Nu
   await waitListed(1);
   for (const c of LEVELS) {
     await drain();
+    const rawPersistence0 = await persistenceCounters(serverMetrics);
     row(
       'raw workflow + 1 no-op activity (execute)',
       c,
@@ -266,6 +267,12 @@ ${process.env.BENCH_MAX_CACHED_WORKFLOWS ? `temporal: { maxCachedWorkflows: ${Nu
           void (await client.workflow.execute('rawActivityWorkflow', { taskQueue: 'bench', workflowId: randomUUID() })),
       ),
       'wf/s',
+    );
+    // The yardstick for hookflow's persistencePerEvent: what one raw one-activity workflow costs.
+    table[table.length - 1]!.persistencePerWorkflow = perEvent(
+      rawPersistence0,
+      await persistenceCounters(serverMetrics),
+      N,
     );
     await drain();
     // Closed loop, like the raw `execute` above: each of the c senders posts, then waits for the

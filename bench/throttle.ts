@@ -37,13 +37,27 @@ const RELEASE_N = Number(process.env.RELEASE_N ?? 10_000);
 const START_CONCURRENCY = 32;
 const TASK_QUEUE = `throttle-bench-${randomUUID().slice(0, 8)}`;
 
-/** A receiver that answers 200 after 20 ms and counts requests per path, in flight and at most at once. */
+interface PathCounts {
+  count: number;
+  /** Distinct events (x-hookflow-event-id): fewer than `count` means an event was sent twice. */
+  events: Set<string>;
+  open: number;
+  maxOpen: number;
+  first?: number;
+  last?: number;
+}
+
+/** A receiver that answers 200 after 20 ms and counts requests and events per path, in flight and at most at once. */
 async function startReceiver() {
-  const paths = new Map<string, { count: number; open: number; maxOpen: number; first?: number; last?: number }>();
-  const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0]!;
-    const p = paths.get(path) ?? { count: 0, open: 0, maxOpen: 0 };
+  const paths = new Map<string, PathCounts>();
+  const countsAt = (path: string) => {
+    const p = paths.get(path) ?? { count: 0, events: new Set<string>(), open: 0, maxOpen: 0 };
     paths.set(path, p);
+    return p;
+  };
+  const server = createServer((req, res) => {
+    const p = countsAt((req.url ?? '/').split('?')[0]!);
+    p.events.add(String(req.headers['x-hookflow-event-id']));
     p.open += 1;
     p.maxOpen = Math.max(p.maxOpen, p.open);
     req.resume();
@@ -60,7 +74,7 @@ async function startReceiver() {
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    at: (path: string) => paths.get(path) ?? { count: 0, open: 0, maxOpen: 0 },
+    at: countsAt,
     stop: () => new Promise<void>((ok) => (server.closeAllConnections(), server.close(() => ok()))),
   };
 }
@@ -177,6 +191,7 @@ delivery: { oneDay: { initialInterval: PT1S, maximumInterval: PT5S, window: PT1H
       firstRequestAfterMs: at.first! - releasedAt,
       maxInFlightAtReceiver: at.maxOpen,
       requests: at.count,
+      distinctEvents: at.events.size,
       workerRssMiB: { before: before.rssMiB, peak: peakRss, after: after.rssMiB },
       workerCpuPercent: cpuPercent(before, after),
     };

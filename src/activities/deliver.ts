@@ -11,6 +11,7 @@ import {
   ATTEMPT_BODY_LIMIT,
   TEST_EVENT_TYPE,
   attemptFailedSignal,
+  type AttemptFailureDetails,
   type AttemptRecord,
   type AttemptReport,
   type AwaitingGateDetails,
@@ -59,6 +60,28 @@ function readableFailure({
   return failure;
 }
 
+/**
+ * A local attempt's failure (the first attempt, src/workflows/delivery.ts) with what the workflow needs in
+ * its details: the attempt's report (for the attempt log and the search attributes) and the receiver's
+ * Retry-After (the workflow cannot read nextRetryDelay). A regular activity's failure is left as it is.
+ */
+function forWorkflow(report: AttemptReport | undefined, failure: ApplicationFailure): ApplicationFailure {
+  if (!Context.current().info.isLocal) return failure;
+  const details: AttemptFailureDetails = {
+    ...(report ? { report } : {}),
+    ...(typeof failure.nextRetryDelay === 'number' ? { nextRetryDelayMs: failure.nextRetryDelay } : {}),
+  };
+  const local = ApplicationFailure.create({
+    type: failure.type ?? undefined,
+    message: failure.message,
+    nonRetryable: failure.nonRetryable === true,
+    nextRetryDelay: failure.nextRetryDelay ?? undefined,
+    details: [details],
+  });
+  local.stack = '';
+  return local;
+}
+
 /** The policy's delay after attempt `attempt` (1-based): initialInterval * coefficient^(attempt-1), capped. */
 function backoffMs(schedule: DeliverySchedule, attempt: number): number {
   const delay = schedule.initialIntervalMs * schedule.backoffCoefficient ** Math.max(0, attempt - 1);
@@ -75,6 +98,9 @@ export interface DeliverDeps {
   /** The inbound follow-up fetch (src/activities/follow-up.ts), for refreshFollowUpAfter. */
   fetchFollowUp?: (input: { sourceId: string; url: string; maxTimeoutMs?: number }) => Promise<FollowUpResult>;
 }
+
+/** A local first attempt waits at most this long for the 410's disabling update. */
+const LOCAL_UPDATE_WAIT_MS = 2_000;
 
 /** A refresh at send time waits at most this long for the source's API (inside the attempt's own timeout). */
 export const REFRESH_TIMEOUT_MS = 5_000;
@@ -142,15 +168,18 @@ export function createDeliverActivity({
     }
   };
 
-  const report = async (report: AttemptReport, input: DeliveryInput) => {
+  const report = async (report: AttemptReport, input: DeliveryInput): Promise<AttemptReport> => {
     await reportHealth?.(input, report); // health/<subscriptionId>
     const workflowId = Context.current().info.workflowExecution?.workflowId;
-    if (!workflowId) return;
+    // A local attempt's report goes back in its failure (forWorkflow): a signal to the workflow while its
+    // task runs the local activity would make the task's completion fail (and the attempt run again).
+    if (!workflowId || Context.current().info.isLocal) return report;
     // Best effort: live attempt/status search attributes; the retry itself does not depend on it.
     await client.workflow
       .getHandle(workflowId)
       .signal(attemptFailedSignal, report)
       .catch((err: Error) => log.warn('could not report attempt', { error: err.message }));
+    return report;
   };
 
   /** Tells the gate the permitted attempt's answer at once, so its slot frees before any backoff (best effort). */
@@ -166,8 +195,20 @@ export function createDeliverActivity({
   return async function deliver(input: DeliveryInput): Promise<DeliveryAttemptResult> {
     // Attempts go on counting across invocations (gate, retry now): the receiver sees base + this invocation's.
     const localAttempt = Context.current().info.attempt;
+    let reported: AttemptReport | undefined;
     const attempt = (input.attemptBase ?? 0) + localAttempt;
-    const subscription = await readSubscription(client, input.subscriptionId);
+    // A local activity holds its workflow task: it must not wait for another (a query, an update's task).
+    const isLocal = Context.current().info.isLocal;
+    const read = isLocal
+      ? await readSubscription(client, input.subscriptionId, { query: false })
+      : await readSubscription(client, input.subscriptionId);
+    if (read === 'unread')
+      throw ApplicationFailure.create({
+        type: FailureType.LocalAttemptDeferred,
+        message: 'LocalAttemptDeferred: the subscription needs a query; a regular attempt sends instead',
+        nonRetryable: true,
+      });
+    const subscription = read;
     if (!subscription) return { status: 'skipped', attempt, reason: 'subscription no longer exists' };
     if (!subscription.active && input.event.type !== TEST_EVENT_TYPE) {
       return {
@@ -219,9 +260,12 @@ export function createDeliverActivity({
         failureType: FailureType.TransformFailed,
         error,
       };
-      await report({ attempt, error, record }, input);
+      reported = await report({ attempt, error, record }, input);
       await gateDone(input, false); // a permit's slot is free again at once
-      throw readableFailure({ type: FailureType.TransformFailed, message: error, nonRetryable: true });
+      throw forWorkflow(
+        reported,
+        readableFailure({ type: FailureType.TransformFailed, message: error, nonRetryable: true }),
+      );
     }
     const body = transformed.body;
     const signed = signRequest(
@@ -279,9 +323,9 @@ export function createDeliverActivity({
           failureType: FailureType.SsrfRefused,
           error: refused.message,
         };
-        await report({ attempt, error: refused.message, record }, input);
+        reported = await report({ attempt, error: refused.message, record }, input);
         await gateDone(input, false);
-        throw refused;
+        throw forWorkflow(reported, refused);
       }
       const error =
         (err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError'
@@ -294,9 +338,12 @@ export function createDeliverActivity({
         failureType: FailureType.ConnectionError,
         error,
       };
-      await report({ attempt, error, record }, input);
+      reported = await report({ attempt, error, record }, input);
       await gateDone(input, false);
-      throw readableFailure({ type: FailureType.ConnectionError, message: error, nextRetryDelay: backoff(undefined) });
+      throw forWorkflow(
+        reported,
+        readableFailure({ type: FailureType.ConnectionError, message: error, nextRetryDelay: backoff(undefined) }),
+      );
     }
     const durationMs = Math.max(0, now() - startedAt);
     const answered = { ...base, durationMs, httpStatus: status, statusText: statusText(status), ...answer };
@@ -317,7 +364,7 @@ export function createDeliverActivity({
     const error = `receiver answered HTTP ${status}${statusText(status) ? ` ${statusText(status)}` : ''}`;
     const retrying = status !== 410 && isRetryableStatus(status);
     const outcome = retrying && retries ? 'retry' : 'stop';
-    await report(
+    reported = await report(
       {
         attempt,
         httpStatus: status,
@@ -327,12 +374,26 @@ export function createDeliverActivity({
       input,
     );
     if (status === 410) {
-      await client.workflow.getHandle(subscriptionWorkflowId(subscription.id)).executeUpdate(applySubscriptionUpdate, {
-        args: [{ active: false, disabledReason: `receiver answered 410 Gone (event ${input.event.id})` }],
-      });
-      throw readableFailure({ type, message: `${error}: subscription disabled`, nonRetryable: true });
+      const disabled = client.workflow
+        .getHandle(subscriptionWorkflowId(subscription.id))
+        .executeUpdate(applySubscriptionUpdate, {
+          args: [{ active: false, disabledReason: `receiver answered 410 Gone (event ${input.event.id})` }],
+        });
+      // A local attempt waits a bounded time for the update (it needs a workflow task of this worker, whose
+      // slots local attempts may hold); the update goes on without it.
+      if (isLocal)
+        await Promise.race([
+          disabled.catch((err: Error) => log.warn('could not disable the subscription', { error: err.message })),
+          new Promise((resolve) => setTimeout(resolve, LOCAL_UPDATE_WAIT_MS)),
+        ]);
+      else await disabled;
+      throw forWorkflow(
+        reported,
+        readableFailure({ type, message: `${error}: subscription disabled`, nonRetryable: true }),
+      );
     }
-    if (retrying) throw readableFailure({ type, message: error, nextRetryDelay: backoff(retryAfter) });
-    throw readableFailure({ type, message: error, nonRetryable: true });
+    if (retrying)
+      throw forWorkflow(reported, readableFailure({ type, message: error, nextRetryDelay: backoff(retryAfter) }));
+    throw forWorkflow(reported, readableFailure({ type, message: error, nonRetryable: true }));
   };
 }

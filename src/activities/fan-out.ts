@@ -86,7 +86,7 @@ export function coalescePlan(
 }
 
 /** The content filter's verdict on the event (on an expression thread: src/subscriptions/expression-pool.ts): true, false, or why it failed. */
-async function contentFilter(expression: string, event: OutboundEvent): Promise<boolean | string> {
+export async function contentFilter(expression: string, event: OutboundEvent): Promise<boolean | string> {
   try {
     return await filterMatches(expression, event);
   } catch (err) {

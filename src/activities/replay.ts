@@ -4,7 +4,8 @@ import type { HookflowConfig } from '../config/schema';
 import type { EnrichedEvent, EventFilter, InboundWorkflowResult } from '../shared/inbound';
 import type { DeliverySchedule } from '../shared/delivery';
 import { FailureType } from '../shared/failure-types';
-import { deliverySchedule } from './fan-out';
+import { toOutboundEvent } from '../shared/outbound-event';
+import { contentFilter, deliverySchedule } from './fan-out';
 import { readSubscription } from '../subscriptions/lookup';
 import { visibilityLiteral } from '../shared/visibility-literal';
 
@@ -14,13 +15,16 @@ export interface ReplayDeps {
 }
 
 export interface ReplayPage {
-  /** The subscription as it is now (its triggers and filter decide what is replayed). */
-  subscription: { triggers: string[]; filter: EventFilter; schedule: DeliverySchedule };
+  /** The subscription as it is now (its triggers, filter and content filter decide what is replayed). */
+  subscription: { triggers: string[]; filter: EventFilter; schedule: DeliverySchedule; filterExpression?: string };
   /** Inbound workflows that accepted an event in the range and handed it off. */
   executions: Array<{ workflowId: string; runId: string }>;
   /** Base64 visibility page token; absent on the last page. */
   nextPageToken?: string;
 }
+
+/** An accepted event, with the content filter's verdict when it did not simply take it. */
+export type AcceptedEvent = EnrichedEvent & { contentFilter?: false | string };
 
 const PAGE_SIZE = 100;
 
@@ -81,21 +85,35 @@ export function createReplayActivities({ config, client }: ReplayDeps) {
           triggers: subscription.triggers,
           filter: subscription.filter,
           schedule: deliverySchedule(subscription, config),
+          ...(subscription.filterExpression ? { filterExpression: subscription.filterExpression } : {}),
         },
         executions,
         ...(token ? { nextPageToken: token } : {}),
       };
     },
 
-    /** The enriched event an inbound workflow handed off; null when there is none (gone, or not handed off). */
-    async readAcceptedEvent(input: { workflowId: string; runId: string }): Promise<EnrichedEvent | null> {
+    /**
+     * The enriched event an inbound workflow handed off; null when there is none (gone, or not handed
+     * off). With the subscription's content filter, its verdict as fan-out gives it: `contentFilter` is
+     * false when the filter does not take the event, the reason when the filter failed on it.
+     */
+    async readAcceptedEvent(input: {
+      workflowId: string;
+      runId: string;
+      filterExpression?: string;
+    }): Promise<AcceptedEvent | null> {
+      let enriched: EnrichedEvent;
       try {
         const result: InboundWorkflowResult = await client.workflow.getHandle(input.workflowId, input.runId).result();
-        return result.status === 'handed-off' && result.enriched ? result.enriched : null;
+        if (result.status !== 'handed-off' || !result.enriched) return null;
+        enriched = result.enriched;
       } catch (err) {
         if (err instanceof WorkflowNotFoundError || err instanceof WorkflowFailedError) return null;
         throw err;
       }
+      if (!input.filterExpression) return enriched;
+      const verdict = await contentFilter(input.filterExpression, toOutboundEvent(enriched));
+      return verdict === true ? enriched : { ...enriched, contentFilter: verdict };
     },
   };
 }

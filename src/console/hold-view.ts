@@ -14,6 +14,7 @@ interface GateFigures {
   since?: string;
   by?: SubscriptionHold['by'];
   waiting: number;
+  inBackoff?: number;
   nextProbeAt?: string;
 }
 
@@ -22,7 +23,7 @@ export const tripped = (memo: HealthRead) => typeof memo === 'object' && memo !=
 /** `HH:MM UTC` of an ISO-8601 time, for a table cell (the full time is its `datetime`). */
 export const shortTime = (iso: string) => `${iso.slice(11, 16)} UTC`;
 
-/** Held since T by operator|breaker, N waiting; null when not held. */
+/** Held since T by operator|breaker, N waiting (M in backoff); null when not held. */
 export function heldView(
   hold: { since: string; by: string; reason?: string; budgetRuns?: boolean } | undefined,
   gate?: GateFigures,
@@ -35,6 +36,7 @@ export function heldView(
     sinceShort: shortTime(since),
     by,
     waiting: gate?.waiting,
+    inBackoff: gate?.inBackoff,
     reason: hold?.reason,
     budgetRuns: hold?.budgetRuns === true,
   };

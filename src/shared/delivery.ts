@@ -73,8 +73,24 @@ export interface AwaitingGateDetails {
   budgetRuns?: boolean;
 }
 
+/** Details of a local attempt's failure (src/activities/deliver.ts `forWorkflow`). */
+export interface AttemptFailureDetails {
+  /** What a regular attempt signals as attemptFailed. */
+  report?: AttemptReport;
+  /** The receiver's Retry-After. */
+  nextRetryDelayMs?: number;
+}
+
 /** Memo key of a delivery workflow: attempts made by earlier invocations (its pending activity's attempt counts from there). */
 export const ATTEMPT_BASE_MEMO = 'attemptBase';
+
+/**
+ * Memo key of a delivery workflow: when the attempt after a failed local first attempt starts (ISO). Until
+ * then the delivery waits on a timer, with no pending activity; retry now ends that wait too.
+ */
+export const FIRST_RETRY_AT_MEMO = 'firstRetryAt';
+/** Memo key of a delivery workflow: the failed local first attempt's failure message, for that wait. */
+export const FIRST_FAILURE_MEMO = 'firstFailure';
 
 /** Sends the next attempt of a delivery in backoff now (`POST /api/deliveries/:id/retry-now`). */
 export const retryNowSignal = defineSignal<[]>('retryNow');

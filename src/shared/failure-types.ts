@@ -36,6 +36,8 @@ export const FailureType = {
   SubscriptionNotFound: 'SubscriptionNotFound',
   /** The subscription is held or throttled and the attempt has no permit: nothing was sent, the delivery asks its gate. */
   AwaitingGate: 'AwaitingGate',
+  /** A local first attempt that could not read the subscription without a query: nothing sent, a regular attempt goes instead. */
+  LocalAttemptDeferred: 'LocalAttemptDeferred',
 } as const;
 
 /** A receiver's non-2xx answer: `Http503`, `Http410` (410 also disables the subscription). */

@@ -44,6 +44,8 @@ export interface GateInput {
   config: GateConfig;
   /** Carried over continue-as-new (compact: see src/workflows/gate.ts). */
   carried?: GateCarried;
+  /** Continue-as-new past this many history events (default 5,000); kept across runs. */
+  historyLimit?: number;
 }
 export interface GateCarried {
   /** `<queuedAt base36> <id>` per waiting delivery, oldest first. */
@@ -62,6 +64,11 @@ export interface GateState {
   since?: string;
   by?: SubscriptionHold['by'];
   waiting: number;
+  /**
+   * Held: deliveries of the subscription in backoff after a failed attempt, not yet at the gate (visibility's
+   * count; each joins `waiting` when its next attempt meets the hold). Absent when not held or not counted.
+   */
+  inBackoff?: number;
   inFlight: number;
   rateLimit?: number;
   maxInFlight?: number;

@@ -23,7 +23,7 @@ export interface ReplayInput {
 export interface ReplayProgress {
   /** Accepted events found in the range (inbound workflows that handed off). */
   scanned: number;
-  /** ...of which the subscription's current triggers, filter and `types` take. */
+  /** ...of which the subscription's current triggers, filter, content filter and `types` take. */
   matched: number;
   /** Deliveries started (a delivery that already existed is counted under `existing`). */
   started: number;

@@ -1,8 +1,14 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import type { AttemptRecord, AttemptReport, DeliveryAttemptResult, DeliveryInput } from '../shared/delivery';
-import { ATTEMPT_BASE_MEMO, attemptFailedSignal } from '../shared/delivery';
+import type {
+  AttemptFailureDetails,
+  AttemptRecord,
+  AttemptReport,
+  DeliveryAttemptResult,
+  DeliveryInput,
+} from '../shared/delivery';
+import { ATTEMPT_BASE_MEMO, FIRST_RETRY_AT_MEMO, attemptFailedSignal } from '../shared/delivery';
 import { NotFoundError } from '../errors';
 import { failureMessage } from './data-converter';
 import { describeDelivery } from './deliveries';
@@ -48,7 +54,9 @@ export interface DeliveryAttempts {
   filterError: string | null;
 }
 
-const { EventType, PendingActivityState } = temporal.api.enums.v1;
+const { EventType, PendingActivityState, WorkflowTaskFailedCause } = temporal.api.enums.v1;
+/** The marker a local activity's outcome is recorded in (the SDK's core). */
+const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
 
 type Timestamp = { seconds?: { toNumber(): number } | number | null; nanos?: number | null } | null | undefined;
 const iso = (ts: Timestamp): string | null => {
@@ -81,27 +89,81 @@ async function describeRun(client: Client, id: string, runId: string) {
   }
 }
 
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+
+const isLocalMarker = (event: HistoryEvent) =>
+  event.markerRecordedEventAttributes?.markerName === LOCAL_ACTIVITY_MARKER;
+
+/** The run a reset run was reset from (its WorkflowTaskFailed with cause RESET_WORKFLOW). */
+function resetBaseRunId(events: HistoryEvent[]): string | undefined {
+  for (const event of events) {
+    const failed = event.workflowTaskFailedEventAttributes;
+    if (failed?.cause === WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_RESET_WORKFLOW && failed.baseRunId)
+      return failed.baseRunId;
+  }
+  return undefined;
+}
+
+/**
+ * A retried delivery (a reset) carries its earlier runs' signals, so their regular attempts' reports, but
+ * not their local first attempts' markers (after the reset point): those are read from the earlier runs.
+ */
+async function resetAncestorsLocalMarkers(client: Client, id: string, events: HistoryEvent[]): Promise<HistoryEvent[]> {
+  const markers: HistoryEvent[] = [];
+  const seen = new Set<string>();
+  for (let base = resetBaseRunId(events); base && !seen.has(base) && seen.size < 20;) {
+    seen.add(base);
+    let earlier: HistoryEvent[];
+    try {
+      earlier = (await client.workflow.getHandle(id, base).fetchHistory()).events ?? [];
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) break; // past retention
+      throw err;
+    }
+    markers.unshift(...earlier.filter(isLocalMarker));
+    base = resetBaseRunId(earlier);
+  }
+  return markers;
+}
+
 /** The attempt log of delivery `id` (its latest run, or `runId`); NotFoundError when there is no such delivery. */
 export async function deliveryAttempts(client: Client, id: string, runId?: string): Promise<DeliveryAttempts> {
   const d = runId ? await describeRun(client, id, runId) : await describeDelivery(client, id);
   const run = d.runId;
   const history = await client.workflow.getHandle(id, run).fetchHistory();
+  const events = [...(await resetAncestorsLocalMarkers(client, id, history.events ?? [])), ...(history.events ?? [])];
 
   // Collect first, decode in one codec call.
   const payloads: Payload[] = [];
-  const kinds: Array<'input' | 'report' | 'result'> = [];
+  const kinds: Array<'input' | 'report' | 'result' | 'local-failure'> = [];
   let failed: temporal.api.failure.v1.IFailure | null | undefined;
-  for (const event of history.events ?? []) {
+  for (const event of events) {
     const started = event.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
     const signaled = event.workflowExecutionSignaledEventAttributes;
-    const completed = event.activityTaskCompletedEventAttributes?.result?.payloads?.[0];
+    // A local activity's result (the first attempt, src/workflows/delivery.ts) is in its marker.
+    const marker = event.markerRecordedEventAttributes;
+    const completed =
+      event.activityTaskCompletedEventAttributes?.result?.payloads?.[0] ??
+      (marker?.markerName === LOCAL_ACTIVITY_MARKER ? marker.details?.result?.payloads?.[0] : undefined);
+    // A failed local attempt's report is in its failure's details (src/activities/deliver.ts `forWorkflow`).
+    const localFailure =
+      marker?.markerName === LOCAL_ACTIVITY_MARKER
+        ? marker.failure?.applicationFailureInfo?.details?.payloads?.[0]
+        : undefined;
     if (event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED && started) {
       payloads.push(started as Payload);
       kinds.push('input');
     } else if (signaled?.signalName === attemptFailedSignal.name && signaled.input?.payloads?.[0]) {
       payloads.push(signaled.input.payloads[0] as Payload);
       kinds.push('report');
-    } else if (event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED && completed) {
+    } else if (localFailure) {
+      payloads.push(localFailure as Payload);
+      kinds.push('local-failure');
+    } else if (
+      (event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED ||
+        event.eventType === EventType.EVENT_TYPE_MARKER_RECORDED) &&
+      completed
+    ) {
       payloads.push(completed as Payload);
       kinds.push('result');
     } else if (event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED) {
@@ -116,13 +178,30 @@ export async function deliveryAttempts(client: Client, id: string, runId?: strin
     if (kinds[i] === 'input') input = value as DeliveryInput;
     // Signals from before the attempt log carry no record: nothing to show for them.
     const record =
-      kinds[i] === 'report' ? (value as AttemptReport)?.record : (value as DeliveryAttemptResult | undefined)?.record;
+      kinds[i] === 'report'
+        ? (value as AttemptReport)?.record
+        : kinds[i] === 'local-failure'
+          ? (value as AttemptFailureDetails | undefined)?.report?.record
+          : (value as DeliveryAttemptResult | undefined)?.record;
     if (kinds[i] !== 'input' && record) attempts.push(record);
   });
   // History order is arrival order; a reset run carries the earlier run's signals: order by time.
   attempts.sort((a, b) => a.startedAt.localeCompare(b.startedAt));
 
   const raw = d.raw.pendingActivities?.[0];
+  // After a failed local first attempt, before the second: a timer, no pending activity (the memo says until when).
+  const firstRetryAt = d.memo?.[FIRST_RETRY_AT_MEMO];
+  const firstBackoff: PendingAttempt | null =
+    !raw && d.status.name === 'RUNNING' && typeof firstRetryAt === 'string' && Date.parse(firstRetryAt) > Date.now()
+      ? {
+          attempt: 2,
+          state: 'scheduled',
+          nextAttemptAt: firstRetryAt,
+          lastAttemptAt: attempts[0]?.startedAt ?? null,
+          lastFailure: attempts[0]?.error ?? null,
+          expiresAt: null,
+        }
+      : null;
   const pending: PendingAttempt | null = raw
     ? {
         // Past the first invocation (gate, retry now) the activity's attempt counts from the memo's base.
@@ -134,7 +213,7 @@ export async function deliveryAttempts(client: Client, id: string, runId?: strin
         lastFailure: await failureMessage(client, raw.lastFailure),
         expiresAt: iso(raw.expirationTime),
       }
-    : null;
+    : firstBackoff;
 
   return {
     id,

@@ -4,6 +4,7 @@ import { temporal } from '@temporalio/proto';
 import type Long from 'long';
 import { ConflictError, NotFoundError } from '../errors';
 import { SA } from '../shared/search-attributes';
+import { FIRST_FAILURE_MEMO, FIRST_RETRY_AT_MEMO } from '../shared/delivery';
 import { failureMessage } from './data-converter';
 
 /**
@@ -60,6 +61,16 @@ export async function describeDelivery(client: Client, id: string) {
   }
 }
 
+/**
+ * After a failed local first attempt, until the second (src/workflows/delivery.ts): the delivery waits on a
+ * timer with no pending activity, and its memo says when the next attempt starts.
+ */
+function firstRetryAt(d: Awaited<ReturnType<typeof describeDelivery>>): string | undefined {
+  const at = d.memo?.[FIRST_RETRY_AT_MEMO];
+  const waiting = !d.raw.pendingActivities?.length && d.status.name === 'RUNNING';
+  return waiting && typeof at === 'string' && Date.parse(at) > Date.now() ? at : undefined;
+}
+
 /** Status, attempts and last answer or error of one delivery. */
 export async function deliveryStatus(client: Client, id: string): Promise<DeliveryStatus> {
   const d = await describeDelivery(client, id);
@@ -77,6 +88,10 @@ export async function deliveryStatus(client: Client, id: string): Promise<Delive
   }
   // A content filter that failed on the event: the reason is in the delivery's memo (src/shared/delivery-start.ts).
   if (typeof d.memo?.filterError === 'string') lastError = `content filter failed: ${d.memo.filterError}`;
+  // Waiting after a failed local first attempt: the memo has the failure too.
+  const firstRetry = firstRetryAt(d);
+  if (firstRetry && !lastError && typeof d.memo?.[FIRST_FAILURE_MEMO] === 'string')
+    lastError = d.memo[FIRST_FAILURE_MEMO];
   const attempts = Math.max(d.typedSearchAttributes.get(SA.attempts) ?? 0, pending?.attempt ?? 0) || null;
   const nextAttempt = pending?.scheduledTime?.seconds;
   return {
@@ -90,7 +105,7 @@ export async function deliveryStatus(client: Client, id: string): Promise<Delive
     attempts,
     lastHttpStatus: d.typedSearchAttributes.get(SA.httpStatus) ?? null,
     lastError,
-    nextAttemptAt: nextAttempt ? new Date(Number(nextAttempt) * 1000).toISOString() : null,
+    nextAttemptAt: nextAttempt ? new Date(Number(nextAttempt) * 1000).toISOString() : (firstRetry ?? null),
     startedAt: d.startTime.toISOString(),
     closedAt: d.closeTime?.toISOString() ?? null,
   };
@@ -210,6 +225,7 @@ export async function latestDeliveries(client: Client, subscriptionId: string, l
         }
         const next = pending?.scheduledTime?.seconds;
         if (next) r.nextAttemptAt = new Date(Number(next) * 1000).toISOString();
+        else if (d) r.nextAttemptAt = firstRetryAt(d) ?? null;
       }),
   );
   return rows;

@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { ConflictError } from '../errors';
-import { retryNowSignal } from '../shared/delivery';
+import { FIRST_RETRY_AT_MEMO, retryNowSignal } from '../shared/delivery';
 import { describeDelivery } from './deliveries';
 
 const { PendingActivityState } = temporal.api.enums.v1;
@@ -14,10 +14,13 @@ const { PendingActivityState } = temporal.api.enums.v1;
 export async function retryDeliveryNow(client: Client, id: string): Promise<void> {
   const description = await describeDelivery(client, id);
   const pending = description.raw.pendingActivities?.[0];
+  // After a failed local first attempt the delivery waits on a timer (no pending activity) until the memo's time.
+  const firstRetryAt = description.memo?.[FIRST_RETRY_AT_MEMO];
+  const inFirstBackoff = !pending && typeof firstRetryAt === 'string' && Date.parse(firstRetryAt) > Date.now();
   const inBackoff =
     description.status.name === 'RUNNING' &&
-    pending?.state === PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED &&
-    (pending.attempt ?? 1) > 1;
+    (inFirstBackoff ||
+      (pending?.state === PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED && (pending.attempt ?? 1) > 1));
   if (!inBackoff) throw new ConflictError(`delivery "${id}" is not waiting for its next attempt`);
   await client.workflow.getHandle(id).signal(retryNowSignal);
 }

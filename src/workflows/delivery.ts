@@ -6,9 +6,11 @@ import {
   condition,
   getExternalWorkflowHandle,
   isCancellation,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
+  sleep,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
@@ -18,13 +20,18 @@ import { RetryState } from '@temporalio/common';
 import type { Activities } from '../activities';
 import {
   ATTEMPT_BASE_MEMO,
+  FIRST_FAILURE_MEMO,
+  FIRST_RETRY_AT_MEMO,
   attemptFailedSignal,
   retryNowSignal,
   type AwaitingGateDetails,
+  type DeliveryAttemptResult,
   type DeliveryInput,
   type DeliveryResult,
   type DeliverySchedule,
   type DeliveryStatus,
+  type AttemptFailureDetails,
+  type AttemptReport,
 } from '../shared/delivery';
 import { FailureType } from '../shared/failure-types';
 import { SA } from '../shared/search-attributes';
@@ -36,12 +43,41 @@ const { requestPermit } = proxyLocalActivities<Activities>({
   retry: { maximumInterval: '10 seconds' },
 });
 
+/** The activity's own failure: wrapped in an ActivityFailure, or as it is (a local activity's, as the SDK hands it over). */
+function activityCause(err: unknown): unknown {
+  return err instanceof ActivityFailure ? err.cause : err;
+}
+
 /** The AwaitingGate failure's details, when `err` is one. */
 function awaitingGate(err: unknown): AwaitingGateDetails | undefined {
-  const cause = err instanceof ActivityFailure ? err.cause : undefined;
+  const cause = activityCause(err);
   if (!(cause instanceof ApplicationFailure) || cause.type !== FailureType.AwaitingGate) return undefined;
   return (cause.details?.[0] as AwaitingGateDetails | undefined) ?? { reason: 'held', attempt: 1 };
 }
+
+/** A failure that ends the delivery at once: non-retryable (4xx, 410, transformation), not the gate's. */
+function endsDelivery(err: unknown): boolean {
+  const cause = activityCause(err);
+  return cause instanceof ApplicationFailure && cause.nonRetryable === true && cause.type !== FailureType.AwaitingGate;
+}
+
+/** What a failed local attempt says in its failure: its report and the receiver's Retry-After (src/activities/deliver.ts). */
+function localFailureDetails(err: unknown): AttemptFailureDetails {
+  const cause = activityCause(err);
+  if (!(cause instanceof ApplicationFailure)) return {};
+  return (cause.details?.[0] as AttemptFailureDetails | undefined) ?? {};
+}
+
+/** The policy's wait after the delivery's attempt `attempt` (1-based), as the deliver activity computes it. */
+function backoffAfter(schedule: DeliverySchedule, attempt: number): number {
+  return Math.min(
+    schedule.initialIntervalMs * schedule.backoffCoefficient ** (attempt - 1),
+    schedule.maximumIntervalMs,
+  );
+}
+
+/** Patch id (docs/workflow-versioning.md): the first attempt runs as a local activity. */
+const LOCAL_FIRST_ATTEMPT = 'local-first-attempt';
 
 /** Slack over the receiver timeout for signing, connecting and reporting. */
 const ACTIVITY_OVERHEAD_MS = 10_000;
@@ -103,12 +139,13 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
     ]);
 
   let attempts = 0;
-  setHandler(attemptFailedSignal, (report) => {
+  const attemptFailed = (report: AttemptReport) => {
     attempts = Math.max(attempts, report.attempt);
     lastHttpStatus = report.httpStatus ?? lastHttpStatus;
     lastError = report.error;
     setStatus('delivering', attempts);
-  });
+  };
+  setHandler(attemptFailedSignal, attemptFailed);
 
   let permit: GatePermit | undefined;
   setHandler(gatePermitSignal, (granted) => {
@@ -120,8 +157,14 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
   /** The running invocation's scope, and whether retryNow cancelled it. */
   let invocation: CancellationScope | undefined;
   let retryingNow = false;
+  /** The wait after a failed local first attempt: retryNow ends it. */
+  let firstBackoff: CancellationScope | undefined;
   // Only an attempt in backoff (one failed in this invocation, the next not reported yet) is cut short.
   setHandler(retryNowSignal, () => {
+    if (firstBackoff) {
+      firstBackoff.cancel();
+      return;
+    }
     if (invocation && attempts > attemptBase && !retryingNow) {
       retryingNow = true;
       invocation.cancel();
@@ -147,8 +190,83 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
   let windowUsedMs = 0;
   let windowSpent = false;
 
+  const delivered = (attemptResult: DeliveryAttemptResult): DeliveryResult => {
+    const outcome = { ...attemptResult };
+    delete outcome.record;
+    lastHttpStatus = outcome.httpStatus ?? lastHttpStatus;
+    setStatus(outcome.status, outcome.attempt);
+    return { ...outcome, subscriptionId: input.subscriptionId, eventId: input.event.id };
+  };
+
+  /** An attempt met the gate (nothing sent): wait for a permit; the next attempt has its number. */
+  const waitForPermit = async (waiting: AwaitingGateDetails) => {
+    attemptBase += waiting.attempt - 1;
+    upsertMemo({ [ATTEMPT_BASE_MEMO]: attemptBase });
+    setStatus(waiting.reason === 'held' ? 'held' : 'waiting', attempts);
+    const waitedFrom = Date.now();
+    await requestPermit({
+      subscriptionId: input.subscriptionId,
+      workflowId: workflowInfo().workflowId,
+      queuedAt: workflowInfo().startTime.getTime(),
+    });
+    await condition(() => permit !== undefined);
+    if (waiting.reason === 'held' && waiting.budgetRuns) windowUsedMs += Date.now() - waitedFrom;
+    setStatus('delivering', attempts);
+  };
+
   try {
-    for (let first = true; ; first = false) {
+    let first = true;
+    // docs/performance.md: most deliveries succeed the first time, so the first attempt is a local activity
+    // (no activity task in the history, a marker only). Any other outcome goes on as before: the gate's
+    // wait, or the policy's first backoff and then the regular activity (the Web UI's pending activity)
+    // with attempt numbers from 2; a permanent failure ends the delivery here.
+    const localFirst = patched(LOCAL_FIRST_ATTEMPT);
+    if (localFirst) {
+      const { deliver: deliverLocally } = proxyLocalActivities<Activities>({
+        startToCloseTimeout: options.startToCloseTimeout,
+        retry: { maximumAttempts: 1 },
+      });
+      const startedAt = Date.now();
+      try {
+        return delivered(await deliverLocally(input));
+      } catch (err) {
+        const details = localFailureDetails(err);
+        // A regular attempt signals its report; a local one returns it in its failure.
+        if (details.report) attemptFailed(details.report);
+        const waiting = awaitingGate(err);
+        const deferred =
+          activityCause(err) instanceof ApplicationFailure &&
+          (activityCause(err) as ApplicationFailure).type === FailureType.LocalAttemptDeferred;
+        if (deferred) {
+          // Nothing sent: the regular activity makes attempt 1, as without the local attempt.
+        } else if (waiting) {
+          windowUsedMs += Date.now() - startedAt;
+          await waitForPermit(waiting);
+        } else {
+          if (isCancellation(err) || endsDelivery(err) || input.schedule.policy === 'none') throw err;
+          attemptBase = 1;
+          const delayMs = details.nextRetryDelayMs ?? input.schedule.initialIntervalMs;
+          upsertMemo({
+            [ATTEMPT_BASE_MEMO]: attemptBase,
+            [FIRST_RETRY_AT_MEMO]: new Date(Date.now() + delayMs).toISOString(),
+            [FIRST_FAILURE_MEMO]:
+              activityCause(err) instanceof Error ? (activityCause(err) as Error).message : String(err),
+          });
+          const backoff = (firstBackoff = new CancellationScope());
+          try {
+            await backoff.run(() => sleep(delayMs));
+          } catch (backoffEnded) {
+            // retryNow: the second attempt goes now; a cancelled delivery ends as before.
+            if (!isCancellation(backoffEnded) || CancellationScope.current().consideredCancelled) throw backoffEnded;
+          } finally {
+            firstBackoff = undefined;
+          }
+          windowUsedMs += Date.now() - startedAt;
+        }
+        first = deferred;
+      }
+    }
+    for (; ; first = false) {
       const granted = first ? undefined : permit;
       permit = undefined;
       const remaining = windowMs === undefined ? undefined : windowMs - windowUsedMs;
@@ -164,6 +282,10 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
               ...options,
               ...(remaining !== undefined ? { scheduleToCloseTimeout: remaining } : {}),
               summary: `attempts continue from ${attemptBase + 1}`,
+              // Temporal's own backoff (the activity's nextRetryDelay aside) on the delivery's curve, not anew.
+              ...(localFirst && attemptBase > 0 && input.schedule.policy !== 'none'
+                ? { retry: { ...options.retry, initialInterval: backoffAfter(input.schedule, attemptBase + 1) } }
+                : {}),
             },
       );
       const startedAt = Date.now();
@@ -178,11 +300,7 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
         );
         // Delivered: the activity told the gate right after the request. Skipped: nothing was sent, tell it here.
         if (granted && attemptResult.status !== 'delivered') await tellGateDone(granted.grant, false);
-        const outcome = { ...attemptResult };
-        delete outcome.record;
-        lastHttpStatus = outcome.httpStatus ?? lastHttpStatus;
-        setStatus(outcome.status, outcome.attempt);
-        return { ...outcome, subscriptionId: input.subscriptionId, eventId: input.event.id };
+        return delivered(attemptResult);
       } catch (err) {
         windowUsedMs += Date.now() - startedAt;
         if (granted) await tellGateDone(granted.grant, false);
@@ -199,19 +317,7 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
         }
         const waiting = awaitingGate(err);
         if (!waiting) throw err;
-        // Nothing was sent by the attempt that met the gate: the next attempt has its number.
-        attemptBase += waiting.attempt - 1;
-        upsertMemo({ [ATTEMPT_BASE_MEMO]: attemptBase });
-        setStatus(waiting.reason === 'held' ? 'held' : 'waiting', attempts);
-        const waitedFrom = Date.now();
-        await requestPermit({
-          subscriptionId: input.subscriptionId,
-          workflowId: workflowInfo().workflowId,
-          queuedAt: workflowInfo().startTime.getTime(),
-        });
-        await condition(() => permit !== undefined);
-        if (waiting.reason === 'held' && waiting.budgetRuns) windowUsedMs += Date.now() - waitedFrom;
-        setStatus('delivering', attempts);
+        await waitForPermit(waiting);
       } finally {
         invocation = undefined;
       }

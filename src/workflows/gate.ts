@@ -53,6 +53,7 @@ export async function gateWorkflow(input: GateInput): Promise<void> {
   const { subscriptionId } = input;
   let config = input.config;
   const carried = input.carried;
+  const historyLimit = input.historyLimit ?? HISTORY_LIMIT;
 
   // Compact queue entries in continue-as-new: `delivery/<eventId>/<subscriptionId>` keeps only its middle.
   const prefix = 'delivery/';
@@ -227,9 +228,14 @@ export async function gateWorkflow(input: GateInput): Promise<void> {
   });
 
   for (;;) {
-    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > HISTORY_LIMIT) {
+    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > historyLimit) {
       await condition(() => sending === 0 && allHandlersFinished());
-      await continueAsNew<typeof gateWorkflow>({ subscriptionId, config, carried: carry() });
+      await continueAsNew<typeof gateWorkflow>({
+        subscriptionId,
+        config,
+        carried: carry(),
+        ...(input.historyLimit !== undefined ? { historyLimit } : {}),
+      });
     }
     expire();
     if (probeDelivered) {

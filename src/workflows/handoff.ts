@@ -11,7 +11,7 @@ import { keywordValue } from '../shared/bounded';
 import { coalesceSignal, type CoalesceInput, type CoalesceItem, type CoalesceWorkflow } from '../shared/coalesce';
 import type { DeliveryWorkflow, OutboundEvent, PlannedDelivery } from '../shared/delivery';
 import { deliveryStartOptions, type DeliveryStart } from '../shared/delivery-start';
-import type { EnrichedEvent, InboundEvent } from '../shared/inbound';
+import type { InboundEvent } from '../shared/inbound';
 import { enqueueSignal, laneWorkflowId, type LaneItem, type LaneWorkflow } from '../shared/lane';
 import { SA } from '../shared/search-attributes';
 
@@ -22,25 +22,6 @@ import { SA } from '../shared/search-attributes';
  * (reset, retried task) starts nothing twice. Started by name with the contract signatures of
  * src/shared, so this module imports no other workflow module.
  */
-
-/** The event as subscribers receive it, built from what the inbound workflow accepted and enriched. */
-export function toOutboundEvent({ event, followUp }: EnrichedEvent): OutboundEvent {
-  return {
-    id: `${event.sourceId}/${event.eventKey}`,
-    uuid: event.uuid,
-    type: event.sourceKind === 'api' ? event.eventType : `${event.sourceKind}.${event.eventType}`,
-    occurredAt: event.receivedAt,
-    source: { id: event.sourceId, kind: event.sourceKind },
-    entity: event.entity,
-    warehouse: event.warehouse,
-    goodsOwnerId: event.goodsOwnerId,
-    data: event.payload,
-    ...(followUp ? { followUp: followUp.data } : {}),
-    ...(followUp?.fetchedAt
-      ? { fetchedAt: followUp.fetchedAt, followUpSource: { sourceId: event.sourceId, url: followUp.url } }
-      : {}),
-  };
-}
 
 /** The delivery child's options: the shared start options plus ABANDON (a delivery outlives its starter). */
 function deliveryChildOptions(delivery: DeliveryStart, event: OutboundEvent, extra?: SearchAttributePair[]) {

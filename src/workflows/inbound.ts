@@ -11,7 +11,8 @@ import { FailureType } from '../shared/failure-types';
 import { filterRejection } from '../shared/filter';
 import type { EnrichedEvent, InboundStatus, InboundWorkflowInput, InboundWorkflowResult } from '../shared/inbound';
 import { SA } from '../shared/search-attributes';
-import { handOff, toOutboundEvent } from './handoff';
+import { handOff } from './handoff';
+import { toOutboundEvent } from '../shared/outbound-event';
 
 const planRetry = { startToCloseTimeout: '1 minute', retry: { maximumInterval: '30 seconds' } } as const;
 // Planning as a local activity (no task dispatch, no history events of its own): it reads subscriptions

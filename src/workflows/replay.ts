@@ -20,7 +20,8 @@ import {
   type ReplayProgress,
 } from '../shared/replay';
 import { SA } from '../shared/search-attributes';
-import { startDelivery, toOutboundEvent } from './handoff';
+import { startDelivery } from './handoff';
+import { toOutboundEvent } from '../shared/outbound-event';
 
 const { listReplayPage, readAcceptedEvent } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
@@ -82,8 +83,12 @@ export async function replayWorkflow(input: ReplayInput): Promise<ReplayProgress
   let pageToken = input.pageToken;
   do {
     const page = await listReplayPage({ subscriptionId, from, to, pageToken });
-    const { triggers, filter, schedule } = page.subscription;
-    const events = await Promise.all(page.executions.map((execution) => readAcceptedEvent(execution)));
+    const { triggers, filter, schedule, filterExpression } = page.subscription;
+    const events = await Promise.all(
+      page.executions.map((execution) =>
+        readAcceptedEvent(filterExpression ? { ...execution, filterExpression } : execution),
+      ),
+    );
     await Promise.all(
       events.map(async (enriched) => {
         if (!enriched) return;
@@ -92,12 +97,15 @@ export async function replayWorkflow(input: ReplayInput): Promise<ReplayProgress
         if (
           (types && !triggersMatch(types, event.type)) ||
           !triggersMatch(triggers, event.type) ||
-          filterRejection(event, filter)
+          filterRejection(event, filter) ||
+          enriched.contentFilter === false
         )
           return;
         progress.matched += 1;
         const workflowId = replayDeliveryId(subscriptionId, replayId, event.id);
-        if (await startDelivery({ subscriptionId, workflowId, schedule }, event)) progress.started += 1;
+        // A content filter that failed on the event: its delivery records why, as fan-out's does.
+        const filterError = typeof enriched.contentFilter === 'string' ? enriched.contentFilter : undefined;
+        if (await startDelivery({ subscriptionId, workflowId, schedule, filterError }, event)) progress.started += 1;
         else progress.existing += 1;
       }),
     );

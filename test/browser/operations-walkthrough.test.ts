@@ -1,11 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
-import { simpleParser, type ParsedMail } from 'mailparser';
 import type { Browser, Page } from 'playwright-core';
-import { SMTPServer } from 'smtp-server';
 import { healthWorkflowId } from '../../src/shared/health';
 import { FakeHttpPeer } from '../support/fake-http';
+import { Mailbox } from '../support/mailbox';
 import { eventually, startHarness, testConfig, type Harness } from '../support/harness';
 import { createSubscription, json } from '../support/outbound';
 import { extendBody, post, sign } from '../support/webhooks';
@@ -32,8 +30,7 @@ const BI_ANSWER = { error: 'unknown_article', message: 'Article ART-9 is not in 
 let h: Harness;
 let base: string;
 let receiver: FakeHttpPeer;
-let smtp: SMTPServer;
-const mails: ParsedMail[] = [];
+let mailbox: Mailbox;
 let browser: Browser;
 let page: Page;
 
@@ -47,20 +44,7 @@ let warehouseRequests = 0;
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
-  smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    onData(stream, _session, callback) {
-      simpleParser(stream)
-        .then((mail) => {
-          mails.push(mail);
-          callback();
-        })
-        .catch(callback);
-    },
-  });
-  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
+  mailbox = await new Mailbox().start();
   receiver = await new FakeHttpPeer(() => ({ status: 200 })).start();
   receiver.on('/wms', async () => {
     if (++warehouseRequests === 1) return { status: 503, body: { error: 'maintenance' } };
@@ -77,7 +61,7 @@ delivery: { oneDay: { initialInterval: PT0.5S, backoffCoefficient: 1, maximumInt
 alerts:
   healthCheckInterval: PT0.5S
   recoveredGrace: PT2S
-  email: { host: 127.0.0.1, port: ${(smtp.server.address() as AddressInfo).port}, secure: false, from: "hookflow <hookflow@example.test>" }
+  ${mailbox.emailConfig}
 `),
   );
   await createSubscription(h, {
@@ -117,7 +101,7 @@ afterAll(async () => {
   await browser?.close();
   await h?.stop();
   await receiver?.stop();
-  await new Promise<void>((resolve) => (smtp ? smtp.close(() => resolve()) : resolve()));
+  await mailbox?.stop();
 });
 
 /** A full-page screenshot at the desktop size, and one at 390 px (a phone) unless `phone` is false. */
@@ -157,7 +141,7 @@ const aboutWarehouse = () =>
     .requestsTo('/alerts')
     .map((r) => json(r) as { type: string; data: { subscriptionId?: string; state?: string } })
     .filter((e) => e.data.subscriptionId === WMS);
-const mailsTo = (address: string) => mails.filter((m) => m.to && [m.to].flat().some((t) => t.text.includes(address)));
+const mailsTo = (address: string) => mailbox.to(address);
 
 test('the warehouse receiver goes down: failing on the subscriptions page after one attempt', async () => {
   const text = JSON.stringify(

@@ -129,9 +129,7 @@ test('1,000 webhooks while the worker is SIGKILLed 3x and the API 1x: nothing ac
     expect(worker.starts).toBe(4);
     expect(api.starts).toBe(2);
   } catch (err) {
-    console.log(
-      `[faults] crash recovery failed; logs in ${stack.dir} (set HOOKFLOW_KEEP_FAULT_LOGS=1 to keep them)\n${stack.tails()}`,
-    );
+    stack.reportFailure('crash recovery');
     throw err;
   } finally {
     await pool.close();

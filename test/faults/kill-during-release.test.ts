@@ -106,12 +106,6 @@ async function killAndRestartWorker(): Promise<number> {
   return worker.starts - starts;
 }
 
-function failureReport(what: string) {
-  console.log(
-    `[faults] ${what} failed; logs in ${stack.dir} (set HOOKFLOW_KEEP_FAULT_LOGS=1 to keep them)\n${stack.tails()}`,
-  );
-}
-
 test(`${HELD} webhooks held, released, the worker SIGKILLed while they drain: all delivered, about maxInFlight (${MAX_IN_FLIGHT}) repeated`, async () => {
   const { receiver } = stack;
   const sub = `${NAME}-receiver`;
@@ -168,7 +162,7 @@ test(`${HELD} webhooks held, released, the worker SIGKILLed while they drain: al
     // attempt, so the answered-but-unrecorded attempts at the kill can be a few more than maxInFlight.
     expect(duplicates.duplicateDeliveries).toBeLessThanOrEqual(KILLS * 2 * MAX_IN_FLIGHT);
   } catch (err) {
-    failureReport('kill during release');
+    stack.reportFailure('kill during release');
     throw err;
   }
 });
@@ -291,7 +285,7 @@ test(`bulk retry of ${FAILED} failed deliveries, the worker SIGKILLed during the
     expect(events.progressAtKill).toMatchObject({ done: false });
     expect(events.resentAtKill).toBeLessThan(FAILED);
   } catch (err) {
-    failureReport('kill during bulk retry');
+    stack.reportFailure('kill during bulk retry');
     throw err;
   } finally {
     await connection.close();

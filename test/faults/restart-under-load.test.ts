@@ -130,9 +130,7 @@ test('two workers, one SIGKILLed mid-load, then Temporal restarted mid-load: eve
     });
     expect(survivor.starts).toBe(1);
   } catch (err) {
-    console.log(
-      `[faults] restart under load failed; logs in ${stack.dir} (set HOOKFLOW_KEEP_FAULT_LOGS=1 to keep them)\n${stack.tails()}`,
-    );
+    stack.reportFailure('restart under load');
     throw err;
   } finally {
     await pool.close();

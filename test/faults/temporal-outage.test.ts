@@ -183,9 +183,7 @@ test('Temporal stopped: every webhook is 503 within the bound; after a restart o
     expect(missing()).toEqual([]);
     expect({ api: api.running, worker: worker.running }).toEqual({ api: true, worker: true });
   } catch (err) {
-    console.log(
-      `[faults] outage test failed; logs in ${stack.dir} (set HOOKFLOW_KEEP_FAULT_LOGS=1 to keep them)\n${stack.tails()}`,
-    );
+    stack.reportFailure('outage test');
     throw err;
   } finally {
     await pool.close();

@@ -139,8 +139,16 @@ test('a 422 with a JSON body, then (retried) a 200: both attempts with status, h
     expect(text).not.toContain('erp-req-1');
     expect(text).not.toContain('thanks');
     // The failed attempt's failure as the Web UI shows it: one line with its type, no stack, not encoded.
-    const failure = history.events?.find((e) => e.activityTaskFailedEventAttributes)?.activityTaskFailedEventAttributes
-      ?.failure;
+    // (The first attempt is a local activity: its failure is in its marker.)
+    const failure = history.events
+      ?.map(
+        (e) =>
+          e.activityTaskFailedEventAttributes?.failure ??
+          (e.markerRecordedEventAttributes?.markerName === 'core_local_activity'
+            ? e.markerRecordedEventAttributes.failure
+            : undefined),
+      )
+      .find((f) => f);
     if (runId === failed.runId) {
       expect(failure?.message).toBe('Http422: receiver answered HTTP 422 Unprocessable Entity');
       expect(failure?.stackTrace ?? '').toBe('');

@@ -1,9 +1,7 @@
-import type { AddressInfo } from 'node:net';
-import { simpleParser, type ParsedMail } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
 import { subscriptionWorkflowId } from '../../src/shared/subscription';
 import { releaseSubscription } from '../../src/temporal/hold';
 import { FakeHttpPeer, type RecordedRequest } from '../support/fake-http';
+import { Mailbox } from '../support/mailbox';
 import { eventually, startHarness, testConfig, type Harness } from '../support/harness';
 import { adminApi, deliverPublished, json, subscribe } from '../support/outbound';
 
@@ -15,34 +13,19 @@ import { adminApi, deliverPublished, json, subscribe } from '../support/outbound
  */
 
 let receiver: FakeHttpPeer;
-let smtp: SMTPServer;
-const mails: ParsedMail[] = [];
+let mailbox: Mailbox;
 let h: Harness;
 
 beforeAll(async () => {
   receiver = await new FakeHttpPeer(() => ({ status: 200 })).start();
-  smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    onData(stream, _session, callback) {
-      simpleParser(stream)
-        .then((mail) => {
-          mails.push(mail);
-          callback();
-        })
-        .catch(callback);
-    },
-  });
-  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-  const smtpPort = (smtp.server.address() as AddressInfo).port;
+  mailbox = await new Mailbox().start();
   h = await startHarness(
     testConfig(`
 delivery: { oneDay: { initialInterval: PT0.3S, backoffCoefficient: 1, maximumInterval: PT0.5S, window: PT2M } }
 alerts:
   healthCheckInterval: PT0.3S
   recoveredGrace: PT1M
-  email: { host: 127.0.0.1, port: ${smtpPort}, secure: false, from: "hookflow <hookflow@example.test>" }
+  ${mailbox.emailConfig}
 `),
   );
 }, 60_000);
@@ -50,7 +33,7 @@ alerts:
 afterAll(async () => {
   await h?.stop();
   await receiver?.stop();
-  await new Promise<void>((resolve) => (smtp ? smtp.close(() => resolve()) : resolve()));
+  await mailbox?.stop();
 });
 
 const operational = (requests: RecordedRequest[]) =>
@@ -114,8 +97,7 @@ test('a receiver that is down trips the breaker: held, announced once; up and re
     state: 'held',
   });
   expect(Date.parse(held.data.since as string)).not.toBeNaN();
-  const toErpTeam = () =>
-    mails.filter((m) => m.to && [m.to].flat().some((t) => t.text.includes('erp-team@example.test')));
+  const toErpTeam = () => mailbox.to('erp-team@example.test');
   await eventually(
     async () => toErpTeam().some((m) => m.subject === '[hookflow] ERP orders is held by the breaker'),
     'the held e-mail',

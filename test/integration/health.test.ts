@@ -1,8 +1,6 @@
-import type { AddressInfo } from 'node:net';
-import { simpleParser, type ParsedMail } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
 import { healthWorkflowId } from '../../src/shared/health';
 import { FakeHttpPeer, type RecordedRequest } from '../support/fake-http';
+import { Mailbox } from '../support/mailbox';
 import { ADMIN_TOKEN, eventually, startHarness, testConfig, type Harness } from '../support/harness';
 import { adminApi, deliverPublished, json, publish, subscribe } from '../support/outbound';
 
@@ -13,34 +11,19 @@ import { adminApi, deliverPublished, json, publish, subscribe } from '../support
  */
 
 let receiver: FakeHttpPeer;
-let smtp: SMTPServer;
-const mails: ParsedMail[] = [];
+let mailbox: Mailbox;
 let h: Harness;
 
 beforeAll(async () => {
   receiver = await new FakeHttpPeer(() => ({ status: 200 })).start();
-  smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    onData(stream, _session, callback) {
-      simpleParser(stream)
-        .then((mail) => {
-          mails.push(mail);
-          callback();
-        })
-        .catch(callback);
-    },
-  });
-  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-  const smtpPort = (smtp.server.address() as AddressInfo).port;
+  mailbox = await new Mailbox().start();
   h = await startHarness(
     testConfig(`
 delivery: { oneDay: { initialInterval: PT0.3S, backoffCoefficient: 1, maximumInterval: PT1S, window: PT2M } }
 alerts:
   healthCheckInterval: PT0.3S
   recoveredGrace: PT1M
-  email: { host: 127.0.0.1, port: ${smtpPort}, secure: false, from: "hookflow <hookflow@example.test>" }
+  ${mailbox.emailConfig}
 `),
   );
 }, 60_000);
@@ -48,7 +31,7 @@ alerts:
 afterAll(async () => {
   await h?.stop();
   await receiver?.stop();
-  await new Promise<void>((resolve) => (smtp ? smtp.close(() => resolve()) : resolve()));
+  await mailbox?.stop();
 });
 
 const health = async (id: string) => {
@@ -56,7 +39,7 @@ const health = async (id: string) => {
   expect(res.statusCode).toBe(200);
   return res.json();
 };
-const to = (address: string) => mails.filter((m) => m.to && [m.to].flat().some((t) => t.text.includes(address)));
+const to = (address: string) => mailbox.to(address);
 const operational = (requests: RecordedRequest[]) =>
   requests
     .map((r) => json(r) as { type: string; data: Record<string, unknown> })

@@ -180,6 +180,47 @@ test('50 events, a replay of the 20 accepted in a window: exactly those 20 redel
   });
 });
 
+test('a replay applies the content filter as fan-out does: what it does not take is skipped, a failure is recorded', async () => {
+  const run = randomUUID().slice(0, 8);
+  const path = `/replay-filtered/${run}`;
+  const received: number[] = [];
+  receiver.on(path, (request) => {
+    received.push((json(request) as { data: { i: number } }).data.i);
+    return { status: 200 };
+  });
+  // Takes i >= 5; fails on i = 0 (a number plus a string).
+  const sub = await createSubscription(h, {
+    url: `${receiver.url}${path}`,
+    triggers: ['rpf.*'],
+    signature: 'x-signature',
+    filterExpression: 'data.i = 0 ? data.i + "x" : data.i >= 5',
+  });
+  const from = new Date().toISOString();
+  for (let i = 0; i < 8; i++) await publish(h, { type: 'rpf.OrderPaid', data: { i }, idempotencyKey: `${run}-${i}` });
+  const to = new Date(Date.now() + 1).toISOString();
+  await eventually(async () => received.length >= 3, 'the 3 original deliveries');
+  await eventually(
+    async () =>
+      (
+        await h.client.workflow.count(
+          `WorkflowType = 'inboundWorkflow' AND HookflowStatus = 'handed-off' AND WorkflowId STARTS_WITH 'inbound/api/${run}-'`,
+        )
+      ).count === 8,
+    'visibility to list the 8 events',
+  );
+
+  const replay = await adminApi(h, 'POST', `/api/subscriptions/${sub}/replay`, { from, to, replayId: `${run}-f` });
+  expect(replay.statusCode).toBe(202);
+  const progress: ReplayProgress = await h.client.workflow.getHandle(replay.json().workflowId).result();
+  // Three taken and one recorded as failed: four deliveries; four events skipped.
+  expect(progress).toMatchObject({ scanned: 8, matched: 4, started: 4, done: true });
+  await eventually(async () => received.length >= 6, 'the 3 replayed deliveries');
+  expect(received.sort()).toEqual([5, 5, 6, 6, 7, 7]);
+  const failed = (await publish(h, { type: 'rpf.OrderPaid', data: { i: 0 }, idempotencyKey: `${run}-0` })).eventId;
+  const record = await h.client.workflow.getHandle(replayDeliveryId(sub, `${run}-f`, failed)).result();
+  expect(record).toMatchObject({ status: 'filtered-error', reason: expect.stringMatching(/^T200[12] /) });
+});
+
 test('bad replay requests get 400, an unknown subscription 404', async () => {
   const sub = await createSubscription(h, { url: `${receiver.url}/replay-bad`, triggers: ['rp.*'] });
   const post = (body: unknown, id = sub) => adminApi(h, 'POST', `/api/subscriptions/${id}/replay`, body);

@@ -119,6 +119,14 @@ test('no secret and no body text in `temporal workflow show` or in the SQLite fi
     url: `${receiver.url}/busy`,
     secret: `${SECRET}-busy`,
     triggers: ['extend-commerce.CustomerCreated'],
+    // Retries soon: the first attempt is a local activity, the pending activity (read below) the second.
+    retryPolicy: 'custom',
+    retrySchedule: {
+      initialIntervalMs: 1_000,
+      backoffCoefficient: 2,
+      maximumIntervalMs: 60_000,
+      maximumDurationMs: 600_000,
+    },
   });
   const busyText = JSON.stringify(extendBody([{ Action: 'CustomerCreated', Details: { CustomerNumber: 'SAR-3' } }]));
   const busyRes = await post(h.app, '/webhooks/erp', busyText, {
@@ -130,7 +138,9 @@ test('no secret and no body text in `temporal workflow show` or in the SQLite fi
   // The API reads the pending attempt's failure raw from describe and shows it decrypted.
   const view = await eventually(async () => {
     const res = await adminApi(h, 'GET', `/api/deliveries/${encodeURIComponent(busyDeliveryId)}`);
-    return res.statusCode === 200 && res.json().lastError !== null && res.json();
+    const pendingFailure = (await h.client.workflow.getHandle(busyDeliveryId).describe()).raw.pendingActivities?.[0]
+      ?.lastFailure;
+    return res.statusCode === 200 && res.json().lastError !== null && pendingFailure && res.json();
   }, 'the busy delivery to record a failed attempt');
   expect(view).toMatchObject({ workflowStatus: 'RUNNING', lastError: BUSY_MESSAGE });
   // Describe's raw answer (what the Web UI and `temporal workflow describe` get): the message in words,

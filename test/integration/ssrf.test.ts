@@ -50,7 +50,8 @@ const deliver = deliverPublished;
 
 /**
  * How often each activity type of a workflow ran, from its history: one ActivityTaskScheduled per
- * activity, whose ActivityTaskStarted carries the attempt it ended on (server-side retries add no events).
+ * activity, whose ActivityTaskStarted carries the attempt it ended on (server-side retries add no events),
+ * and one marker per local activity.
  */
 async function attemptsByActivity(h: Harness, workflowId: string): Promise<Record<string, number>> {
   const events = (await h.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
@@ -63,6 +64,13 @@ async function attemptsByActivity(h: Harness, workflowId: string): Promise<Recor
     if (started) {
       const type = typeOf.get(Number(started.scheduledEventId))!;
       attempts[type] = (attempts[type] ?? 0) + (started.attempt ?? 1);
+    }
+    // A local activity (a delivery's first attempt): its marker's data names the type and the attempts.
+    const marker = e.markerRecordedEventAttributes;
+    const data = marker?.markerName === 'core_local_activity' ? marker.details?.data?.payloads?.[0]?.data : undefined;
+    if (data) {
+      const local = JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type: string; attempt?: number };
+      attempts[local.activity_type] = (attempts[local.activity_type] ?? 0) + (local.attempt ?? 1);
     }
   }
   return attempts;

@@ -200,9 +200,11 @@ test('one webhook is one trace: request, inbound workflow, follow-up, planning, 
   const attemptsOf = (sub: { id: string }) => {
     const delivery = deliveries.find((d) => d.attributes.workflowId === deliveryWorkflowId(eventId, sub.id))!;
     const starts = named('StartActivity:deliver').filter((s) => s.parentSpanId === delivery.spanId);
-    expect(starts).toHaveLength(1); // one scheduled activity; Temporal retries it
+    // The first attempt (a local activity), then after a failure one scheduled activity that Temporal retries.
+    expect(starts.length).toBeLessThanOrEqual(2);
+    const startIds = new Set(starts.map((s) => s.spanId));
     return named('RunActivity:deliver')
-      .filter((s) => s.parentSpanId === starts[0]!.spanId)
+      .filter((s) => startIds.has(s.parentSpanId!))
       .map((s) => s.attributes)
       .sort((a, b) => Number(a['hookflow.attempt']) - Number(b['hookflow.attempt']));
   };

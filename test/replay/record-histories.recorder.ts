@@ -271,3 +271,38 @@ test('health with the breaker: tripped after two failed attempts, released, reco
   await h.client.workflow.getHandle(deliveryWorkflowId(event.eventId, sub)).result();
   await save('health-breaker', healthWorkflowId(sub));
 }, 120_000);
+
+test('delivery with a local first attempt: delivered, failed once then delivered, held then released', async () => {
+  let calls = 0;
+  receiver.on('/local-first', () => ({ status: 200 }));
+  receiver.on('/local-first-retried', () => ({ status: ++calls === 1 ? 503 : 200 }));
+  receiver.on('/local-first-gated', () => ({ status: 200 }));
+  const subscriptionTo = (path: string, trigger: string) =>
+    createSubscription(h, {
+      id: `rec-${path.slice(1)}`,
+      url: hook(path.slice(1)),
+      secret: 'recording-subscriber-secret',
+      triggers: [trigger],
+      retryPolicy: 'one-day',
+    });
+  const delivered = await subscriptionTo('/local-first', 'rec.LocalFirst');
+  const retried = await subscriptionTo('/local-first-retried', 'rec.LocalFirstRetried');
+  const gated = await subscriptionTo('/local-first-gated', 'rec.LocalFirstGated');
+  const handedOff = async (type: string) => {
+    const event = await publish(h, { type, data: { orderNumber: 'REC-LF' } });
+    await h.client.workflow.getHandle(event.workflowId).result(); // handed off: the delivery exists
+    return event.eventId;
+  };
+  await save('delivery-local-first', deliveryWorkflowId(await handedOff('rec.LocalFirst'), delivered));
+  await save('delivery-local-first-retried', deliveryWorkflowId(await handedOff('rec.LocalFirstRetried'), retried));
+  const held = await adminApi(h, 'POST', `/api/subscriptions/${gated}/hold`, { reason: 'recording' });
+  if (held.statusCode !== 200) throw new Error(`hold: ${held.statusCode} ${held.body}`);
+  const waiting = deliveryWorkflowId(await handedOff('rec.LocalFirstGated'), gated);
+  await eventually(async () => {
+    const res = await adminApi(h, 'GET', `/api/subscriptions/${gated}/gate`);
+    return res.json().waiting === 1;
+  }, 'the delivery waiting at the gate');
+  const released = await adminApi(h, 'POST', `/api/subscriptions/${gated}/release`);
+  if (released.statusCode !== 200) throw new Error(`release: ${released.statusCode} ${released.body}`);
+  await save('delivery-local-first-gated', waiting);
+}, 120_000);

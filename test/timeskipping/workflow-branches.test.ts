@@ -166,4 +166,39 @@ describe('delivery workflow', () => {
     expect(cause.message).toMatch(/retry window of 0\.33\d* h exhausted/);
     expect(calls).toEqual(Array(5).fill('deliver'));
   });
+  test('a local first attempt that defers (the subscription needs a query) sends nothing; a regular attempt 1 delivers', async () => {
+    const inputs: DeliveryInput[] = [];
+    stubs.deliver = async (input) => {
+      inputs.push(input);
+      if (inputs.length === 1)
+        throw ApplicationFailure.create({
+          type: FailureType.LocalAttemptDeferred,
+          message: 'deferred',
+          nonRetryable: true,
+        });
+      return { status: 'delivered', httpStatus: 200, attempt: 1 };
+    };
+    const uuid = randomUUID();
+    const input: DeliveryInput = {
+      subscriptionId: 'sub-branches',
+      event: { id: `api/${uuid}`, uuid, type: 'test.Thing', occurredAt: new Date().toISOString(), data: {} },
+      schedule: {
+        policy: 'one-day',
+        timeoutMs: 30_000,
+        initialIntervalMs: 60_000,
+        backoffCoefficient: 2,
+        maximumIntervalMs: 3_600_000,
+        windowMs: 20 * 60_000,
+      },
+    };
+    const result = await env.client.workflow.execute('deliveryWorkflow', {
+      taskQueue,
+      workflowId: `delivery-${uuid}`,
+      args: [input],
+    });
+    expect(result).toMatchObject({ status: 'delivered', attempt: 1 });
+    expect(calls).toEqual(['deliver', 'deliver']);
+    // The regular attempt is the delivery's first: no attempt base, as without the local attempt.
+    expect(inputs[1]?.attemptBase).toBeUndefined();
+  });
 });

@@ -14,6 +14,10 @@ const gateStateView = z.object({
   since: z.string().optional(),
   by: z.enum(['operator', 'breaker']).optional(),
   waiting: z.number().describe("deliveries waiting at the subscription's gate"),
+  inBackoff: z
+    .number()
+    .optional()
+    .describe('held: deliveries in backoff after a failed attempt, to join the waiting at their next attempt'),
   inFlight: z.number().describe('permits out: requests the gate let go and that have not answered yet'),
   rateLimit: z.number().optional(),
   maxInFlight: z.number().optional(),

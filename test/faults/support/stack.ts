@@ -29,8 +29,8 @@ export interface FaultStack {
   receiver: FakeHttpPeer;
   /** Starts a process again (or for the first time) and waits until it is ready. */
   restart(process: HookflowProcess): Promise<void>;
-  /** The last lines of every process, for a failure report. */
-  tails(): string;
+  /** Prints where the logs are and the last lines of every process: call it when `what` failed. */
+  reportFailure(what: string): void;
   stop(): Promise<void>;
 }
 
@@ -88,6 +88,8 @@ sources:
     p.start();
     await (p === api ? waitHealthy(apiUrl) : p.waitForOutput(WORKER_RUNNING));
   };
+  /** The last lines of every process. */
+  const tails = () => [api, ...workers].map((p, i) => `--- ${i ? `worker ${i}` : 'api'} ---\n${p.tail()}`).join('\n');
   const stack: FaultStack = {
     dir,
     temporal,
@@ -96,7 +98,8 @@ sources:
     apiUrl,
     receiver,
     restart,
-    tails: () => [api, ...workers].map((p, i) => `--- ${i ? `worker ${i}` : 'api'} ---\n${p.tail()}`).join('\n'),
+    reportFailure: (what) =>
+      console.log(`[faults] ${what} failed; logs in ${dir} (set HOOKFLOW_KEEP_FAULT_LOGS=1 to keep them)\n${tails()}`),
     async stop() {
       await api.stop();
       await Promise.all(workers.map((w) => w.stop()));
