@@ -4,8 +4,8 @@ import { temporal } from '@temporalio/proto';
 import { deliveryWorkflowId } from '../../src/shared/delivery';
 import { SA } from '../../src/shared/search-attributes';
 import { holdSubscription, releaseSubscription } from '../../src/temporal/hold';
-import { FakeHttpPeer } from '../support/fake-http';
-import { eventually, startHarness, testConfig, type Harness } from '../support/harness';
+import type { FakeHttpPeer } from '../support/fake-http';
+import { eventually, FAST_RETRIES, startWithReceiver, type Harness } from '../support/harness';
 import { adminApi, createSubscription, publish } from '../support/outbound';
 
 // The first attempt of a delivery is a local activity (docs/performance.md): against the real worker on
@@ -15,13 +15,7 @@ let receiver: FakeHttpPeer;
 let h: Harness;
 
 beforeAll(async () => {
-  receiver = await new FakeHttpPeer(() => ({ status: 200 })).start();
-  h = await startHarness(
-    testConfig(`
-delivery:
-  oneDay: { initialInterval: PT0.2S, backoffCoefficient: 2, maximumInterval: PT1S, window: PT2M }
-`),
-  );
+  ({ h, receiver } = await startWithReceiver(FAST_RETRIES));
 });
 
 afterAll(async () => {

@@ -6,9 +6,9 @@ import { gateConfigOf, gateWorkflowId, type GateWorkflow } from '../../src/share
 import { SA } from '../../src/shared/search-attributes';
 import { readSubscription } from '../../src/subscriptions/lookup';
 import { gateState, holdSubscription, releaseSubscription } from '../../src/temporal/hold';
-import { FakeHttpPeer } from '../support/fake-http';
+import type { FakeHttpPeer } from '../support/fake-http';
 import { adminApi, createSubscription, publish } from '../support/outbound';
-import { eventually, startHarness, testConfig, type Harness } from '../support/harness';
+import { eventually, FAST_RETRIES, startWithReceiver, type Harness } from '../support/harness';
 
 // What becomes of deliveries waiting at a held subscription's gate when the subscription is deleted, and
 // when the gate continues-as-new under them; real worker on the dev server, a loopback receiver.
@@ -16,13 +16,7 @@ let receiver: FakeHttpPeer;
 let h: Harness;
 
 beforeAll(async () => {
-  receiver = await new FakeHttpPeer(() => ({ status: 200 })).start();
-  h = await startHarness(
-    testConfig(`
-delivery:
-  oneDay: { initialInterval: PT0.2S, backoffCoefficient: 2, maximumInterval: PT1S, window: PT2M }
-`),
-  );
+  ({ h, receiver } = await startWithReceiver(FAST_RETRIES));
 });
 
 afterAll(async () => {

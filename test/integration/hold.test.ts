@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { deliveryWorkflowId } from '../../src/shared/delivery';
 import { SA } from '../../src/shared/search-attributes';
 import { subscriptionWorkflowId } from '../../src/shared/subscription';
-import { FakeHttpPeer, type RecordedRequest } from '../support/fake-http';
+import type { FakeHttpPeer, RecordedRequest } from '../support/fake-http';
 import { adminApi, createSubscription, json, publish } from '../support/outbound';
 import { gateState, holdSubscription } from '../../src/temporal/hold';
-import { eventually, startHarness, testConfig, type Harness } from '../support/harness';
+import { eventually, FAST_RETRIES, startWithReceiver, type Harness } from '../support/harness';
 
 // Hold, release and retry now (docs/operations.md), against the real worker on the dev server and a
 // loopback receiver that counts requests by webhook-id. Retries are fast (0.2 s .. 1 s).
@@ -13,14 +13,9 @@ let receiver: FakeHttpPeer;
 let h: Harness;
 
 beforeAll(async () => {
-  receiver = await new FakeHttpPeer(() => ({ status: 200 })).start();
-  h = await startHarness(
-    testConfig(`
-delivery:
-  oneDay: { initialInterval: PT0.2S, backoffCoefficient: 2, maximumInterval: PT1S, window: PT2M }
+  ({ h, receiver } = await startWithReceiver(`${FAST_RETRIES}
   ordering: { settle: PT0.5S, idle: PT2S }
-`),
-  );
+`));
 });
 
 afterAll(async () => {

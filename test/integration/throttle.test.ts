@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { deliveryWorkflowId } from '../../src/shared/delivery';
-import { FakeHttpPeer } from '../support/fake-http';
+import type { FakeHttpPeer } from '../support/fake-http';
 import { adminApi, createSubscription, deliverPublished, publish } from '../support/outbound';
-import { eventually, startHarness, testConfig, type Harness } from '../support/harness';
+import { eventually, FAST_RETRIES, startWithReceiver, type Harness } from '../support/harness';
 
 // Throttle (docs/operations.md "Throttle"): at most maxInFlight requests at the receiver at once, whatever
 // the burst. Only the concurrency is asserted; the rate is measured by bench/throttle.ts.
@@ -10,13 +10,7 @@ let receiver: FakeHttpPeer;
 let h: Harness;
 
 beforeAll(async () => {
-  receiver = await new FakeHttpPeer(() => ({ status: 200 })).start();
-  h = await startHarness(
-    testConfig(`
-delivery:
-  oneDay: { initialInterval: PT0.2S, backoffCoefficient: 2, maximumInterval: PT1S, window: PT2M }
-`),
-  );
+  ({ h, receiver } = await startWithReceiver(FAST_RETRIES));
 });
 
 afterAll(async () => {

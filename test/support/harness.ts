@@ -9,6 +9,7 @@ import { bundleWorkflows } from '../../src/temporal/bundle-workflows';
 import { tracingClientInterceptors } from '../../src/temporal/client';
 import { dataConverterFor } from '../../src/temporal/data-converter';
 import { startWorker, type RunningWorker } from '../../src/worker';
+import { FakeHttpPeer } from './fake-http';
 
 // Workers log at ERROR in tests: many tests make deliveries fail on purpose, and each failed attempt is a WARN.
 try {
@@ -96,6 +97,16 @@ export async function startHarness(
       await tracing?.close();
     },
   };
+}
+
+/** `delivery:` with fast `one-day` retries (0.2 s doubling to 1 s, for 2 minutes): failures retry within a test. */
+export const FAST_RETRIES = `delivery:
+  oneDay: { initialInterval: PT0.2S, backoffCoefficient: 2, maximumInterval: PT1S, window: PT2M }`;
+
+/** A harness with `yaml` and a loopback receiver answering 200 (other answers per path: `receiver.on`). */
+export async function startWithReceiver(yaml: string): Promise<{ h: Harness; receiver: FakeHttpPeer }> {
+  const receiver = await new FakeHttpPeer(() => ({ status: 200 })).start();
+  return { receiver, h: await startHarness(testConfig(yaml)) };
 }
 
 /** Polls `check` until it returns a value (not undefined/false) or the time is up. */
