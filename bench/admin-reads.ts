@@ -1,23 +1,16 @@
-import { fork, type ChildProcess } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { loadavg } from 'node:os';
 import { Agent, request } from 'undici';
 import { deliverySchedule } from '../src/activities/fan-out';
-import { parseConfig } from '../src/config/load';
 import { freePort } from '../src/observability/free-port';
 import { deliveryWorkflowId, type OutboundEvent } from '../src/shared/delivery';
 import { deliveryStartOptions } from '../src/shared/delivery-start';
-import { DEV_SERVER_DYNAMIC_CONFIG, startDevServer } from '../src/stack/dev-server';
-import { temporalCliPath } from '../src/stack/temporal-cli';
 import { readSubscription } from '../src/subscriptions/lookup';
-import { dataConverterFor } from '../src/temporal/data-converter';
 import { csrfOf } from '../test/support/console-session';
 import { extendBody, sign } from '../test/support/webhooks';
+import { child, startBenchStack, writeResults } from './stack';
 import { cpuPercent, idlePercent, machineTicks, runConcurrent, sampleProcess, summarize } from './stats';
 
 /**
@@ -70,13 +63,6 @@ async function startReceiver() {
   };
 }
 
-/** A child process running one of hookflow's entry points, killed with this process. */
-function child(script: string, env: NodeJS.ProcessEnv): ChildProcess {
-  const proc = fork(resolve(__dirname, script), { env, execArgv: ['--import', 'tsx'], stdio: 'inherit' });
-  process.once('exit', () => proc.kill('SIGKILL'));
-  return proc;
-}
-
 /** A realistic Extend order event as the inbound workflow hands it to deliveries (notification + follow-up). */
 function orderEvent(run: string, i: number): OutboundEvent {
   const orderNumber = `SO-${run}-${i}`;
@@ -100,46 +86,25 @@ function orderEvent(run: string, i: number): OutboundEvent {
 }
 
 async function main() {
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
   const began = performance.now();
   const startedAt = new Date().toISOString();
-  const external = process.env.BENCH_TEMPORAL_ADDRESS;
-  const tier = process.env.BENCH_TIER ?? (external ? 'postgres' : 'dev');
-  const server: { address: string; stop(): Promise<void>; process?: { pid?: number } } = external
-    ? { address: external, stop: async () => undefined }
-    : await startDevServer({ cli: temporalCliPath(), headless: true, dynamicConfig: DEV_SERVER_DYNAMIC_CONFIG });
-  // The Temporal server's CPU too: the dev server's process, or BENCH_SERVER_PID (bench/on-postgres.sh sets it).
-  const serverPid = Number(process.env.BENCH_SERVER_PID ?? server.process?.pid ?? 0) || undefined;
-  process.once('exit', () => void server.stop());
-  const receiver = await startReceiver();
-
   const apiPort = await freePort();
-  const yaml = `
-security: { encryptionKeys: [{ id: k1, key: "${randomBytes(32).toString('base64')}" }] }
+  const stack = await startBenchStack(
+    'admin-reads',
+    TASK_QUEUE,
+    `
 admin: { token: ${ADMIN} }
-network: { allow: ["127.0.0.0/8", "::1/128", "localhost"] }
 server: { port: ${apiPort}, rateLimit: { max: 100000000, window: PT1M } }
-metrics: { workerPort: 0 }
 sources: [{ id: erp, kind: extend-commerce, secret: ${SOURCE_SECRET} }]
 delivery: { oneDay: { initialInterval: PT1S, maximumInterval: PT5S, window: PT1H } }
-`;
-  const configFile = join(mkdtempSync(join(tmpdir(), 'hookflow-admin-reads-')), 'config.yaml');
-  writeFileSync(configFile, yaml);
-  // LOG_LEVEL error: failed attempts are the point here; logging each would drown the output.
-  const env = {
-    ...process.env,
-    HOOKFLOW_CONFIG: configFile,
-    TEMPORAL_ADDRESS: server.address,
-    HOOKFLOW_TASK_QUEUE: TASK_QUEUE,
-    LOG_LEVEL: 'error',
-  };
-  const config = parseConfig(yaml, env, 'admin-reads bench');
+`,
+  );
+  const { client, config, worker, env } = stack;
+  const { tier } = stack.temporal;
+  // The Temporal server's CPU too: the dev server's process, or BENCH_SERVER_PID (bench/on-postgres.sh sets it).
+  const serverPid = stack.temporal.pid;
+  const receiver = await startReceiver();
 
-  const worker = child('worker.ts', env);
-  await new Promise<void>((ok, fail) => {
-    worker.once('message', () => ok());
-    worker.once('exit', (code) => fail(new Error(`worker exited with ${code}`)));
-  });
   const api = child('../src/api/server.ts', env);
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   const http = new Agent({ connections: 64, keepAliveTimeout: 30_000 });
@@ -152,13 +117,6 @@ delivery: { oneDay: { initialInterval: PT1S, maximumInterval: PT5S, window: PT1H
     if (api.exitCode !== null) throw new Error(`API exited with ${api.exitCode}`);
     await new Promise((r) => setTimeout(r, 200));
   }
-  const connection = await Connection.connect({ address: server.address });
-  const client = new Client({
-    connection,
-    namespace: config.temporal.namespace,
-    dataConverter: dataConverterFor(config),
-  });
-
   const admin = async (method: 'GET' | 'POST', path: string, body?: unknown) => {
     const res = await request(`${apiUrl}${path}`, {
       method,
@@ -348,22 +306,14 @@ delivery: { oneDay: { initialInterval: PT1S, maximumInterval: PT5S, window: PT1H
     goal: { text: goal, pass, worstP99, non2xx: errors },
     totalSeconds: Math.round((performance.now() - began) / 100) / 10,
   };
-  mkdirSync(resolve(__dirname, 'results'), { recursive: true });
-  const file = resolve(
-    __dirname,
-    'results',
-    `admin-reads-${tier}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}.json`,
-  );
-  writeFileSync(file, JSON.stringify(out, null, 2));
-  console.log(`results written to ${file}`);
+  writeResults('admin-reads', tier, out);
 
   api.kill('SIGTERM');
   worker.kill('SIGTERM');
   await Promise.all([api, worker].map((p) => (p.exitCode === null ? new Promise((r) => p.once('exit', r)) : null)));
-  await connection.close();
   await http.close();
   await receiver.stop();
-  await server.stop();
+  await stack.stop();
 }
 
 main().then(

@@ -1,22 +1,14 @@
-import { fork, type ChildProcess } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
 import { deliverySchedule } from '../src/activities/fan-out';
-import { parseConfig } from '../src/config/load';
 import { requireKeyring } from '../src/security/from-config';
 import { deliveryWorkflowId, type OutboundEvent } from '../src/shared/delivery';
 import { deliveryStartOptions } from '../src/shared/delivery-start';
-import { DEV_SERVER_DYNAMIC_CONFIG, startDevServer } from '../src/stack/dev-server';
-import { temporalCliPath } from '../src/stack/temporal-cli';
 import { createSubscriptionSchema } from '../src/subscriptions/schema';
 import { SubscriptionStore } from '../src/subscriptions/store';
-import { dataConverterFor } from '../src/temporal/data-converter';
 import { gateState, holdSubscription, releaseSubscription } from '../src/temporal/hold';
+import { startBenchStack, writeResults } from './stack';
 import { cpuPercent, runConcurrent, sampleProcess } from './stats';
 
 /**
@@ -79,12 +71,6 @@ async function startReceiver() {
   };
 }
 
-function child(script: string, env: NodeJS.ProcessEnv): ChildProcess {
-  const proc = fork(resolve(__dirname, script), { env, execArgv: ['--import', 'tsx'], stdio: 'inherit' });
-  process.once('exit', () => proc.kill('SIGKILL'));
-  return proc;
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 30 * 60_000) {
@@ -97,42 +83,14 @@ async function until(check: () => Promise<boolean> | boolean, what: string, time
 }
 
 async function main() {
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
-  const external = process.env.BENCH_TEMPORAL_ADDRESS;
-  const tier = process.env.BENCH_TIER ?? (external ? 'postgres' : 'dev');
-  const server = external
-    ? { address: external, stop: async () => undefined }
-    : await startDevServer({ cli: temporalCliPath(), headless: true, dynamicConfig: DEV_SERVER_DYNAMIC_CONFIG });
-  process.once('exit', () => void server.stop());
+  const stack = await startBenchStack(
+    'throttle',
+    TASK_QUEUE,
+    'delivery: { oneDay: { initialInterval: PT1S, maximumInterval: PT5S, window: PT1H } }',
+  );
+  const { client, config, worker } = stack;
+  const { tier } = stack.temporal;
   const receiver = await startReceiver();
-
-  const yaml = `
-security: { encryptionKeys: [{ id: k1, key: "${randomBytes(32).toString('base64')}" }] }
-network: { allow: ["127.0.0.0/8", "::1/128", "localhost"] }
-metrics: { workerPort: 0 }
-delivery: { oneDay: { initialInterval: PT1S, maximumInterval: PT5S, window: PT1H } }
-`;
-  const configFile = join(mkdtempSync(join(tmpdir(), 'hookflow-throttle-')), 'config.yaml');
-  writeFileSync(configFile, yaml);
-  const env = {
-    ...process.env,
-    HOOKFLOW_CONFIG: configFile,
-    TEMPORAL_ADDRESS: server.address,
-    HOOKFLOW_TASK_QUEUE: TASK_QUEUE,
-    LOG_LEVEL: 'error',
-  };
-  const config = parseConfig(yaml, env, 'throttle bench');
-  const worker = child('worker.ts', env);
-  await new Promise<void>((ok, fail) => {
-    worker.once('message', () => ok());
-    worker.once('exit', (code) => fail(new Error(`worker exited with ${code}`)));
-  });
-  const connection = await Connection.connect({ address: server.address });
-  const client = new Client({
-    connection,
-    namespace: config.temporal.namespace,
-    dataConverter: dataConverterFor(config),
-  });
   const store = new SubscriptionStore(client, TASK_QUEUE, requireKeyring(config, 'the bench'));
   const run = Date.now().toString(36);
 
@@ -220,15 +178,9 @@ delivery: { oneDay: { initialInterval: PT1S, maximumInterval: PT5S, window: PT1H
     },
     release: { n: RELEASE_N, fillSeconds: releaseFill, ...release },
   };
-  const dir = resolve(__dirname, 'results');
-  mkdirSync(dir, { recursive: true });
-  const file = resolve(dir, `throttle-${tier}-${new Date().toISOString().slice(0, 19).replace(/:/g, '-')}.json`);
-  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-  console.log(`results: ${file}`);
-  await connection.close();
+  writeResults('throttle', tier, results);
   await receiver.stop();
-  worker.kill('SIGTERM');
-  await server.stop();
+  await stack.stop();
   process.exit(0);
 }
 
