@@ -5,7 +5,7 @@ import { deliveryWorkflowId } from '../../src/shared/delivery';
 import { SA } from '../../src/shared/search-attributes';
 import { holdSubscription, releaseSubscription } from '../../src/temporal/hold';
 import type { FakeHttpPeer } from '../support/fake-http';
-import { eventually, FAST_RETRIES, startWithReceiver, type Harness } from '../support/harness';
+import { eventually, FAST_RETRIES, startWithReceiver, stopWithReceiver, type Harness } from '../support/harness';
 import { adminApi, createSubscription, publish } from '../support/outbound';
 
 // The first attempt of a delivery is a local activity (docs/performance.md): against the real worker on
@@ -18,10 +18,7 @@ beforeAll(async () => {
   ({ h, receiver } = await startWithReceiver(FAST_RETRIES));
 });
 
-afterAll(async () => {
-  await h?.stop();
-  await receiver?.stop();
-});
+afterAll(() => stopWithReceiver({ h, receiver }));
 
 interface Seen {
   webhookId: string;

@@ -8,7 +8,7 @@ import { readSubscription } from '../../src/subscriptions/lookup';
 import { gateState, holdSubscription, releaseSubscription } from '../../src/temporal/hold';
 import type { FakeHttpPeer } from '../support/fake-http';
 import { adminApi, createSubscription, publish } from '../support/outbound';
-import { eventually, FAST_RETRIES, startWithReceiver, type Harness } from '../support/harness';
+import { eventually, FAST_RETRIES, startWithReceiver, stopWithReceiver, type Harness } from '../support/harness';
 
 // What becomes of deliveries waiting at a held subscription's gate when the subscription is deleted, and
 // when the gate continues-as-new under them; real worker on the dev server, a loopback receiver.
@@ -19,10 +19,7 @@ beforeAll(async () => {
   ({ h, receiver } = await startWithReceiver(FAST_RETRIES));
 });
 
-afterAll(async () => {
-  await h?.stop();
-  await receiver?.stop();
-});
+afterAll(() => stopWithReceiver({ h, receiver }));
 
 /** A standard-webhooks subscription at a fresh path; `seen` lists the webhook-id of every request. */
 async function receiverSubscription(

@@ -5,7 +5,7 @@ import { subscriptionWorkflowId } from '../../src/shared/subscription';
 import type { FakeHttpPeer, RecordedRequest } from '../support/fake-http';
 import { adminApi, createSubscription, json, publish } from '../support/outbound';
 import { gateState, holdSubscription } from '../../src/temporal/hold';
-import { eventually, FAST_RETRIES, startWithReceiver, type Harness } from '../support/harness';
+import { eventually, FAST_RETRIES, startWithReceiver, stopWithReceiver, type Harness } from '../support/harness';
 
 // Hold, release and retry now (docs/operations.md), against the real worker on the dev server and a
 // loopback receiver that counts requests by webhook-id. Retries are fast (0.2 s .. 1 s).
@@ -18,10 +18,7 @@ beforeAll(async () => {
 `));
 });
 
-afterAll(async () => {
-  await h?.stop();
-  await receiver?.stop();
-});
+afterAll(() => stopWithReceiver({ h, receiver }));
 
 interface Seen {
   webhookId: string;

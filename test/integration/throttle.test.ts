@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { deliveryWorkflowId } from '../../src/shared/delivery';
 import type { FakeHttpPeer } from '../support/fake-http';
 import { adminApi, createSubscription, deliverPublished, publish } from '../support/outbound';
-import { eventually, FAST_RETRIES, startWithReceiver, type Harness } from '../support/harness';
+import { eventually, FAST_RETRIES, startWithReceiver, stopWithReceiver, type Harness } from '../support/harness';
 
 // Throttle (docs/operations.md "Throttle"): at most maxInFlight requests at the receiver at once, whatever
 // the burst. Only the concurrency is asserted; the rate is measured by bench/throttle.ts.
@@ -13,10 +13,7 @@ beforeAll(async () => {
   ({ h, receiver } = await startWithReceiver(FAST_RETRIES));
 });
 
-afterAll(async () => {
-  await h?.stop();
-  await receiver?.stop();
-});
+afterAll(() => stopWithReceiver({ h, receiver }));
 
 test('rateLimit 5, maxInFlight 2: a burst never has more than 2 requests at the receiver at once', async () => {
   const run = randomUUID().slice(0, 8);

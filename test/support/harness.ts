@@ -109,6 +109,12 @@ export async function startWithReceiver(yaml: string): Promise<{ h: Harness; rec
   return { receiver, h: await startHarness(testConfig(yaml)) };
 }
 
+/** Stops what startWithReceiver started (either may be missing when the start failed). */
+export async function stopWithReceiver(stack: { h?: Harness; receiver?: FakeHttpPeer }): Promise<void> {
+  await stack.h?.stop();
+  await stack.receiver?.stop();
+}
+
 /** Polls `check` until it returns a value (not undefined/false) or the time is up. */
 export async function eventually<T>(
   check: () => Promise<T | undefined | false>,

@@ -134,25 +134,28 @@ describe('inbound workflow', () => {
   });
 });
 
+/** A delivery of a test event with the one-day policy over a 20-minute window, retries from 1 min doubling. */
+const twentyMinuteDelivery = (uuid: string): DeliveryInput => ({
+  subscriptionId: 'sub-branches',
+  event: { id: `api/${uuid}`, uuid, type: 'test.Thing', occurredAt: new Date().toISOString(), data: {} },
+  schedule: {
+    policy: 'one-day',
+    timeoutMs: 30_000,
+    initialIntervalMs: 60_000,
+    backoffCoefficient: 2,
+    maximumIntervalMs: 3_600_000,
+    windowMs: 20 * 60_000,
+  },
+});
+
 describe('delivery workflow', () => {
   test('delivery window exhausted: every attempt fails retryably until the window ends, then DeliveryFailed', async () => {
     stubs.deliver = async () => {
       throw ApplicationFailure.retryable('receiver answered 503', 'HttpStatus');
     };
     const uuid = randomUUID();
-    const input: DeliveryInput = {
-      subscriptionId: 'sub-branches',
-      event: { id: `api/${uuid}`, uuid, type: 'test.Thing', occurredAt: new Date().toISOString(), data: {} },
-      // Attempts at 0, 1, 3, 7 and 15 min (backoff 1, 2, 4, 8 min); the next would start past the 20-minute window.
-      schedule: {
-        policy: 'one-day',
-        timeoutMs: 30_000,
-        initialIntervalMs: 60_000,
-        backoffCoefficient: 2,
-        maximumIntervalMs: 3_600_000,
-        windowMs: 20 * 60_000,
-      },
-    };
+    // Attempts at 0, 1, 3, 7 and 15 min (backoff 1, 2, 4, 8 min); the next would start past the 20-minute window.
+    const input = twentyMinuteDelivery(uuid);
     const failure = await env.client.workflow
       .execute('deliveryWorkflow', { taskQueue, workflowId: `delivery-${uuid}`, args: [input] })
       .then(
@@ -179,18 +182,7 @@ describe('delivery workflow', () => {
       return { status: 'delivered', httpStatus: 200, attempt: 1 };
     };
     const uuid = randomUUID();
-    const input: DeliveryInput = {
-      subscriptionId: 'sub-branches',
-      event: { id: `api/${uuid}`, uuid, type: 'test.Thing', occurredAt: new Date().toISOString(), data: {} },
-      schedule: {
-        policy: 'one-day',
-        timeoutMs: 30_000,
-        initialIntervalMs: 60_000,
-        backoffCoefficient: 2,
-        maximumIntervalMs: 3_600_000,
-        windowMs: 20 * 60_000,
-      },
-    };
+    const input = twentyMinuteDelivery(uuid);
     const result = await env.client.workflow.execute('deliveryWorkflow', {
       taskQueue,
       workflowId: `delivery-${uuid}`,
