@@ -12,5 +12,6 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!(cookie|content-disposition)/)'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
-  testTimeout: 60_000,
+  // Hooks too: a worker shutdown waits for the first attempts in progress (local activities, up to the receiver timeout).
+  testTimeout: 120_000,
 };
