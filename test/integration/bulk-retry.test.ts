@@ -259,6 +259,7 @@ test('a page resumed from its heartbeat (a worker killed after 10 of 30) retries
   expect(page.nextPageToken).toBeUndefined();
   // Only the 20 after the heartbeat were reset (the first 10 are the killed attempt's, not repeated here).
   const completed = `WorkflowType = 'deliveryWorkflow' AND HookflowSubscription = '${sub}' AND ExecutionStatus = 'Completed'`;
-  await eventually(async () => (await h.client.workflow.count(completed)).count === 20, '20 delivered');
+  // Reset, delivered and closed in visibility: slower on the PostgreSQL tier.
+  await eventually(async () => (await h.client.workflow.count(completed)).count === 20, '20 delivered', 90_000);
   expect(sent).toBe(20);
 });
