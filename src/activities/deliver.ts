@@ -11,11 +11,11 @@ import {
   ATTEMPT_BODY_LIMIT,
   TEST_EVENT_TYPE,
   attemptFailedSignal,
+  scheduleBackoffMs,
   type AttemptFailureDetails,
   type AttemptRecord,
   type AttemptReport,
   type AwaitingGateDetails,
-  type DeliverySchedule,
   type DeliveryAttemptResult,
   type DeliveryInput,
   type OutboundEvent,
@@ -80,12 +80,6 @@ function forWorkflow(report: AttemptReport | undefined, failure: ApplicationFail
   });
   local.stack = '';
   return local;
-}
-
-/** The policy's delay after attempt `attempt` (1-based): initialInterval * coefficient^(attempt-1), capped. */
-function backoffMs(schedule: DeliverySchedule, attempt: number): number {
-  const delay = schedule.initialIntervalMs * schedule.backoffCoefficient ** Math.max(0, attempt - 1);
-  return Math.min(delay, schedule.maximumIntervalMs);
 }
 
 export interface DeliverDeps {
@@ -237,7 +231,7 @@ export function createDeliverActivity({
     // Temporal's backoff counts this invocation's attempts only: past the first invocation, or gated, the
     // delay comes from the delivery's attempt number, so the curve is the policy's.
     const backoff = (retryAfter: number | undefined) =>
-      retryAfter ?? (gated || attempt !== localAttempt ? backoffMs(input.schedule, attempt) : undefined);
+      retryAfter ?? (gated || attempt !== localAttempt ? scheduleBackoffMs(input.schedule, attempt) : undefined);
 
     const event = await withFreshFollowUp(input.event, subscription);
     const snapshot =

@@ -1,5 +1,5 @@
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import type { DeliveryInput } from '../shared/delivery';
+import { scheduleBackoffMs, type DeliveryInput } from '../shared/delivery';
 import { FailureType } from '../shared/failure-types';
 import type { AttemptClass } from './metrics';
 
@@ -42,11 +42,7 @@ function lastRetryAllowed(err: ApplicationFailure, input: DeliveryInput | undefi
   if (!schedule) return false;
   if (schedule.policy === 'none') return true;
   if (!timing.scheduleToCloseTimeoutMs) return false;
-  const backoff = Math.min(
-    schedule.initialIntervalMs * schedule.backoffCoefficient ** Math.max(0, timing.attempt - 1),
-    schedule.maximumIntervalMs,
-  );
-  const delay = durationMs(err.nextRetryDelay) ?? backoff;
+  const delay = durationMs(err.nextRetryDelay) ?? scheduleBackoffMs(schedule, timing.attempt);
   return timing.now + delay > timing.scheduledTimestampMs + timing.scheduleToCloseTimeoutMs;
 }
 

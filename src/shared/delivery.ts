@@ -45,6 +45,12 @@ export interface DeliverySchedule {
   windowMs: number;
 }
 
+/** The schedule's wait after attempt `attempt` (1-based): initialInterval * coefficient^(attempt-1), capped. */
+export function scheduleBackoffMs(schedule: DeliverySchedule, attempt: number): number {
+  const delay = schedule.initialIntervalMs * schedule.backoffCoefficient ** Math.max(0, attempt - 1);
+  return Math.min(delay, schedule.maximumIntervalMs);
+}
+
 export interface DeliveryInput {
   subscriptionId: string;
   event: OutboundEvent;

@@ -8,7 +8,6 @@ import type { ExpressionTask, ExpressionTaskResult } from './expression-task';
 import {
   EXPRESSION_LIMITS,
   ExpressionError,
-  checkInputSize,
   expressionInput,
   type EvaluationLimits,
   type TransformedRequest,
@@ -90,7 +89,6 @@ export class ExpressionPool {
   }
 
   private async run(task: TaskWithoutPort): Promise<unknown> {
-    checkInputSize(task.input); // before it is cloned to the thread
     const { port1: started, port2 } = new MessageChannel();
     const stop = new AbortController();
     let timer: NodeJS.Timeout | undefined;

@@ -252,8 +252,11 @@ export function expressionProblem(source: string): string | undefined {
 
 const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value) ?? '');
 
-/** ExpressionError when the input an expression would read is over inputBytes as JSON. */
-export function checkInputSize(input: unknown): void {
+/**
+ * ExpressionError when the input an expression would read is over inputBytes as JSON: measured on the
+ * expression thread, so the size check costs the event loop nothing either.
+ */
+function checkInputSize(input: unknown): void {
   const bytes = jsonBytes(input);
   if (bytes > EXPRESSION_LIMITS.inputBytes)
     throw new ExpressionError(

@@ -8,10 +8,10 @@ import type {
   DeliveryAttemptResult,
   DeliveryInput,
 } from '../shared/delivery';
-import { ATTEMPT_BASE_MEMO, FIRST_RETRY_AT_MEMO, attemptFailedSignal } from '../shared/delivery';
+import { ATTEMPT_BASE_MEMO, attemptFailedSignal } from '../shared/delivery';
 import { NotFoundError } from '../errors';
 import { failureMessage } from './data-converter';
-import { describeDelivery } from './deliveries';
+import { describeDelivery, firstRetryAt } from './deliveries';
 
 /**
  * A delivery's attempt log, read from the delivery workflow's own history (no query: it needs no worker
@@ -190,13 +190,13 @@ export async function deliveryAttempts(client: Client, id: string, runId?: strin
 
   const raw = d.raw.pendingActivities?.[0];
   // After a failed local first attempt, before the second: a timer, no pending activity (the memo says until when).
-  const firstRetryAt = d.memo?.[FIRST_RETRY_AT_MEMO];
+  const firstRetry = firstRetryAt(d);
   const firstBackoff: PendingAttempt | null =
-    !raw && d.status.name === 'RUNNING' && typeof firstRetryAt === 'string' && Date.parse(firstRetryAt) > Date.now()
+    !raw && firstRetry
       ? {
           attempt: 2,
           state: 'scheduled',
-          nextAttemptAt: firstRetryAt,
+          nextAttemptAt: firstRetry,
           lastAttemptAt: attempts[0]?.startedAt ?? null,
           lastFailure: attempts[0]?.error ?? null,
           expiresAt: null,

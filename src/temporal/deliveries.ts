@@ -1,5 +1,10 @@
 import { createHash } from 'node:crypto';
-import { WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import {
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  type Client,
+  type WorkflowExecutionDescription,
+} from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type Long from 'long';
 import { ConflictError, NotFoundError } from '../errors';
@@ -65,7 +70,7 @@ export async function describeDelivery(client: Client, id: string) {
  * After a failed local first attempt, until the second (src/workflows/delivery.ts): the delivery waits on a
  * timer with no pending activity, and its memo says when the next attempt starts.
  */
-function firstRetryAt(d: Awaited<ReturnType<typeof describeDelivery>>): string | undefined {
+export function firstRetryAt(d: WorkflowExecutionDescription): string | undefined {
   const at = d.memo?.[FIRST_RETRY_AT_MEMO];
   const waiting = !d.raw.pendingActivities?.length && d.status.name === 'RUNNING';
   return waiting && typeof at === 'string' && Date.parse(at) > Date.now() ? at : undefined;

@@ -1,8 +1,8 @@
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { ConflictError } from '../errors';
-import { FIRST_RETRY_AT_MEMO, retryNowSignal } from '../shared/delivery';
-import { describeDelivery } from './deliveries';
+import { retryNowSignal } from '../shared/delivery';
+import { describeDelivery, firstRetryAt } from './deliveries';
 
 const { PendingActivityState } = temporal.api.enums.v1;
 
@@ -14,12 +14,10 @@ const { PendingActivityState } = temporal.api.enums.v1;
 export async function retryDeliveryNow(client: Client, id: string): Promise<void> {
   const description = await describeDelivery(client, id);
   const pending = description.raw.pendingActivities?.[0];
-  // After a failed local first attempt the delivery waits on a timer (no pending activity) until the memo's time.
-  const firstRetryAt = description.memo?.[FIRST_RETRY_AT_MEMO];
-  const inFirstBackoff = !pending && typeof firstRetryAt === 'string' && Date.parse(firstRetryAt) > Date.now();
   const inBackoff =
     description.status.name === 'RUNNING' &&
-    (inFirstBackoff ||
+    // After a failed local first attempt the delivery waits on a timer (no pending activity) until the memo's time.
+    (firstRetryAt(description) !== undefined ||
       (pending?.state === PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED && (pending.attempt ?? 1) > 1));
   if (!inBackoff) throw new ConflictError(`delivery "${id}" is not waiting for its next attempt`);
   await client.workflow.getHandle(id).signal(retryNowSignal);

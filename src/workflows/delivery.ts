@@ -24,6 +24,7 @@ import {
   FIRST_RETRY_AT_MEMO,
   attemptFailedSignal,
   retryNowSignal,
+  scheduleBackoffMs,
   type AwaitingGateDetails,
   type DeliveryAttemptResult,
   type DeliveryInput,
@@ -48,32 +49,28 @@ function activityCause(err: unknown): unknown {
   return err instanceof ActivityFailure ? err.cause : err;
 }
 
+/** The activity's own failure when it is an ApplicationFailure (one the deliver activity threw). */
+function applicationCause(err: unknown): ApplicationFailure | undefined {
+  const cause = activityCause(err);
+  return cause instanceof ApplicationFailure ? cause : undefined;
+}
+
 /** The AwaitingGate failure's details, when `err` is one. */
 function awaitingGate(err: unknown): AwaitingGateDetails | undefined {
-  const cause = activityCause(err);
-  if (!(cause instanceof ApplicationFailure) || cause.type !== FailureType.AwaitingGate) return undefined;
+  const cause = applicationCause(err);
+  if (cause?.type !== FailureType.AwaitingGate) return undefined;
   return (cause.details?.[0] as AwaitingGateDetails | undefined) ?? { reason: 'held', attempt: 1 };
 }
 
 /** A failure that ends the delivery at once: non-retryable (4xx, 410, transformation), not the gate's. */
 function endsDelivery(err: unknown): boolean {
-  const cause = activityCause(err);
-  return cause instanceof ApplicationFailure && cause.nonRetryable === true && cause.type !== FailureType.AwaitingGate;
+  const cause = applicationCause(err);
+  return cause?.nonRetryable === true && cause.type !== FailureType.AwaitingGate;
 }
 
 /** What a failed local attempt says in its failure: its report and the receiver's Retry-After (src/activities/deliver.ts). */
 function localFailureDetails(err: unknown): AttemptFailureDetails {
-  const cause = activityCause(err);
-  if (!(cause instanceof ApplicationFailure)) return {};
-  return (cause.details?.[0] as AttemptFailureDetails | undefined) ?? {};
-}
-
-/** The policy's wait after the delivery's attempt `attempt` (1-based), as the deliver activity computes it. */
-function backoffAfter(schedule: DeliverySchedule, attempt: number): number {
-  return Math.min(
-    schedule.initialIntervalMs * schedule.backoffCoefficient ** (attempt - 1),
-    schedule.maximumIntervalMs,
-  );
+  return (applicationCause(err)?.details?.[0] as AttemptFailureDetails | undefined) ?? {};
 }
 
 /** Patch id (docs/workflow-versioning.md): the first attempt runs as a local activity. */
@@ -234,9 +231,7 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
         // A regular attempt signals its report; a local one returns it in its failure.
         if (details.report) attemptFailed(details.report);
         const waiting = awaitingGate(err);
-        const deferred =
-          activityCause(err) instanceof ApplicationFailure &&
-          (activityCause(err) as ApplicationFailure).type === FailureType.LocalAttemptDeferred;
+        const deferred = applicationCause(err)?.type === FailureType.LocalAttemptDeferred;
         if (deferred) {
           // Nothing sent: the regular activity makes attempt 1, as without the local attempt.
         } else if (waiting) {
@@ -246,11 +241,11 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
           if (isCancellation(err) || endsDelivery(err) || input.schedule.policy === 'none') throw err;
           attemptBase = 1;
           const delayMs = details.nextRetryDelayMs ?? input.schedule.initialIntervalMs;
+          const cause = activityCause(err);
           upsertMemo({
             [ATTEMPT_BASE_MEMO]: attemptBase,
             [FIRST_RETRY_AT_MEMO]: new Date(Date.now() + delayMs).toISOString(),
-            [FIRST_FAILURE_MEMO]:
-              activityCause(err) instanceof Error ? (activityCause(err) as Error).message : String(err),
+            [FIRST_FAILURE_MEMO]: cause instanceof Error ? cause.message : String(err),
           });
           const backoff = (firstBackoff = new CancellationScope());
           try {
@@ -284,7 +279,7 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
               summary: `attempts continue from ${attemptBase + 1}`,
               // Temporal's own backoff (the activity's nextRetryDelay aside) on the delivery's curve, not anew.
               ...(localFirst && attemptBase > 0 && input.schedule.policy !== 'none'
-                ? { retry: { ...options.retry, initialInterval: backoffAfter(input.schedule, attemptBase + 1) } }
+                ? { retry: { ...options.retry, initialInterval: scheduleBackoffMs(input.schedule, attemptBase + 1) } }
                 : {}),
             },
       );

@@ -3,11 +3,10 @@ import { deliverySchedule } from '../../src/activities/fan-out';
 import { deliveryWorkflowId, type OutboundEvent } from '../../src/shared/delivery';
 import { deliveryStartOptions } from '../../src/shared/delivery-start';
 import { gateConfigOf, gateWorkflowId, type GateWorkflow } from '../../src/shared/gate';
-import { SA } from '../../src/shared/search-attributes';
 import { readSubscription } from '../../src/subscriptions/lookup';
 import { gateState, holdSubscription, releaseSubscription } from '../../src/temporal/hold';
 import type { FakeHttpPeer } from '../support/fake-http';
-import { adminApi, createSubscription, publish } from '../support/outbound';
+import { adminApi, createSubscription, publish, deliveryStatusOf, waitForDeliveryStatus } from '../support/outbound';
 import { eventually, FAST_RETRIES, startWithReceiver, stopWithReceiver, type Harness } from '../support/harness';
 
 // What becomes of deliveries waiting at a held subscription's gate when the subscription is deleted, and
@@ -42,12 +41,7 @@ async function receiverSubscription(
   return { id, run, seen };
 }
 
-const statusOf = async (workflowId: string) =>
-  h.client.workflow
-    .getHandle(workflowId)
-    .describe()
-    .then((d) => d.typedSearchAttributes.get(SA.status))
-    .catch(() => undefined); // not started yet
+const statusOf = (workflowId: string) => deliveryStatusOf(h, workflowId);
 
 test('deleting a held subscription ends its waiting deliveries as skipped, nothing sent', async () => {
   const sub = await receiverSubscription();
@@ -57,7 +51,7 @@ test('deleting a held subscription ends its waiting deliveries as skipped, nothi
     const { eventId } = await publish(h, { type: 'shop.OrderPaid', data: { i }, idempotencyKey: `${sub.run}-${i}` });
     ids.push(deliveryWorkflowId(eventId, sub.id));
   }
-  await eventually(async () => (await Promise.all(ids.map(statusOf))).every((s) => s === 'held'), 'three held');
+  await waitForDeliveryStatus(h, ids, 'held');
   await eventually(async () => (await gateState(h.client, sub.id)).waiting === 3, 'three waiting at the gate');
 
   const deleted = await adminApi(h, 'DELETE', `/api/subscriptions/${sub.id}`);

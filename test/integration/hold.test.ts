@@ -1,9 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { deliveryWorkflowId } from '../../src/shared/delivery';
-import { SA } from '../../src/shared/search-attributes';
 import { subscriptionWorkflowId } from '../../src/shared/subscription';
 import type { FakeHttpPeer, RecordedRequest } from '../support/fake-http';
-import { adminApi, createSubscription, json, publish } from '../support/outbound';
+import {
+  adminApi,
+  createSubscription,
+  json,
+  publish,
+  deliveryStatusOf,
+  waitForDeliveryStatus,
+} from '../support/outbound';
 import { gateState, holdSubscription } from '../../src/temporal/hold';
 import { eventually, FAST_RETRIES, startWithReceiver, stopWithReceiver, type Harness } from '../support/harness';
 
@@ -57,19 +63,8 @@ async function receiverSubscription(
   return { id, run, seen };
 }
 
-const statusOf = async (workflowId: string) =>
-  h.client.workflow
-    .getHandle(workflowId)
-    .describe()
-    .then((d) => d.typedSearchAttributes.get(SA.status))
-    .catch(() => undefined); // not started yet
-
-async function allStatus(ids: string[], status: string) {
-  await eventually(
-    async () => (await Promise.all(ids.map(statusOf))).every((s) => s === status),
-    `${ids.length} deliveries ${status}`,
-  );
-}
+const statusOf = (workflowId: string) => deliveryStatusOf(h, workflowId);
+const allStatus = (ids: string[], status: string) => waitForDeliveryStatus(h, ids, status);
 
 describe('hold and release', () => {
   test('held: deliveries in backoff and new ones wait, nothing is sent; released: each delivered exactly once', async () => {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { deliveryWorkflowId } from '../../src/shared/delivery';
+import { SA } from '../../src/shared/search-attributes';
 import type { Harness } from './harness';
 import { ADMIN_TOKEN, eventually } from './harness';
 import type { FakeHttpPeer, RecordedRequest, Responder } from './fake-http';
@@ -80,3 +81,19 @@ export async function deliverPublished(h: Harness, subscriptionId: string, extra
 export { verify } from './signatures';
 
 export const json = (request: RecordedRequest) => JSON.parse(request.body.toString('utf8'));
+
+/** A delivery's `HookflowStatus` search attribute; undefined while the workflow does not exist yet. */
+export const deliveryStatusOf = (h: Harness, workflowId: string) =>
+  h.client.workflow
+    .getHandle(workflowId)
+    .describe()
+    .then((d) => d.typedSearchAttributes.get(SA.status))
+    .catch(() => undefined); // not started yet
+
+/** Waits until every delivery in `ids` has `HookflowStatus` `status`. */
+export async function waitForDeliveryStatus(h: Harness, ids: string[], status: string): Promise<void> {
+  await eventually(
+    async () => (await Promise.all(ids.map((id) => deliveryStatusOf(h, id)))).every((s) => s === status),
+    `${ids.length} deliveries ${status}`,
+  );
+}
