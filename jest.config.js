@@ -12,6 +12,5 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!(cookie|content-disposition)/)'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
-  // Hooks too: a worker shutdown waits for the first attempts in progress (local activities, up to the receiver timeout).
-  testTimeout: 120_000,
+  testTimeout: 60_000,
 };

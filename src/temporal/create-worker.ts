@@ -17,6 +17,7 @@ import type { Dispatcher } from 'undici';
 import { createActivities } from '../activities';
 import { createHttpAgent } from '../activities/http';
 import type { HookflowConfig } from '../config/schema';
+import { clientCallsEndOnCancellation } from './activity-cancellation';
 import { activityMetricsInterceptor } from '../observability/activity-metrics';
 import { attemptSpanInterceptor } from '../observability/attempt-spans';
 import type { Tracing } from '../observability/tracing';
@@ -103,7 +104,11 @@ export async function createWorker({
     activities: { ...activities, ...extraActivities },
     // Delivery and follow-up metrics are measured around the activities, not inside them.
     interceptors: {
-      activity: [...(tracing ? tracingActivityInterceptors() : []), activityMetricsInterceptor()],
+      activity: [
+        clientCallsEndOnCancellation(client.connection),
+        ...(tracing ? tracingActivityInterceptors() : []),
+        activityMetricsInterceptor(),
+      ],
     },
     // Workflow spans are made in the sandbox and handed out through this sink (not called during replay).
     ...(tracing ? { sinks: workflowSpanSinks(tracing) } : {}),
