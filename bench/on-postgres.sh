@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 DATA="$(mktemp -d "${TMPDIR:-/tmp}/hookflow-bench-pg-XXXXXX")"
 chmod 755 "$DATA" # PostgreSQL runs as its own user and must reach its data directory
 export TEMPORAL_PORT="${TEMPORAL_PORT:-27233}" HOOKFLOW_PG_PORT="${HOOKFLOW_PG_PORT:-55533}"
+export HOOKFLOW_HISTORY_SHARDS="${HOOKFLOW_HISTORY_SHARDS:-4}" # recorded in the results
 export TEMPORAL_METRICS_PORT="${TEMPORAL_METRICS_PORT:-$((TEMPORAL_PORT + 9))}"
 trap 'bash scripts/prod/stop-temporal-postgres.sh "$DATA" >&2 || true; rm -rf "$DATA"' EXIT
 address="$(bash scripts/prod/start-temporal-postgres.sh "$DATA" | tail -n 1)"

@@ -21,6 +21,7 @@ import {
   persistenceCounters,
   runConcurrent,
   sampleProcess,
+  sampleProcesses,
   summarize,
 } from './stats';
 
@@ -30,7 +31,8 @@ import {
  * BENCH_RESTING (deliveries parked in retry backoff, default 10000), BENCH_STORM (deliveries retried every
  * minute, default 2000), BENCH_MAX_CACHED_WORKFLOWS (the worker's workflow cache), BENCH_OPEN_N / BENCH_OPEN_LEVELS (open loop, default 500 at 1,10,50), BENCH_DB=file for SQLite persistence,
  * BENCH_TEMPORAL_ADDRESS to measure against a running server (e.g. the PostgreSQL tier), BENCH_DC (JSON of
- * dynamic config over hookflow's, to compare settings), BENCH_SQLITE_PRAGMAS.
+ * dynamic config over hookflow's, to compare settings), BENCH_SQLITE_PRAGMAS, BENCH_WORKERS (worker
+ * processes on the task queue, default 1), BENCH_LABEL (added to the results file's name).
  */
 const N = Number(process.env.BENCH_N ?? 300);
 const LEVELS = (process.env.BENCH_LEVELS ?? '1,10,50').split(',').filter(Boolean).map(Number);
@@ -40,6 +42,7 @@ const OPEN_N = Number(process.env.BENCH_OPEN_N ?? 500);
 const OPEN_LEVELS = (process.env.BENCH_OPEN_LEVELS ?? '1,10,50').split(',').filter(Boolean).map(Number);
 const OPEN_TEN = process.env.BENCH_OPEN_TEN !== '0'; // the open loop with 10 subscriptions
 const FAN_OUT = process.env.BENCH_FANOUT !== '0';
+const WORKERS = Number(process.env.BENCH_WORKERS ?? 1);
 const SOURCE_SECRET = 'bench-source-secret';
 const EventType = temporal.api.enums.v1.EventType;
 const ADMIN = 'bench-admin-token-0123456789';
@@ -53,6 +56,9 @@ async function main() {
     levels: LEVELS,
     resting: RESTING,
     cpus: (await import('node:os')).cpus().length,
+    workers: WORKERS,
+    // Set by bench/on-postgres.sh for the PostgreSQL tier (the dev server has one shard).
+    historyShards: Number(process.env.HOOKFLOW_HISTORY_SHARDS ?? 1),
   };
   // BENCH_TEMPORAL_ADDRESS: a running server with hookflow's search attributes (the PostgreSQL tier of
   // scripts/prod), used by nothing else meanwhile; otherwise a dev server of the bench's own.
@@ -104,6 +110,7 @@ security: { encryptionKeys: [{ id: k1, key: "${randomBytes(32).toString('base64'
 admin: { token: ${ADMIN} }
 network: { allow: ["127.0.0.0/8", "::1/128", "localhost"] }
 server: { port: ${await freePort()}, rateLimit: { max: 100000000, window: PT1M } }
+metrics: { workerPort: 0 }
 sources: [{ id: src, kind: extend-commerce, secret: ${SOURCE_SECRET} }]
 ${process.env.BENCH_MAX_CACHED_WORKFLOWS ? `temporal: { maxCachedWorkflows: ${Number(process.env.BENCH_MAX_CACHED_WORKFLOWS)} }` : ''}
 `;
@@ -123,16 +130,21 @@ ${process.env.BENCH_MAX_CACHED_WORKFLOWS ? `temporal: { maxCachedWorkflows: ${Nu
   const profile = process.env.BENCH_WORKER_PROF
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_WORKER_PROF}`]
     : [];
-  const worker = fork(resolve(__dirname, 'worker.ts'), {
-    env,
-    execArgv: ['--import', 'tsx', ...profile],
-    stdio: 'inherit',
-  });
-  process.once('exit', () => worker.kill('SIGKILL')); // never leave the child behind on a failure
-  await new Promise<void>((ok, fail) => {
-    worker.once('message', () => ok());
-    worker.once('exit', (code) => fail(new Error(`bench worker exited with ${code}`)));
-  });
+  const workers = Array.from({ length: WORKERS }, () =>
+    fork(resolve(__dirname, 'worker.ts'), { env, execArgv: ['--import', 'tsx', ...profile], stdio: 'inherit' }),
+  );
+  process.once('exit', () => workers.forEach((w) => w.kill('SIGKILL'))); // never leave a child behind on a failure
+  await Promise.all(
+    workers.map(
+      (w) =>
+        new Promise<void>((ok, fail) => {
+          w.once('message', () => ok());
+          w.once('exit', (code) => fail(new Error(`bench worker exited with ${code}`)));
+        }),
+    ),
+  );
+  // The worker processes together: RSS and CPU summed.
+  const sampleWorkers = () => sampleProcesses(workers.map((w) => w.pid!));
   const api = await startApi(config, { level: 'warn' });
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection, dataConverter: dataConverterFor(config) });
@@ -305,7 +317,7 @@ ${process.env.BENCH_MAX_CACHED_WORKFLOWS ? `temporal: { maxCachedWorkflows: ${Nu
   // flight, each sender waiting only for the 202; the receiver records each arrival; e2e = arrival - send.
   const openLoop = async (label: string, n: number, c: number, urls: string[]) => {
     const sent = new Map<string, number>();
-    const cpu0 = sampleProcess(worker.pid!);
+    const cpu0 = sampleWorkers();
     const server0 = serverPid ? sampleProcess(serverPid) : undefined;
     const self0 = { cpu: process.cpuUsage(), at: Date.now() };
     const persistence0 = await persistenceCounters(serverMetrics);
@@ -319,13 +331,15 @@ ${process.env.BENCH_MAX_CACHED_WORKFLOWS ? `temporal: { maxCachedWorkflows: ${Nu
     const tAcked = performance.now();
     const keys = [...sent.keys()].flatMap((id) => urls.map((u) => ({ id, key: `src/${id}-0|${u}` })));
     await waitFor(() => keys.every(({ key }) => arrivals.has(key)), `${label} deliveries`);
-    const cpu1 = sampleProcess(worker.pid!);
+    const cpu1 = sampleWorkers();
     const server1 = serverPid ? sampleProcess(serverPid) : undefined;
     const self1 = process.cpuUsage(self0.cpu);
     const persistence = perEvent(persistence0, await persistenceCounters(serverMetrics), n);
     const machineIdlePercent = idlePercent(machine0, machineTicks());
     const e2e = keys.map(({ id, key }) => arrivals.get(key)! - sent.get(id)!);
     const last = Math.max(...keys.map(({ key }) => arrivals.get(key)!));
+    const seconds = (Date.now() - self0.at) / 1000;
+    const msPerEvent = (cpuSeconds: number) => Math.round((cpuSeconds * 1000 * 10) / n) / 10;
     const entry = {
       scenario: label,
       concurrency: c,
@@ -340,8 +354,13 @@ ${process.env.BENCH_MAX_CACHED_WORKFLOWS ? `temporal: { maxCachedWorkflows: ${Nu
       serverCpuPercent: server0 && server1 ? cpuPercent(server0, server1) : null,
       machineIdlePercent,
       persistencePerEvent: persistence,
-      apiAndLoadCpuPercent:
-        Math.round(((self1.user + self1.system) / 1e6 / ((Date.now() - self0.at) / 1000)) * 1000) / 10,
+      apiAndLoadCpuPercent: Math.round(((self1.user + self1.system) / 1e6 / seconds) * 1000) / 10,
+      // CPU per event (ms) from the send of the first to the arrival of the last.
+      cpuMsPerEvent: {
+        server: server0 && server1 ? msPerEvent(server1.cpuSeconds - server0.cpuSeconds) : null,
+        workers: msPerEvent(cpu1.cpuSeconds - cpu0.cpuSeconds),
+        apiAndLoad: msPerEvent((self1.user + self1.system) / 1e6),
+      },
     };
     openLoops.push(entry);
     console.log(JSON.stringify(entry));
@@ -352,6 +371,7 @@ ${process.env.BENCH_MAX_CACHED_WORKFLOWS ? `temporal: { maxCachedWorkflows: ${Nu
       subscriptions: number;
       deliveredPerSecond: number;
       e2e: { p50: number; p95: number };
+      persistencePerEvent: { total: number } | null;
     }
   > = [];
   for (const c of OPEN_LEVELS) {
@@ -400,7 +420,7 @@ ${process.env.BENCH_MAX_CACHED_WORKFLOWS ? `temporal: { maxCachedWorkflows: ${Nu
   if (RESTING > 0) {
     await subscribe('resting', '/failing', ['rest.*']);
     await waitListed(1);
-    const idle = sampleProcess(worker.pid!);
+    const idle = sampleWorkers();
     const publishRun = await runConcurrent(
       RESTING,
       20,
@@ -412,9 +432,9 @@ ${process.env.BENCH_MAX_CACHED_WORKFLOWS ? `temporal: { maxCachedWorkflows: ${Nu
       900_000,
     );
     await new Promise((r) => setTimeout(r, 5000)); // let the burst settle
-    const a = sampleProcess(worker.pid!);
+    const a = sampleWorkers();
     await new Promise((r) => setTimeout(r, 20_000));
-    const b = sampleProcess(worker.pid!);
+    const b = sampleWorkers();
     resting = {
       deliveriesInBackoff: RESTING,
       nextAttemptIn: '1 h (Retry-After: 3600)',
@@ -432,17 +452,17 @@ ${process.env.BENCH_MAX_CACHED_WORKFLOWS ? `temporal: { maxCachedWorkflows: ${Nu
   if (STORM > 0) {
     await subscribe('storm', '/storm', ['storm.*']);
     await waitListed(1);
-    const before = sampleProcess(worker.pid!);
+    const before = sampleWorkers();
     await runConcurrent(
       STORM,
       20,
       async () => void (await adminCall('POST', '/api/events', { type: 'storm.Ping', data: {} })),
     );
     await waitFor(() => receiver.requestsTo('/storm').length >= STORM, 'first attempts of the retry storm', 900_000);
-    const a = sampleProcess(worker.pid!);
+    const a = sampleWorkers();
     const requestsA = receiver.requestsTo('/storm').length;
     await new Promise((r) => setTimeout(r, 90_000)); // a minute and a half: every delivery retries at least once
-    const b = sampleProcess(worker.pid!);
+    const b = sampleWorkers();
     storm = {
       deliveries: STORM,
       retryEvery: '60 s (Retry-After: 60)',
@@ -499,6 +519,23 @@ ${process.env.BENCH_MAX_CACHED_WORKFLOWS ? `temporal: { maxCachedWorkflows: ${Nu
             ? 'pass'
             : 'short',
     });
+  // Two workflows per event at the cost of one (docs/performance.md, "The goals").
+  goal(
+    'persistence operations per delivered event (open loop, 1 subscription, C=10) <= 24',
+    open(1, 10)?.persistencePerEvent?.total,
+    24,
+    false,
+  );
+  for (const c of [10, 50]) {
+    const raw = find('raw workflow', c) as { throughput?: number } | undefined;
+    const delivered = open(1, c)?.deliveredPerSecond;
+    goal(
+      `open loop delivered/s / raw one-activity wf/s at C=${c} >= 0.9`,
+      raw?.throughput && delivered ? delivered / raw.throughput : null,
+      0.9,
+      true,
+    );
+  }
   for (const c of [10, 50])
     goal(
       `open loop, 1 subscription, C=${c}: delivered/s >= 150 (Convoy's level)`,
@@ -552,13 +589,13 @@ ${process.env.BENCH_MAX_CACHED_WORKFLOWS ? `temporal: { maxCachedWorkflows: ${Nu
   console.table(goals);
 
   mkdirSync(resolve(__dirname, 'results'), { recursive: true });
-  const file = resolve(__dirname, 'results', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  const label = process.env.BENCH_LABEL ? `-${process.env.BENCH_LABEL.replace(/[^\w.-]/g, '_')}` : '';
+  const file = resolve(__dirname, 'results', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}${label}.json`);
   writeFileSync(file, JSON.stringify(results, null, 2));
   console.log(`results written to ${file}`);
 
   await api.close();
-  worker.kill('SIGTERM');
-  await new Promise((r) => worker.once('exit', r));
+  await Promise.all(workers.map((w) => new Promise((r) => w.once('exit', r).kill('SIGTERM'))));
   await connection.close();
   await http.close();
   await receiver.stop();

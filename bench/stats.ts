@@ -105,6 +105,13 @@ export function sampleProcess(pid: number) {
   return { rssMiB: Math.round(rssKiB / 102.4) / 10, cpuSeconds: ticks / 100, at: Date.now() };
 }
 
+/** Several processes as one: RSS and CPU summed. */
+export function sampleProcesses(pids: number[]) {
+  const samples = pids.map(sampleProcess);
+  const sum = (f: (x: ReturnType<typeof sampleProcess>) => number) => samples.reduce((a, x) => a + f(x), 0);
+  return { rssMiB: Math.round(sum((x) => x.rssMiB) * 10) / 10, cpuSeconds: sum((x) => x.cpuSeconds), at: Date.now() };
+}
+
 /** Percent of one core a process used between two samples. */
 export function cpuPercent(a: ReturnType<typeof sampleProcess>, b: ReturnType<typeof sampleProcess>) {
   return Math.round(((b.cpuSeconds - a.cpuSeconds) / ((b.at - a.at) / 1000)) * 1000) / 10;
