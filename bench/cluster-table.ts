@@ -4,7 +4,9 @@ import { resolve } from 'node:path';
 /**
  * The cluster runs of bench/cluster.sh (the newest file of each workers/shards pair) as one Markdown
  * table: delivered/s of the open loop and raw one-activity workflows/s at C=10 and C=50, persistence
- * operations and CPU per event. `node --import tsx bench/cluster-table.ts [results dir]`.
+ * operations and CPU per event at C=10: the Temporal server, the workers, the API with the load
+ * generator, and the rest of the machine's busy time (PostgreSQL, mostly), that is the machine's busy
+ * CPU over the run less the three measured processes. `node --import tsx bench/cluster-table.ts [results dir]`.
  */
 interface Open {
   concurrency: number;
@@ -15,6 +17,7 @@ interface Open {
   cpuMsPerEvent?: { server: number | null; workers: number; apiAndLoad: number };
 }
 interface Results {
+  cpus: number;
   workers: number;
   historyShards: number;
   table: Array<{ scenario: string; concurrency: number; throughput: number }>;
@@ -37,16 +40,23 @@ const at = (r: Results, c: number) => ({
   raw: r.table.find((t) => t.scenario.startsWith('raw workflow') && t.concurrency === c),
 });
 console.log(
-  '| workers | shards | delivered/s C=10 (raw wf/s) | delivered/s C=50 (raw wf/s) | ops/event | CPU ms/event: server, workers, API | idle | file |',
+  '| workers | shards | delivered/s C=10 (raw wf/s) | delivered/s C=50 (raw wf/s) | ops/event | CPU ms/event: server, workers, API, rest | idle | file |',
 );
 console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+/** The machine's busy CPU per delivered event (ms), from its idle share over the open loop. */
+const busyMsPerEvent = (r: Results, o: Open) =>
+  ((1 - o.machineIdlePercent / 100) * r.cpus * 1000) / o.deliveredPerSecond;
 for (const { file, results } of rows) {
   const ten = at(results, 10);
   const fifty = at(results, 50);
   const cpu = ten.open?.cpuMsPerEvent;
+  const rest =
+    ten.open && cpu?.server != null
+      ? Math.round(busyMsPerEvent(results, ten.open) - cpu.server - cpu.workers - cpu.apiAndLoad)
+      : '-';
   console.log(
     `| ${results.workers} | ${results.historyShards} | ${ten.open?.deliveredPerSecond ?? '-'} (${ten.raw?.throughput ?? '-'}) | ` +
       `${fifty.open?.deliveredPerSecond ?? '-'} (${fifty.raw?.throughput ?? '-'}) | ${ten.open?.persistencePerEvent?.total ?? '-'} | ` +
-      `${cpu ? `${cpu.server ?? '-'}, ${cpu.workers}, ${cpu.apiAndLoad}` : '-'} | ${ten.open?.machineIdlePercent ?? '-'} % | ${file} |`,
+      `${cpu ? `${cpu.server ?? '-'}, ${cpu.workers}, ${cpu.apiAndLoad}, ${rest}` : '-'} | ${ten.open?.machineIdlePercent ?? '-'} % | ${file} |`,
   );
 }
