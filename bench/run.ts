@@ -519,7 +519,7 @@ ${process.env.BENCH_MAX_CACHED_WORKFLOWS ? `temporal: { maxCachedWorkflows: ${Nu
             ? 'pass'
             : 'short',
     });
-  // Two workflows per event at the cost of one (docs/performance.md, "The goals").
+  // Two workflows per event at the cost of one (docs/performance.md, "Today's figures").
   goal(
     'persistence operations per delivered event (open loop, 1 subscription, C=10) <= 24',
     open(1, 10)?.persistencePerEvent?.total,
