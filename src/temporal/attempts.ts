@@ -191,17 +191,16 @@ export async function deliveryAttempts(client: Client, id: string, runId?: strin
   const raw = d.raw.pendingActivities?.[0];
   // After a failed local first attempt, before the second: a timer, no pending activity (the memo says until when).
   const firstRetry = firstRetryAt(d);
-  const firstBackoff: PendingAttempt | null =
-    !raw && firstRetry
-      ? {
-          attempt: 2,
-          state: 'scheduled',
-          nextAttemptAt: firstRetry,
-          lastAttemptAt: attempts[0]?.startedAt ?? null,
-          lastFailure: attempts[0]?.error ?? null,
-          expiresAt: null,
-        }
-      : null;
+  const firstBackoff: PendingAttempt | null = firstRetry
+    ? {
+        attempt: 2,
+        state: 'scheduled',
+        nextAttemptAt: firstRetry,
+        lastAttemptAt: attempts[0]?.startedAt ?? null,
+        lastFailure: attempts[0]?.error ?? null,
+        expiresAt: null,
+      }
+    : null;
   const pending: PendingAttempt | null = raw
     ? {
         // Past the first invocation (gate, retry now) the activity's attempt counts from the memo's base.
