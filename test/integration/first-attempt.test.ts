@@ -6,7 +6,7 @@ import { SA } from '../../src/shared/search-attributes';
 import { holdSubscription, releaseSubscription } from '../../src/temporal/hold';
 import type { FakeHttpPeer } from '../support/fake-http';
 import { eventually, FAST_RETRIES, startWithReceiver, stopWithReceiver, type Harness } from '../support/harness';
-import { adminApi, createSubscription, publish } from '../support/outbound';
+import { adminApi, createSubscription, publish, waitForDeliveryStatus } from '../support/outbound';
 
 // The first attempt of a delivery is a local activity (docs/performance.md): against the real worker on
 // the dev server and a loopback receiver. Retries are fast (0.2 s .. 1 s).
@@ -135,15 +135,7 @@ test('held: the local first attempt meets the gate and sends nothing; after rele
   const sub = await receiverSubscription([200]);
   await holdSubscription(h.client, sub.id, { by: 'operator', reason: 'first attempt' });
   const id = await sub.send();
-  await eventually(
-    async () =>
-      (await h.client.workflow
-        .getHandle(id)
-        .describe()
-        .then((d) => d.typedSearchAttributes.get(SA.status))
-        .catch(() => undefined)) === 'held',
-    'the delivery held',
-  );
+  await waitForDeliveryStatus(h, [id], 'held');
   expect(sub.seen).toHaveLength(0);
   await releaseSubscription(h.client, sub.id, { by: 'operator' });
   const result = await h.client.workflow.getHandle(id).result();
