@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { log } from '@temporalio/activity';
 import type { HookflowConfig } from '../config/schema';
 import { boundedWorkflowId } from '../shared/bounded';
@@ -12,6 +12,7 @@ import {
   type OutboundEvent,
   type PlannedDelivery,
 } from '../shared/delivery';
+import { deliveryStartOptions } from '../shared/delivery-start';
 import { isAboutSubscription } from '../shared/health';
 import { triggersMatch, type Subscription } from '../shared/subscription';
 import { filterMatches } from '../subscriptions/expression-pool';
@@ -168,12 +169,12 @@ async function plan(
 }
 
 /**
- * The inbound workflow's fan-out: decides the deliveries (no side effects); the workflow then starts
- * them as child workflows. Run as a local activity with `query: false`: it never waits for a workflow
- * task (a local activity holds its own workflow task, and the worker's slot, open: waiting for a query
- * that needs a slot deadlocked a restarted worker with a backlog, test/faults/crash-recovery.test.ts). The
- * subscriptions it could not read from their memo come back as `unread`, for a regular activity
- * (`query: true`, `candidates`) to read.
+ * The inbound workflow's fan-out: decides the deliveries and, with `start`, starts the direct ones
+ * itself (below); the workflow hands the rest (lanes, coalescers) on with workflow commands. Run as a
+ * local activity with `query: false`: it never waits for a workflow task (a local activity holds its own
+ * workflow task, and the worker's slot, open: waiting for a query that needs a slot deadlocked a
+ * restarted worker with a backlog, test/faults/crash-recovery.test.ts). The subscriptions it could not
+ * read from their memo come back as `unread`, for a regular activity (`query: true`, `candidates`) to read.
  */
 export function createPlanDeliveriesActivity(deps: FanOutDeps) {
   return async function planDeliveries(input: {
@@ -181,12 +182,35 @@ export function createPlanDeliveriesActivity(deps: FanOutDeps) {
     query: boolean;
     candidates?: string[];
     onlySubscriptionId?: string;
-  }): Promise<{ planned: PlannedDelivery[]; unread: string[] }> {
-    return plan(deps, input.event, {
+    start?: boolean;
+  }): Promise<{ planned: PlannedDelivery[]; unread: string[]; started?: PlannedDelivery[] }> {
+    const { planned, unread } = await plan(deps, input.event, {
       query: input.query,
       candidates: input.candidates,
       onlySubscriptionId: input.onlySubscriptionId,
       coalesce: !input.onlySubscriptionId,
     });
+    if (!input.start) return { planned, unread };
+    const direct = planned.filter((d) => !d.lane && !d.coalesce);
+    await Promise.all(direct.map((delivery) => startDirectDelivery(deps, delivery, input.event)));
+    return { planned: planned.filter((d) => d.lane || d.coalesce), unread, started: direct };
   };
+}
+
+/**
+ * A delivery that needs no lane or coalescer, started with the client rather than as the inbound
+ * workflow's child: the inbound workflow then ends in the workflow task that planned it, without a
+ * second task to learn that its children started (docs/performance.md, "Direct deliveries started by the
+ * planning activity"). The same options as a child start; an id that exists is the same delivery (this
+ * activity retried, the inbound workflow reset), so it is never started twice.
+ */
+async function startDirectDelivery({ client, config }: FanOutDeps, delivery: PlannedDelivery, event: OutboundEvent) {
+  try {
+    await client.workflow.start('deliveryWorkflow', {
+      taskQueue: config.temporal.taskQueue,
+      ...deliveryStartOptions(delivery, event),
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
 }

@@ -19,7 +19,9 @@ import { SA } from '../shared/search-attributes';
  * How an event is handed to its deliveries, from any workflow (inbound, replay, lane, coalescer,
  * subscription test): every start is a workflow command (no activity, no client round trip), every
  * child outlives its starter (ABANDON), and every id is a business key, so a starter that runs again
- * (reset, retried task) starts nothing twice. Started by name with the contract signatures of
+ * (reset, retried task) starts nothing twice. One exception: the inbound workflow's direct deliveries
+ * are started by its planning activity with the client (src/activities/fan-out.ts), with the same
+ * options and ids. Started by name with the contract signatures of
  * src/shared, so this module imports no other workflow module.
  */
 

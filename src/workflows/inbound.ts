@@ -64,16 +64,21 @@ export async function inboundWorkflow(input: InboundWorkflowInput): Promise<Inbo
     }
   }
 
-  // Hand-off: one delivery per matching subscription (none may match), directly, in a lane or coalesced.
+  // Hand-off: one delivery per matching subscription (none may match). The planning activity starts the
+  // direct ones (`start`); lanes and coalescers are fed here. A history recorded before planning started
+  // deliveries has every delivery in `planned` and no `started`: it replays the child starts it recorded.
   const outbound = toOutboundEvent(enriched);
-  const { planned, unread } = await local.planDeliveries({ event: outbound, query: false });
-  if (unread.length)
-    planned.push(...(await regular.planDeliveries({ event: outbound, query: true, candidates: unread })).planned);
+  const { planned, unread, started = [] } = await local.planDeliveries({ event: outbound, query: false, start: true });
+  if (unread.length) {
+    const more = await regular.planDeliveries({ event: outbound, query: true, candidates: unread, start: true });
+    planned.push(...more.planned);
+    started.push(...(more.started ?? []));
+  }
   await handOff(planned, event, outbound);
   setStatus('handed-off');
   return {
     status: 'handed-off',
     enriched,
-    deliveries: planned.map(({ subscriptionId, workflowId }) => ({ subscriptionId, workflowId })),
+    deliveries: [...started, ...planned].map(({ subscriptionId, workflowId }) => ({ subscriptionId, workflowId })),
   };
 }

@@ -188,11 +188,12 @@ test('one webhook is one trace: request, inbound workflow, follow-up, planning, 
   const fetch = one('RunActivity:fetchFollowUp', fetchStart);
   expect(fetch.attributes).toMatchObject({ 'http.response.status_code': 200, 'hookflow.source': 'erp' });
   const planStart = one('StartActivity:planDeliveries', inbound);
-  one('RunActivity:planDeliveries', planStart);
+  const plan = one('RunActivity:planDeliveries', planStart);
 
-  const childStarts = named('StartChildWorkflow:deliveryWorkflow').filter((s) => s.parentSpanId === inbound.spanId);
-  expect(childStarts).toHaveLength(2);
-  const deliveries = childStarts.map((childStart) => one('RunWorkflow:deliveryWorkflow', childStart));
+  // The planning activity starts the direct deliveries with the client: their starts are its children.
+  const deliveryStarts = named('StartWorkflow:deliveryWorkflow').filter((s) => s.parentSpanId === plan.spanId);
+  expect(deliveryStarts).toHaveLength(2);
+  const deliveries = deliveryStarts.map((deliveryStart) => one('RunWorkflow:deliveryWorkflow', deliveryStart));
   expect(deliveries.map((d) => d.attributes.workflowId).sort()).toEqual(
     [steady, flaky].map((sub) => deliveryWorkflowId(eventId, sub.id)).sort(),
   );

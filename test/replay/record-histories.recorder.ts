@@ -306,3 +306,27 @@ test('delivery with a local first attempt: delivered, failed once then delivered
   if (released.statusCode !== 200) throw new Error(`release: ${released.statusCode} ${released.body}`);
   await save('delivery-local-first-gated', waiting);
 }, 120_000);
+
+test('inbound whose planning started its direct delivery and fed a lane', async () => {
+  sourceApi.on('/orders/REC-D', () => ({ status: 200, body: { order: 'REC-D', lines: 1 } }));
+  const direct = await createSubscription(h, {
+    id: 'rec-direct',
+    url: hook('direct'),
+    secret: 'recording-subscriber-secret',
+    triggers: ['extend-commerce.OrderCreated'],
+    retryPolicy: 'one-day',
+  });
+  await createSubscription(h, {
+    id: 'rec-direct-lane',
+    url: hook('direct-lane'),
+    secret: 'recording-subscriber-secret',
+    triggers: ['extend-commerce.OrderCreated'],
+    ordering: 'entity',
+  });
+  const created = await postExtend('erp', [
+    { Action: 'OrderCreated', Details: { OrderNumber: 'REC-D', Warehouse: 'W1' } },
+  ]);
+  const inboundId = created.response.events[0].workflowId as string;
+  await save('inbound-started-deliveries', inboundId);
+  await h.client.workflow.getHandle(deliveryWorkflowId(`erp/${created.notificationId}-0`, direct)).result();
+}, 120_000);
