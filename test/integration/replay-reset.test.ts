@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { resetFailedRun } from '../../src/temporal/deliveries';
 import { replayDeliveryId } from '../../src/shared/replay';
 import { FakeHttpPeer } from '../support/fake-http';
 import { adminApi, createSubscription, publish } from '../support/outbound';
@@ -58,16 +59,14 @@ test('a replay reset to its first workflow task runs again and starts no deliver
   expect(received).toHaveLength(2 * EVENTS);
 
   // Reset to the first workflow task (the Web UI's "Reset", type "First Workflow Task").
-  const history = (await handle.fetchHistory()).events ?? [];
-  const firstTask = history.find((e) => e.workflowTaskCompletedEventAttributes);
-  const reset = await h.client.workflowService.resetWorkflowExecution({
-    namespace: h.config.temporal.namespace,
-    workflowExecution: { workflowId, runId: (await handle.describe()).runId },
-    reason: 'test: run the replay again',
-    workflowTaskFinishEventId: firstTask!.eventId,
-    requestId: randomUUID(),
-  });
-  const again = h.client.workflow.getHandle(workflowId, reset.runId!);
+  const resetRunId = await resetFailedRun(
+    h.client,
+    h.config.temporal.namespace,
+    workflowId,
+    (await handle.describe()).runId,
+    'test: run the replay again',
+  );
+  const again = h.client.workflow.getHandle(workflowId, resetRunId);
   // The new run finds every delivery it would start: started none, all existing.
   expect(await again.result()).toMatchObject({ matched: EVENTS, started: 0, existing: EVENTS, done: true });
   // Each replayed delivery is still its one (completed) run: none was started again.
