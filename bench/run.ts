@@ -43,6 +43,8 @@ const OPEN_LEVELS = (process.env.BENCH_OPEN_LEVELS ?? '1,10,50').split(',').filt
 const OPEN_TEN = process.env.BENCH_OPEN_TEN !== '0'; // the open loop with 10 subscriptions
 const FAN_OUT = process.env.BENCH_FANOUT !== '0';
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 1);
+// BENCH_FOLLOW_UP=1: each OrderCreated fetches its order from a source API on loopback, as Extend's do.
+const FOLLOW_UP = process.env.BENCH_FOLLOW_UP === '1';
 const SOURCE_SECRET = 'bench-source-secret';
 const EventType = temporal.api.enums.v1.EventType;
 const ADMIN = 'bench-admin-token-0123456789';
@@ -59,6 +61,7 @@ async function main() {
     workers: WORKERS,
     // Set by bench/on-postgres.sh for the PostgreSQL tier (the dev server has one shard).
     historyShards: Number(process.env.HOOKFLOW_HISTORY_SHARDS ?? 1),
+    followUp: FOLLOW_UP,
   };
   // BENCH_TEMPORAL_ADDRESS: a running server with hookflow's search attributes (the PostgreSQL tier of
   // scripts/prod), used by nothing else meanwhile; otherwise a dev server of the bench's own.
@@ -90,6 +93,8 @@ async function main() {
       ? 'dev server, sqlite file'
       : 'dev server, in-memory sqlite';
   const receiver = await new FakeHttpPeer(() => ({ status: 200 })).start();
+  const sourceApi = await new FakeHttpPeer(() => ({ status: 200, body: { order: 'bench', lines: 2 } })).start();
+  const followUp = FOLLOW_UP ? `, followUp: { urls: { OrderCreated: "${sourceApi.url}/orders/{OrderNumber}" } }` : '';
   const arrivals = new Map<string, number>();
   const waiters = new Map<string, () => void>();
   receiver.on('/deliveries', (r) => {
@@ -111,7 +116,7 @@ admin: { token: ${ADMIN} }
 network: { allow: ["127.0.0.0/8", "::1/128", "localhost"] }
 server: { port: ${await freePort()}, rateLimit: { max: 100000000, window: PT1M } }
 metrics: { workerPort: 0 }
-sources: [{ id: src, kind: extend-commerce, secret: ${SOURCE_SECRET} }]
+sources: [{ id: src, kind: extend-commerce, secret: ${SOURCE_SECRET}${followUp} }]
 ${process.env.BENCH_MAX_CACHED_WORKFLOWS ? `temporal: { maxCachedWorkflows: ${Number(process.env.BENCH_MAX_CACHED_WORKFLOWS)} }` : ''}
 `;
   const configFile = join(mkdtempSync(join(tmpdir(), 'hookflow-bench-cfg-')), 'config.yaml');
@@ -599,6 +604,7 @@ ${process.env.BENCH_MAX_CACHED_WORKFLOWS ? `temporal: { maxCachedWorkflows: ${Nu
   await connection.close();
   await http.close();
   await receiver.stop();
+  await sourceApi.stop();
   await server.stop();
 }
 

@@ -1,9 +1,12 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  isCancellation,
   log,
+  patched,
   proxyActivities,
   proxyLocalActivities,
+  sleep,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
@@ -21,12 +24,40 @@ const local = proxyLocalActivities<Activities>(planRetry);
 // ...and a regular one for the rare subscription whose state is not in its memo yet (read with a query).
 const regular = proxyActivities<Activities>(planRetry);
 
+const FOLLOW_UP_FIRST_INTERVAL = '1 second';
 /** Follow-up fetch: retried with backoff for up to 30 minutes, then the event ends as follow-up-failed. */
 const { fetchFollowUp } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
   scheduleToCloseTimeout: '30 minutes',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  retry: { initialInterval: FOLLOW_UP_FIRST_INTERVAL, backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
+/** Its first try as a local activity (no activity task, no second workflow task): most answer at once. */
+const { fetchFollowUp: fetchFollowUpLocally } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { maximumAttempts: 1 },
+});
+
+/** Patch id (docs/workflow-versioning.md): the follow-up's first try runs as a local activity. */
+const LOCAL_FOLLOW_UP = 'local-follow-up';
+
+/**
+ * The follow-up data: first a local try, then, after a retryable failure and the policy's first interval,
+ * the regular activity with its retries (the Web UI's pending activity while the source's API is down).
+ * A permanent failure (404, refused URL, ...) of the local try ends the fetch as it would the regular one.
+ */
+async function fetchFollowUpData(input: { sourceId: string; url: string }) {
+  if (patched(LOCAL_FOLLOW_UP)) {
+    try {
+      return await fetchFollowUpLocally(input);
+    } catch (err) {
+      // A local activity's failure comes unwrapped (no ActivityFailure around it).
+      const cause = err instanceof ActivityFailure ? err.cause : err;
+      if (isCancellation(err) || (cause instanceof ApplicationFailure && cause.nonRetryable)) throw err;
+      await sleep(FOLLOW_UP_FIRST_INTERVAL);
+    }
+  }
+  return await fetchFollowUp(input);
+}
 
 function setStatus(status: InboundStatus): void {
   upsertSearchAttributes([{ key: SA.status, value: status }]);
@@ -51,16 +82,16 @@ export async function inboundWorkflow(input: InboundWorkflowInput): Promise<Inbo
   if (followUp.kind === 'fetch') {
     setStatus('fetching');
     try {
-      enriched.followUp = await fetchFollowUp({ sourceId: event.sourceId, url: followUp.url });
+      enriched.followUp = await fetchFollowUpData({ sourceId: event.sourceId, url: followUp.url });
     } catch (err) {
-      const cause = err instanceof ActivityFailure ? err.cause : undefined;
+      const cause = err instanceof ActivityFailure ? err.cause : err;
       const failure = cause instanceof ApplicationFailure ? cause : undefined;
       if (failure?.type === FailureType.FollowUpNotFound) {
         setStatus('follow-up-not-found');
         return { status: 'follow-up-not-found', reason: failure.message, enriched };
       }
       setStatus('follow-up-failed');
-      return { status: 'follow-up-failed', reason: cause?.message ?? String(err), enriched };
+      return { status: 'follow-up-failed', reason: cause instanceof Error ? cause.message : String(err), enriched };
     }
   }
 

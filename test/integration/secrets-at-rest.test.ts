@@ -159,11 +159,11 @@ test('no secret and no body text in `temporal workflow show` or in the SQLite fi
     body: { content: expect.stringContaining(BUSY_BODY) },
   });
 
-  // Other failures stay encrypted: the follow-up's 404 names its URL. The Web UI sends a failure's
-  // encodedAttributes to the codec endpoint like any payload: it decodes them.
+  // Other failures stay encrypted: the follow-up's 404 names its URL (in the marker of its local try).
+  // The Web UI sends a failure's encodedAttributes to the codec endpoint like any payload: it decodes them.
   const followUpFailure = (await h.client.workflow.getHandle(followUpId).fetchHistory()).events?.find(
-    (e) => e.activityTaskFailedEventAttributes,
-  )?.activityTaskFailedEventAttributes?.failure;
+    (e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity',
+  )?.markerRecordedEventAttributes?.failure;
   expect(followUpFailure?.message).toBe('Encoded failure');
   const attrs = followUpFailure!.encodedAttributes!;
   expect(Buffer.from(attrs.metadata?.encoding ?? []).toString()).toBe('binary/encrypted');

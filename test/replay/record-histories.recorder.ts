@@ -330,3 +330,27 @@ test('inbound whose planning started its direct delivery and fed a lane', async 
   await save('inbound-started-deliveries', inboundId);
   await h.client.workflow.getHandle(deliveryWorkflowId(`erp/${created.notificationId}-0`, direct)).result();
 }, 120_000);
+
+test('inbound with a local follow-up: fetched at once, and fetched by the regular activity after its local try failed', async () => {
+  let tries = 0;
+  await createSubscription(h, {
+    id: 'rec-local-follow-up',
+    url: hook('local-follow-up'),
+    secret: 'recording-subscriber-secret',
+    triggers: ['extend-commerce.OrderCreated'],
+    retryPolicy: 'one-day',
+  });
+  sourceApi.on('/orders/REC-LF1', () => ({ status: 200, body: { order: 'REC-LF1' } }));
+  sourceApi.on('/orders/REC-LF2', () =>
+    ++tries === 1 ? { status: 503 } : { status: 200, body: { order: 'REC-LF2' } },
+  );
+  for (const [order, name] of [
+    ['REC-LF1', 'inbound-local-follow-up'],
+    ['REC-LF2', 'inbound-local-follow-up-retried'],
+  ] as const) {
+    const created = await postExtend('erp', [
+      { Action: 'OrderCreated', Details: { OrderNumber: order, Warehouse: 'W1' } },
+    ]);
+    await save(name, created.response.events[0].workflowId as string);
+  }
+}, 120_000);

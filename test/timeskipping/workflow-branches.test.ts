@@ -132,6 +132,30 @@ describe('inbound workflow', () => {
     });
     expect(calls).toEqual(['fetchFollowUp', 'planDeliveries']);
   });
+
+  test('follow-up retried: a local first try that fails retryably goes on as the regular activity, with its retries', async () => {
+    let tries = 0;
+    stubs.fetchFollowUp = async ({ url }) => {
+      if (++tries <= 3)
+        throw ApplicationFailure.retryable('the source API answered 503', FailureType.FollowUpUnavailable);
+      return { url, status: 200, data: { order: 'SO-1' } };
+    };
+    stubs.planDeliveries = async () => ({ planned: [], unread: [] });
+    const result = await inbound({}, FETCH);
+    expect(result).toMatchObject({ status: 'handed-off', enriched: { followUp: { data: { order: 'SO-1' } } } });
+    expect(calls).toEqual(['fetchFollowUp', 'fetchFollowUp', 'fetchFollowUp', 'fetchFollowUp', 'planDeliveries']);
+    // The local try is a marker; the rest is one scheduled activity, attempt 3 the one that answered.
+    const events = (await env.client.workflow.getHandle(`inbound-${result.enriched!.event.eventKey}`).fetchHistory())
+      .events!;
+    const scheduled = events.filter(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'fetchFollowUp',
+    );
+    expect(scheduled).toHaveLength(1);
+    expect(events.find((e) => e.activityTaskStartedEventAttributes)?.activityTaskStartedEventAttributes?.attempt).toBe(
+      3,
+    );
+    expect(events.filter((e) => e.timerStartedEventAttributes)).toHaveLength(1);
+  });
 });
 
 /** A delivery of a test event with the one-day policy over a 20-minute window, retries from 1 min doubling. */
