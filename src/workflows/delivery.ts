@@ -18,6 +18,7 @@ import {
 } from '@temporalio/workflow';
 import { RetryState } from '@temporalio/common';
 import type { Activities } from '../activities';
+import { activityCause, applicationCause } from './activity-failure';
 import {
   ATTEMPT_BASE_MEMO,
   FIRST_FAILURE_MEMO,
@@ -43,17 +44,6 @@ const { requestPermit } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '10 seconds',
   retry: { maximumInterval: '10 seconds' },
 });
-
-/** The activity's own failure: wrapped in an ActivityFailure, or as it is (a local activity's, as the SDK hands it over). */
-function activityCause(err: unknown): unknown {
-  return err instanceof ActivityFailure ? err.cause : err;
-}
-
-/** The activity's own failure when it is an ApplicationFailure (one the deliver activity threw). */
-function applicationCause(err: unknown): ApplicationFailure | undefined {
-  const cause = activityCause(err);
-  return cause instanceof ApplicationFailure ? cause : undefined;
-}
 
 /** The AwaitingGate failure's details, when `err` is one. */
 function awaitingGate(err: unknown): AwaitingGateDetails | undefined {
@@ -324,7 +314,7 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
       throw err;
     }
     setStatus('failed', attempts);
-    const cause = err instanceof ActivityFailure ? err.cause : err;
+    const cause = activityCause(err);
     // When the window runs out Temporal fails the activity with the last attempt's failure and
     // retryState TIMEOUT (a TimeoutFailure only if an attempt was still running).
     const windowExhausted =

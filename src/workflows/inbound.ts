@@ -1,6 +1,4 @@
 import {
-  ActivityFailure,
-  ApplicationFailure,
   isCancellation,
   log,
   patched,
@@ -14,6 +12,7 @@ import { FailureType } from '../shared/failure-types';
 import { filterRejection } from '../shared/filter';
 import type { EnrichedEvent, InboundStatus, InboundWorkflowInput, InboundWorkflowResult } from '../shared/inbound';
 import { SA } from '../shared/search-attributes';
+import { activityCause, applicationCause } from './activity-failure';
 import { handOff } from './handoff';
 import { toOutboundEvent } from '../shared/outbound-event';
 
@@ -50,9 +49,7 @@ async function fetchFollowUpData(input: { sourceId: string; url: string }) {
     try {
       return await fetchFollowUpLocally(input);
     } catch (err) {
-      // A local activity's failure comes unwrapped (no ActivityFailure around it).
-      const cause = err instanceof ActivityFailure ? err.cause : err;
-      if (isCancellation(err) || (cause instanceof ApplicationFailure && cause.nonRetryable)) throw err;
+      if (isCancellation(err) || applicationCause(err)?.nonRetryable) throw err;
       await sleep(FOLLOW_UP_FIRST_INTERVAL);
     }
   }
@@ -84,8 +81,8 @@ export async function inboundWorkflow(input: InboundWorkflowInput): Promise<Inbo
     try {
       enriched.followUp = await fetchFollowUpData({ sourceId: event.sourceId, url: followUp.url });
     } catch (err) {
-      const cause = err instanceof ActivityFailure ? err.cause : err;
-      const failure = cause instanceof ApplicationFailure ? cause : undefined;
+      const cause = activityCause(err);
+      const failure = applicationCause(err);
       if (failure?.type === FailureType.FollowUpNotFound) {
         setStatus('follow-up-not-found');
         return { status: 'follow-up-not-found', reason: failure.message, enriched };
